@@ -1,0 +1,166 @@
+"""Reps and managers: few, rich deciders, kept as Mesa agents.
+
+A rep decides how hard the close-rate target bites (felt pressure), how much
+serving a customer is worth to it (care), whether to gamble on a big deal,
+when to escalate, and whether to quit. Which accounts to open each week is
+also the rep's decision; it is computed for all reps at once over their books
+in :mod:`sim.worklist`, from the per-rep weights these agents set.
+
+A manager coaches in a style, reviews the team on a cadence, may audit
+avoided banner accounts, and passes escalations to leadership with a
+probability.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from sim.policies import pay
+from sim.policies.coaching import (
+    JOINS_CALLS_LEARNING,
+    ONE_ON_ONE_LEARNING,
+    ONE_ON_ONE_RECOVERY,
+    SKILL_CEILING,
+    STYLES,
+)
+
+if TYPE_CHECKING:
+    from sim.model import SalesModel
+
+RATE_PRIOR_N = 2.0  # pseudo-openings that shrink a rep's measured close rate toward the prior
+RATE_PRIOR = 0.25  # prior banner close rate (FACTS 6)
+RATE_MEMORY = 0.9  # weekly decay of the measured close-rate window (about ten weeks)
+AUDIT_STRESS = 0.05  # stress added per avoidance caught in an audit (assumption)
+WORKLOAD_WEIGHT = 0.5  # stress from the share of the book's needs left unserved (assumption)
+ESCALATION_AGE = 4  # weeks an issue must be open before it counts toward an escalation
+ESCALATION_COOLDOWN = 13  # weeks before a rep escalates the same category again
+
+
+class Rep(mesa.Agent):
+    """A sales rep in charge of one book of accounts (a slot)."""
+
+    def __init__(self, model: SalesModel, slot: int, manager: Manager, skill: float,
+                 service_orientation: float, focus: float) -> None:
+        super().__init__(model)
+        self.slot = slot
+        self.manager = manager
+        self.skill = skill
+        self.service_orientation = service_orientation
+        self.focus_trait = focus
+        self.stress = 0.0
+        self.tenure = 0
+        self.pay = 0.0
+        self.quarter_deals = 0.0
+        self.quota = 0.0
+        self.banner_opened = 0.0  # decaying window behind the measured close rate
+        self.banner_closed = 0.0
+        self.caught = 0
+        self.escalated_until: dict[int, int] = {}
+
+    # --- what the rep feels and weighs -----------------------------------
+    @property
+    def measured_rate(self) -> float:
+        """Banner close rate as management sees it (recent window, lightly shrunk)."""
+        return (self.banner_closed + RATE_PRIOR * RATE_PRIOR_N) / (self.banner_opened + RATE_PRIOR_N)
+
+    def skill_now(self) -> float:
+        """Chance of converting a willing buyer this week; stress erodes it (M3)."""
+        return self.skill * (1.0 - self.model.p.stress_skill_penalty * self.stress)
+
+    def felt_pressure(self) -> float:
+        """Currency-equivalent cost of one unit of close-rate shortfall per banner opening (M1, M3)."""
+        p = self.model.p
+        style = STYLES[self.manager.style]
+        mandate = p.enforcement * p.pressure_stake * style.pressure
+        return (mandate + pay.close_rate_bonus_stake(p)) * (1.0 + p.stress_sensitivity * self.stress)
+
+    def care_weight(self) -> float:
+        """Weight on serving the customer for its own sake and for relationship-linked pay (M5)."""
+        p = self.model.p
+        style = STYLES[self.manager.style]
+        return (self.service_orientation * style.care + pay.relationship_pay_weight(p)) * p.intrinsic_value
+
+    def audit_cost(self) -> float:
+        """Expected cost of leaving a banner account unopened when audits look for avoidance."""
+        return self.model.p.audits * self.model.p.audit_penalty
+
+    def focus(self, week: int) -> float:
+        """Share of selling time spent chasing one big deal (M6)."""
+        attained = self.quarter_deals / self.quota if self.quota > 0 else 1.0
+        gamble = pay.quota_gamble(self.model.p, week % pay.QUARTER, attained)
+        return float(min(0.8, self.focus_trait + gamble))
+
+    # --- what happens to the rep ------------------------------------------
+    def record_banner(self, opened: int, closed: int) -> None:
+        """Update the window behind the measured banner close rate."""
+        self.banner_opened = RATE_MEMORY * self.banner_opened + opened
+        self.banner_closed = RATE_MEMORY * self.banner_closed + closed
+
+    def update_stress(self, unserved_share: float) -> None:
+        """Stress from the target gap, enforcement, coaching and workload; recovery with support (M3, M5)."""
+        p = self.model.p
+        style = STYLES[self.manager.style]
+        gap = max(0.0, p.banner_target - self.measured_rate)
+        inflow = p.stress_gain * (p.enforcement * style.pressure * gap + WORKLOAD_WEIGHT * unserved_share)
+        inflow += style.anxiety
+        recovery = p.stress_recovery * style.recovery * (ONE_ON_ONE_RECOVERY if self.manager.one_on_one else 1.0)
+        self.stress = float(np.clip(self.stress + inflow - recovery * self.stress, 0.0, 1.0))
+
+    def wants_to_quit(self) -> bool:
+        """Weekly quit decision: a base hazard plus a stress-driven one (FACTS 8)."""
+        p = self.model.p
+        hazard = p.quit_base + p.quit_stress * max(0.0, self.stress - 0.3) / 0.7
+        return bool(self.model.streams.people.random() < hazard)
+
+    def escalations(self, open_old_by_category: dict[int, int], week: int) -> list[int]:
+        """Categories of recurring problems this rep pulls the fire alarm on (M9, seed 002)."""
+        p = self.model.p
+        out = []
+        for cat, count in open_old_by_category.items():
+            if count < p.escalation_threshold or self.escalated_until.get(cat, -1) > week:
+                continue
+            if self.model.streams.people.random() < p.escalation_propensity:
+                self.escalated_until[cat] = week + ESCALATION_COOLDOWN
+                out.append(cat)
+        return out
+
+
+class Manager(mesa.Agent):
+    """A sales manager: sets the mandate's bite, coaches, reviews, audits, listens."""
+
+    def __init__(self, model: SalesModel) -> None:
+        super().__init__(model)
+        p = model.p
+        self.style = p.coaching_style
+        self.one_on_one = p.one_on_one
+        self.joins_calls = p.joins_calls
+        self.listens = p.listens
+
+    def team(self) -> list[Rep]:
+        return [r for r in self.model.reps if r.manager is self]
+
+    def coach(self) -> None:
+        """Weekly coaching: skill drifts toward the ceiling with teaching; close-only questions teach little."""
+        p = self.model.p
+        style = STYLES[self.style]
+        lift = style.learning + ONE_ON_ONE_LEARNING * self.one_on_one + JOINS_CALLS_LEARNING * self.joins_calls
+        for rep in self.team():
+            rep.skill += p.learning_rate * lift * (SKILL_CEILING - rep.skill) / 3.0
+            rep.tenure += 1
+
+    def audit(self, avoided_by_slot: np.ndarray) -> None:
+        """At a review, catch some avoided banner accounts; being caught is stressful."""
+        p = self.model.p
+        if p.audits <= 0:
+            return
+        for rep in self.team():
+            caught = self.model.streams.people.binomial(int(avoided_by_slot[rep.slot]), p.audits)
+            rep.caught += caught
+            rep.stress = float(min(1.0, rep.stress + AUDIT_STRESS * caught))
+
+    def hears(self) -> bool:
+        """Whether this manager passes an escalation on to leadership."""
+        return bool(self.model.streams.people.random() < self.listens)

@@ -1,0 +1,473 @@
+"""SalesModel: a sales unit week by week under a banner mandate, a pay scheme and a feedback loop.
+
+One step is one week, a fixed list of named stages:
+
+1. ``start_week``          seasons, supply disruptions, this week's spend and revenue
+2. ``operations_fail``     operations create problems (product, price, service)
+3. ``customers_bring_needs`` purchase and service-only needs arrive
+4. ``crm_raises_banners``  the CRM rule flags accounts; surveys read satisfaction
+5. ``managers_coach``      coaching moves skill; the mandate sets felt pressure
+6. ``reps_work``           reps choose accounts within their hours and work them
+7. ``needs_expire``        unserved needs and unworked banners lapse
+8. ``operations_fix``      reported problems fixed within capacity; root causes
+9. ``customers_decide``    satisfaction drifts; competing-risks churn
+10. ``reps_review``        stress, escalations, reviews, audits, quotas, quits, hires
+11. ``record``             ledger and DataCollector
+
+Nothing here knows about the command line, the store or the dashboard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from sim import kpis
+from sim.agents import ESCALATION_AGE, Manager, Rep
+from sim.operations import DISRUPTION_CUT, Operations
+from sim.params import Params
+from sim.policies import crm, pay
+from sim.population import (
+    DETRACTOR_SAT,
+    NEGLECT,
+    NO_ISSUE,
+    NO_NEED,
+    PITCH,
+    PRICE,
+    PRICE_CAUSE,
+    PRODUCT,
+    PURCHASE,
+    SERVICE_FAILURE,
+    SERVICE_ISSUE,
+    Accounts,
+    willingness,
+)
+from sim.worklist import RepWeights, plan_week
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+SALE_SHARE_GAIN = 0.2  # share of the unbought wallet a closed deal wins (assumption)
+EMPOWERED_REMEDY_WEEKS = 4  # weeks of discount an official remedy costs (assumption)
+SAT_RELAX = 0.05  # weekly pull of satisfaction back to the customer's disposition (assumption)
+CHURN_REFERENCE_SAT = 0.7  # satisfaction at which churn hazards equal their scale parameters
+UNSERVED_WEIGHT = 3.0  # a need left unserved weighs like this many weeks-of-horizon of neglect (assumption)
+CAUSE_KEYS = ("churned_neglect", "churned_service", "churned_pitch", "churned_price")
+
+
+@dataclass(frozen=True)
+class Streams:
+    """Independent random streams, one per process, all derived from the model's seed.
+
+    Keeping exogenous processes (needs, failures, disruptions, churn draws) on
+    their own streams, drawn at fixed size per account, means two scenarios
+    run with the same seed face the same customers and the same shocks:
+    common random numbers, so a paired difference measures the policy.
+    """
+
+    population: np.random.Generator
+    environment: np.random.Generator
+    needs: np.random.Generator
+    failures: np.random.Generator
+    feedback: np.random.Generator
+    banners: np.random.Generator
+    decisions: np.random.Generator
+    outcomes: np.random.Generator
+    churn: np.random.Generator
+    people: np.random.Generator
+
+    @classmethod
+    def spawn(cls, rng: np.random.Generator) -> Streams:
+        return cls(*rng.spawn(len(fields(cls))))
+
+
+class SalesModel(mesa.Model):
+    """Reps, managers and a vectorised book of accounts, one week per step.
+
+    Args:
+        params: all levers and behavioural parameters; defaults if omitted.
+        rng: seed or numpy Generator; same seed, same results.
+        **overrides: parameter values that replace those in ``params``.
+
+    Example:
+        >>> m = SalesModel(rng=1, enforcement=1.0, banner_target=0.9).run(52)
+        >>> 0 <= m.kpis()["banner_avoidance_rate"] <= 1
+        True
+    """
+
+    def __init__(self, params: Params | None = None, *, rng: Any = None, **overrides: Any) -> None:
+        super().__init__(rng=rng)
+        p = (params or Params()).replace(**overrides) if overrides else (params or Params())
+        self.p = p
+        self.week = 0
+        self.streams = Streams.spawn(self.rng)
+        self.acc = Accounts(p, p.n_reps, self.streams.population)
+        self.ops = Operations(p)
+        self.ledger = kpis.Ledger()
+        self.managers = [Manager(self) for _ in range(p.n_managers)]
+        self.slot_rep: list[Rep | None] = [self._hire(s, experienced=True) for s in range(p.n_reps)]
+        self.vacant_for = np.zeros(p.n_reps, np.int32)
+        self.avoided_since_review = np.zeros(p.n_reps)
+        self._weekly_observed = np.zeros(self.acc.n)
+        self._season = np.ones(self.acc.n)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={k: _reporter(k) for k in kpis.COUNTS + kpis.LEVELS}
+        )
+
+    # --- construction -------------------------------------------------------
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, *, rng: Any = None, **overrides: Any) -> SalesModel:
+        """Build a model from a loaded scenario (see :func:`sim.scenario.load_scenario`)."""
+        return cls(scenario.params, rng=rng, **overrides)
+
+    @property
+    def reps(self) -> list[Rep]:
+        """Reps in post, in slot order."""
+        return [r for r in self.slot_rep if r is not None]
+
+    def _hire(self, slot: int, experienced: bool) -> Rep:
+        p = self.p
+        rng = self.streams.people
+        skill = p.skill_mean + p.skill_sd * rng.standard_normal() if experienced else p.new_hire_skill
+        orient = float(np.clip(rng.normal(p.service_orientation, 0.15), 0.0, 1.0))
+        focus = float(np.clip(rng.exponential(p.focus_mean) if p.focus_mean > 0 else 0.0, 0.0, 0.8))
+        rep = Rep(self, slot, self.managers[slot % p.n_managers], float(np.clip(skill, 0.1, 1.0)),
+                  orient, focus)
+        rep.quota = p.quota_level * self._expected_quarter_deals(slot, rep.skill)
+        return rep
+
+    def _expected_quarter_deals(self, slot: int, skill: float) -> float:
+        """Deal revenue a rep of this skill could expect from its book in a quarter."""
+        p, a = self.p, self.acc
+        book = (a.rep == slot) & a.active
+        per_week = p.need_rate * p.purchase_share * p.p_purchase * willingness(a.sat[book]) * a.deal_value(p)[book]
+        return float(pay.QUARTER * per_week.sum() * skill)
+
+    # --- running ----------------------------------------------------------------
+    def run(self, weeks: int) -> SalesModel:
+        """Run ``weeks`` steps and return the model (so calls can chain)."""
+        for _ in range(int(weeks)):
+            self.step()
+        return self
+
+    def step(self) -> None:
+        """One week: the named stages in order (see the module docstring)."""
+        self.ledger.new_week()
+        self.start_week()
+        self.operations_fail()
+        self.customers_bring_needs()
+        self.crm_raises_banners()
+        self.managers_coach()
+        self.reps_work()
+        self.needs_expire()
+        self.operations_fix()
+        self.customers_decide()
+        self.reps_review()
+        self.record()
+        self.week += 1
+
+    # --- stages -------------------------------------------------------------------
+    def start_week(self) -> None:
+        """Seasons and disruptions set this week's spend; recurring revenue and concessions accrue."""
+        p, a, led = self.p, self.acc, self.ledger
+        self.ops.step_disruption(a, self.streams.environment)
+        self._season = a.season(self.week, p.seasonality)
+        observed = a.spend * self._season * (1.0 - DISRUPTION_CUT * a.disrupted)
+        self._weekly_observed = observed
+        conc = a.active & (a.conc_left > 0)
+        gross = observed[a.active].sum()
+        hidden = observed[conc].sum() * p.concession_discount
+        led.add("revenue_gross", gross)
+        led.add("revenue", gross - hidden)
+        led.add("hidden_concessions", hidden)
+        led.add("revenue_potential", observed.sum())
+        led.add("lost_churn", observed[~a.active].sum())
+        a.since[a.active] += 1.0
+        a.conc_left[conc] -= 1
+        a.pitched[:] = False
+        a.unwanted_pitch[:] = False
+
+    def operations_fail(self) -> None:
+        """Operations create new problems; a few customers complain."""
+        self.ops.create_issues(self.acc, self.streams.failures)
+
+    def customers_bring_needs(self) -> None:
+        """Needs arrive (on churned accounts too, as shadow demand that counts in the potential)."""
+        self.acc.arrive_needs(self.p, self._season, self.streams.needs)
+
+    def crm_raises_banners(self) -> None:
+        """Surveys refresh what the company knows; the CRM rule raises banners."""
+        self.ops.survey(self.acc, self.week, self.streams.feedback)
+        crm.update_banners(self.acc, self.p, self._weekly_observed, self._season, self.streams.banners)
+
+    def managers_coach(self) -> None:
+        """Managers coach their teams (skill drift)."""
+        for m in self.managers:
+            m.coach()
+
+    def _rep_weights(self) -> tuple[RepWeights, np.ndarray]:
+        p = self.p
+        n = p.n_reps
+        covered = np.zeros(n, bool)
+        hours = np.zeros(n)
+        skill = np.zeros(n)
+        care = np.zeros(n)
+        pressure = np.zeros(n)
+        audit = np.zeros(n)
+        focus = np.zeros(n)
+        customer_hours = p.hours_per_week * (1.0 - p.admin_share)
+        for r in self.reps:
+            s = r.slot
+            covered[s] = True
+            focus[s] = r.focus(self.week)
+            hours[s] = customer_hours * (1.0 - focus[s])
+            skill[s] = r.skill_now()
+            care[s] = r.care_weight()
+            pressure[s] = r.felt_pressure()
+            audit[s] = r.audit_cost()
+        return RepWeights(covered, hours, skill, care, pressure, audit), focus
+
+    def reps_work(self) -> None:
+        """Reps choose accounts and work them: deals, pitches, service, concessions, big-deal chasing."""
+        p, a, led = self.p, self.acc, self.ledger
+        w, focus = self._rep_weights()
+        plan = plan_week(a, p, w, self._season, self.streams.decisions)
+        luck = self.streams.outcomes.random((3, a.n))
+        o = plan.opened
+        a.flag_declined[plan.declined] = True
+
+        sk = w.skill[a.rep[o]]
+        flagged = a.flag[o]
+        purchase = a.need[o] == PURCHASE
+        need_closed = purchase & a.need_buy[o] & (luck[0, o] < sk)
+        play_closed = flagged & a.play_buy[o] & (luck[1, o] < sk)
+        deal = np.where(need_closed, a.need_value[o], 0.0) + np.where(play_closed, a.play_value[o], 0.0)
+        banner_close = flagged & (need_closed | play_closed)
+
+        # Pitches to dissatisfied customers are unwanted (M10, FACTS 3).
+        unwanted = flagged & (a.sat[o] < DETRACTOR_SAT)
+        uw = o[unwanted]
+        a.pitched[o[flagged]] = True
+        a.unwanted_pitch[uw] = True
+        a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
+        extract = uw[luck[2, uw] < p.discount_demand]
+        led.add("official_discounts", (a.spend[extract] * p.concession_discount * p.concession_weeks).sum())
+
+        a.contact(o, plan.weight, p)
+        self._problems_on_contact(o[plan.weight >= 1.0])
+
+        won = o[need_closed | play_closed]
+        a.share[won] += SALE_SHARE_GAIN * a.room()[won]
+        a.need[o] = NO_NEED
+        a.clear_flags(o[flagged], p.flag_cooldown)
+
+        # Big-deal chasing ("flash in the pan", M6): lumpy new-logo revenue.
+        big = np.zeros(p.n_reps)
+        chase = focus * p.hours_per_week * (1.0 - p.admin_share)
+        lands = w.covered & (self.streams.people.random(p.n_reps) < p.big_deal_rate * focus * w.skill)
+        big[lands] = p.big_deal_weeks * p.mean_spend
+
+        slot_deals = np.bincount(a.rep[o], weights=deal, minlength=p.n_reps) + big
+        slot_bopen = np.bincount(a.rep[o], weights=flagged, minlength=p.n_reps)
+        slot_bclose = np.bincount(a.rep[o], weights=banner_close, minlength=p.n_reps)
+        for r in self.reps:
+            s = r.slot
+            r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
+            r.quarter_deals += slot_deals[s]
+            r.pay += pay.variable_pay(p, slot_deals[s], int(slot_bclose[s]))
+
+        official = led.week["official_discounts"]
+        led.add("revenue", deal.sum() + big.sum() - official)
+        led.add("revenue_gross", deal.sum() + big.sum())
+        led.add("revenue_potential", big.sum())
+        led.add("big_deals", big.sum())
+        led.add("banner_opened", flagged.sum())
+        led.add("banner_closed", banner_close.sum())
+        led.add("purchase_opened", purchase.sum())
+        led.add("purchase_closed", need_closed.sum())
+        led.add("revenue_potential", (np.where(purchase & a.need_buy[o], a.need_value[o], 0.0)).sum())
+        led.add("revenue_potential", (np.where(flagged & a.play_buy[o], a.play_value[o], 0.0)).sum())
+        led.add("hours_selling", plan.hours[plan.selling].sum() + chase[w.covered].sum())
+        led.add("hours_paid", p.hours_per_week * w.covered.sum())
+        led.add("unwanted_pitches", uw.size)
+
+    def _problems_on_contact(self, uids: np.ndarray) -> None:
+        """A live conversation surfaces problems; reps fix them officially or improvise in secret (M8)."""
+        p, a = self.p, self.acc
+        has = uids[a.issue[uids] != NO_ISSUE]
+        a.issue_reported[has] = True
+        fixable = has[(a.issue[has] == PRICE) | (a.issue[has] == SERVICE_ISSUE)]
+        if p.empowerment:
+            cost = (a.spend[fixable] * p.concession_discount * EMPOWERED_REMEDY_WEEKS).sum()
+            self.ledger.add("official_discounts", cost)
+            a.sat[fixable] = np.minimum(1.0, a.sat[fixable] + p.fix_recovery)
+            Operations.resolve(a, fixable)
+            return
+        stuck = has[(a.issue_age[has] >= p.concession_patience) & (a.conc_left[has] == 0)]
+        valued = stuck[a.spend[stuck] >= np.median(a.spend)]
+        grant = valued[self.streams.outcomes.random(a.n)[valued] < p.concession_propensity]
+        a.conc_left[grant] = p.concession_weeks
+        a.sat[grant] = np.minimum(1.0, a.sat[grant] + 0.5 * p.fix_recovery)
+
+    def needs_expire(self) -> None:
+        """Needs nobody served and banners nobody worked lapse; willing buyers among them are lost."""
+        p, a, led = self.p, self.acc, self.ledger
+        pending = a.need != NO_NEED
+        a.need_age[pending] += 1
+        # Needs of churned accounts lapse at once: shadow demand, lost to churn.
+        gone = pending & ~a.active
+        lapsed = pending & (a.need_age >= p.need_patience)
+        buyer_value = np.where((a.need == PURCHASE) & a.need_buy, a.need_value, 0.0)
+        led.add("revenue_potential", buyer_value[gone | lapsed].sum())
+        led.add("lost_churn", buyer_value[gone].sum())
+        unserved = np.flatnonzero(lapsed & a.active)
+        a.unserved[unserved] += 1.0
+        a.sat[unserved] = np.maximum(0.0, a.sat[unserved] - p.unserved_hit)
+        self._unserved_by_slot = np.bincount(a.rep[unserved], minlength=p.n_reps)
+        self._needs_by_slot = np.bincount(a.rep[pending & a.active], minlength=p.n_reps)
+        a.need[gone | lapsed] = NO_NEED
+
+        a.flag_left[a.flag] -= 1
+        ended = np.flatnonzero(a.flag & ((a.flag_left <= 0) | ~a.active))
+        avoided = ended[a.flag_declined[ended]]
+        play_value = np.where(a.play_buy, a.play_value, 0.0)
+        led.add("banner_expired", ended.size)
+        led.add("banner_avoided", avoided.size)
+        led.add("revenue_potential", play_value[ended].sum())
+        led.add("lost_avoidance", play_value[avoided].sum())
+        self.avoided_since_review += np.bincount(a.rep[avoided], minlength=p.n_reps)
+        a.clear_flags(ended, p.flag_cooldown)
+
+    def operations_fix(self) -> None:
+        """Operations fix reported problems in the feedback loop's order."""
+        fixed = self.ops.fix(self.acc, self.streams.failures)
+        self.ledger.add("issues_fixed", fixed.size)
+        if self.week >= self.p.burn_in_weeks:
+            self.ledger.fix_waits.extend(self.ops.fix_wait)
+        self.ops.fix_wait.clear()
+
+    def customers_decide(self) -> None:
+        """Satisfaction drifts with neglect and open problems; churn is a competing-risks hazard (M4)."""
+        p, a, led = self.p, self.acc, self.ledger
+        act = np.flatnonzero(a.active)
+        u = self.streams.churn.random((2, a.n))[:, act]
+        neglect = np.minimum(1.0, a.since[act] / p.neglect_horizon)
+        has_issue = a.issue[act] != NO_ISSUE
+        sev = a.issue_sev[act]
+        s = a.sat[act] + SAT_RELAX * (a.disposition[act] - a.sat[act])
+        s -= p.neglect_decay * neglect + p.issue_drag * sev * has_issue
+        s = np.clip(s, 0.0, 1.0)
+        a.sat[act] = s
+        a.issue_age[act] += has_issue
+        a.unserved[act] *= 0.8
+        target_share = np.clip(0.75 * s, 0.05, 0.95)
+        a.share[act] = np.clip(a.share[act] + p.share_drift * (target_share - a.share[act]), 0.05, 0.95)
+
+        dis = ((1.0 - s) / (1.0 - CHURN_REFERENCE_SAT)) ** 2
+        relief = 1.0 - p.concession_relief * (a.conc_left[act] > 0)
+        issue = a.issue[act]
+        h = np.empty((4, act.size))
+        h[0] = p.churn_neglect * dis * (neglect + UNSERVED_WEIGHT * a.unserved[act])
+        h[1] = p.churn_service * dis * sev * ((issue == PRODUCT) | (issue == SERVICE_ISSUE)) * relief
+        h[2] = p.churn_pitch * (1.0 - s) * a.unwanted_pitch[act]
+        h[3] = p.churn_price * dis * (1.0 + 4.0 * sev * (issue == PRICE)) * relief
+        total = h.sum(axis=0)
+        leave = u[0] < 1.0 - np.exp(-total)
+        pick = u[1] * total
+        cause_idx = (pick[None, :] > np.cumsum(h, axis=0)).sum(axis=0)
+        gone = act[leave]
+        causes = np.array([NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE], np.int8)[np.minimum(cause_idx[leave], 3)]
+        a.active[gone] = False
+        a.cause[gone] = causes
+        for key, c in zip(CAUSE_KEYS, (NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE), strict=True):
+            led.add(key, (causes == c).sum())
+        led.add("exposure", act.size)
+
+    def reps_review(self) -> None:
+        """Stress, escalations, reviews with audits, quarter-end quotas, quits and hires."""
+        p, a, led = self.p, self.acc, self.ledger
+        old = a.active & (a.issue != NO_ISSUE) & a.issue_reported & (a.issue_age >= ESCALATION_AGE)
+        counts = np.bincount(a.rep[old] * 4 + a.issue[old], minlength=p.n_reps * 4).reshape(p.n_reps, 4)
+        for r in self.reps:
+            s = r.slot
+            r.update_stress(self._unserved_by_slot[s] / max(1, self._needs_by_slot[s]))
+            for cat in r.escalations({c: int(counts[s, c]) for c in (1, 2, 3)}, self.week):
+                led.add("escalations", 1)
+                if r.manager.hears():
+                    self.ops.start_root_fix(cat)
+        if (self.week + 1) % p.review_weeks == 0:
+            for m in self.managers:
+                m.audit(self.avoided_since_review)
+            self.avoided_since_review[:] = 0
+        if (self.week + 1) % pay.QUARTER == 0:
+            self._close_quarter()
+        self._turnover()
+
+    def _close_quarter(self) -> None:
+        measured = self.week >= self.p.burn_in_weeks
+        for r in self.reps:
+            hit = r.quota > 0 and r.quarter_deals >= r.quota
+            if hit:
+                r.pay += self.p.quota_bonus
+            if measured:
+                self.ledger.quota_hits.append(bool(hit))
+                self.ledger.rep_quarter_revenue.append(r.quarter_deals)
+            r.quarter_deals = 0.0
+
+    def _turnover(self) -> None:
+        """Stressed reps quit; their book waits uncovered, then a new hire takes it."""
+        p, led = self.p, self.ledger
+        for s, r in enumerate(self.slot_rep):
+            if r is None:
+                self.vacant_for[s] -= 1
+                if self.vacant_for[s] <= 0:
+                    self.slot_rep[s] = self._hire(s, experienced=False)
+            elif r.wants_to_quit():
+                led.add("quits", 1)
+                r.remove()
+                self.slot_rep[s] = None
+                self.vacant_for[s] = p.vacancy_weeks
+                if p.vacancy_weeks == 0:
+                    self.slot_rep[s] = self._hire(s, experienced=False)
+        reps = self.reps
+        led.add("rep_weeks", len(reps))
+        led.add("vacant_slots", p.n_reps - len(reps))
+        led.week["rep_stress_mean"] = float(np.mean([r.stress for r in reps])) if reps else 0.0
+
+    def record(self) -> None:
+        """Close the week in the ledger and the DataCollector."""
+        a, led = self.acc, self.ledger
+        led.week["nps"] = a.nps()
+        led.week["active_accounts"] = float(a.active.sum())
+        led.week["failure_rate"] = self.ops.failure_rate_now()
+        led.week["banners_up"] = float(a.flag.sum())
+        led.week["issues_open"] = float((a.active & (a.issue != NO_ISSUE)).sum())
+        led.close_week(measured=self.week >= self.p.burn_in_weeks)
+        self.datacollector.collect(self)
+
+    # --- results ---------------------------------------------------------------------
+    def kpis(self) -> dict[str, float]:
+        """Every KPI (see :mod:`sim.kpis`) over the weeks after the burn-in."""
+        return kpis.compute(self.ledger)
+
+    def timeseries(self, window: int = 8) -> pd.DataFrame:
+        """Weekly series: raw counts plus rolling rates over ``window`` weeks, one row a week."""
+        df = self.datacollector.get_model_vars_dataframe().copy()
+        df.index.name = "week"
+        roll = df.rolling(window, min_periods=1).sum()
+        opp = roll["banner_opened"] + roll["banner_expired"]
+        df["reported_banner_close_rate"] = (roll["banner_closed"] / roll["banner_opened"]).fillna(0.0)
+        df["true_banner_conversion"] = (roll["banner_closed"] / opp).fillna(0.0)
+        df["banner_avoidance_rate"] = (roll["banner_avoided"] / opp).fillna(0.0)
+        df["revenue_lost_cum"] = (df["revenue_potential"] - df["revenue"]).cumsum()
+        for key in CAUSE_KEYS:
+            df[f"{key}_cum"] = df[key].cumsum()
+        return df
+
+
+def _reporter(key: str):
+    return lambda m: m.ledger.week[key]

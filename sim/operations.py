@@ -1,0 +1,152 @@
+"""Company operations: problems by category, how they reach the company, and fixing them.
+
+Operations create issues (product, price, service) at a failure rate; supply
+disruptions add product failures and cut deliveries (M7, seed 004). Issues
+are fixed only once reported, in the order the feedback loop sets, within a
+weekly capacity; root causes are fixed by projects started from escalations
+(M9) or, with a closed loop, from the feedback data itself (M10).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.params import Params
+from sim.population import NO_ISSUE, PRICE, PRODUCT, SERVICE_ISSUE, Accounts
+
+ISSUE_MIX = {PRODUCT: 0.4, PRICE: 0.25, SERVICE_ISSUE: 0.35}  # assumption; FACTS 4 ranks service first
+DISRUPTION_REACH = 0.3  # share of accounts a supply disruption touches (assumption)
+DISRUPTION_CUT = 0.4  # share of a touched account's deliveries lost while it lasts (assumption)
+DISRUPTION_WEEKS = 4  # how long a disruption lasts (assumption)
+SELF_RESOLVE = 0.03  # weekly chance an unreported issue fades by itself (assumption)
+ROOT_FIX_EFFECT = 0.35  # share of a category's failure rate a root-cause fix removes (assumption)
+ROOT_FIX_WEEKS = 8  # weeks a root-cause project takes (assumption)
+ROOT_FIX_FLOOR = 0.25  # failure rates never fall below this share of their start (assumption)
+
+
+class Operations:
+    """The company's delivery and service machinery."""
+
+    def __init__(self, p: Params) -> None:
+        self.p = p
+        self.rate = {c: p.failure_rate * w for c, w in ISSUE_MIX.items()}
+        self.floor = {c: r * ROOT_FIX_FLOOR for c, r in self.rate.items()}
+        self.disruption_left = 0
+        self.projects: list[list[int]] = []  # [category, weeks left]
+        self.root_fixes = 0
+        self.fixed_this_week = 0
+        self.fix_wait: list[float] = []
+
+    @property
+    def disrupted(self) -> bool:
+        return self.disruption_left > 0
+
+    def failure_rate_now(self) -> float:
+        """Total weekly failure probability per account at current root-cause state."""
+        return float(sum(self.rate.values()))
+
+    def step_disruption(self, acc: Accounts, rng: np.random.Generator) -> None:
+        """Start or run down a supply disruption; touched accounts get a product problem."""
+        if self.disruption_left > 0:
+            self.disruption_left -= 1
+            if self.disruption_left == 0:
+                acc.disrupted[:] = False
+            return
+        if rng.random() < self.p.disruption_rate:
+            self.disruption_left = DISRUPTION_WEEKS
+            u = rng.random((3, acc.n))
+            touched = acc.active & (u[0] < DISRUPTION_REACH)
+            acc.disrupted[:] = touched
+            hit = np.flatnonzero(touched & (acc.issue == NO_ISSUE))
+            self._open(acc, hit, np.full(hit.size, PRODUCT, np.int8), u[1:, hit])
+
+    def create_issues(self, acc: Accounts, rng: np.random.Generator) -> None:
+        """Operations fail some accounts this week, by category."""
+        u = rng.random((3, acc.n))
+        free = acc.active & (acc.issue == NO_ISSUE)
+        cats = np.array(list(self.rate))
+        rates = np.array([self.rate[c] for c in cats])
+        hit = np.flatnonzero(free & (u[0] < rates.sum()))
+        idx = np.searchsorted(np.cumsum(rates), u[0, hit], side="right")
+        self._open(acc, hit, cats[np.minimum(idx, cats.size - 1)].astype(np.int8), u[1:, hit])
+
+    def _open(self, acc: Accounts, uids: np.ndarray, cats: np.ndarray, u: np.ndarray) -> None:
+        """Open issues of ``cats`` on ``uids``; ``u`` holds two uniforms per account (severity, complaint)."""
+        acc.issue[uids] = cats
+        acc.issue_sev[uids] = 0.3 + 0.7 * u[0]
+        acc.issue_age[uids] = 0
+        # Few customers complain unprompted (FACTS 14).
+        acc.issue_reported[uids] = u[1] < self.p.complaint_rate
+
+    def survey(self, acc: Accounts, week: int, rng: np.random.Generator) -> np.ndarray:
+        """Ask customers how likely they are to recommend us; respondents report open problems."""
+        if self.p.feedback_loop == "none" or week % self.p.survey_weeks != 0:
+            return np.empty(0, np.int64)
+        resp = np.flatnonzero(acc.active & (rng.random(acc.n) < self.p.survey_response))
+        acc.known_score[resp] = np.clip(np.floor(acc.sat[resp] * 10 + 0.5), 0, 10)
+        acc.issue_reported[resp] |= acc.issue[resp] != NO_ISSUE
+        if self.p.feedback_loop == "closed_loop":
+            self._prioritise_root_cause(acc)
+        return resp
+
+    def priority(self, acc: Accounts) -> dict[int, float]:
+        """Frequency x severity of each category among reported problems (seed 004)."""
+        rep = acc.active & acc.issue_reported & (acc.issue != NO_ISSUE)
+        out = {}
+        for c in self.rate:
+            m = rep & (acc.issue == c)
+            out[c] = float(m.sum() * acc.issue_sev[m].mean()) if m.any() else 0.0
+        return out
+
+    def _prioritise_root_cause(self, acc: Accounts) -> None:
+        pr = self.priority(acc)
+        top = max(pr, key=pr.get)
+        if pr[top] > 0:
+            self.start_root_fix(top)
+
+    def start_root_fix(self, category: int) -> bool:
+        """Start a root-cause project for a category unless one is running."""
+        if any(c == category for c, _ in self.projects):
+            return False
+        self.projects.append([category, ROOT_FIX_WEEKS])
+        return True
+
+    def fix(self, acc: Accounts, rng: np.random.Generator) -> np.ndarray:
+        """Fix reported problems within capacity; returns the uids fixed this week."""
+        # Root-cause projects finish: the category fails less from now on.
+        for proj in list(self.projects):
+            proj[1] -= 1
+            if proj[1] <= 0:
+                c = proj[0]
+                self.rate[c] = max(self.floor[c], self.rate[c] * (1 - ROOT_FIX_EFFECT))
+                self.root_fixes += 1
+                self.projects.remove(proj)
+        queue = np.flatnonzero(acc.active & acc.issue_reported & (acc.issue != NO_ISSUE))
+        cap_f = self.p.fix_capacity * acc.active.sum()
+        cap = int(cap_f) + int(rng.random() < cap_f - int(cap_f))
+        if queue.size > cap:
+            if self.p.feedback_loop == "closed_loop":
+                pr = self.priority(acc)
+                key = np.array([pr[c] for c in acc.issue[queue]]) * acc.issue_sev[queue]
+                order = np.lexsort((-acc.issue_age[queue], -key))
+            else:
+                order = np.argsort(-acc.issue_age[queue], kind="stable")
+            queue = queue[order[:cap]]
+        self.fix_wait.extend(acc.issue_age[queue].tolist())
+        # Unreported problems sometimes fade without anyone fixing them.
+        silent = np.flatnonzero(acc.active & ~acc.issue_reported & (acc.issue != NO_ISSUE))
+        faded = silent[rng.random(acc.n)[silent] < SELF_RESOLVE]
+        self.resolve(acc, faded)
+        self.resolve(acc, queue)
+        recovery = self.p.fix_recovery * (2.0 if self.p.feedback_loop == "closed_loop" else 1.0)
+        acc.sat[queue] = np.minimum(1.0, acc.sat[queue] + recovery)
+        self.fixed_this_week = queue.size
+        return queue
+
+    @staticmethod
+    def resolve(acc: Accounts, uids: np.ndarray) -> None:
+        """Close the open issue of these accounts."""
+        acc.issue[uids] = NO_ISSUE
+        acc.issue_sev[uids] = 0.0
+        acc.issue_age[uids] = 0
+        acc.issue_reported[uids] = False

@@ -1,0 +1,291 @@
+"""Every lever and behavioural parameter of the model, declared once.
+
+Each field carries its type, default, unit, valid range, group and the source
+of its default (a figure from FACTS.md, a seed article, or a stated
+assumption). Scenario files, the command line, the dashboard and the
+sensitivity problems all read this one declaration.
+
+Groups:
+- ``size``: how big the simulated sales unit is;
+- ``lever``: what a strategist or manager controls;
+- ``behaviour``: uncertain assumptions about how reps and customers act
+  (candidates for sensitivity analysis and calibration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+def _p(
+    default: Any,
+    unit: str,
+    source: str,
+    help: str,
+    *,
+    ge: float | None = None,
+    le: float | None = None,
+    group: str = "behaviour",
+) -> Any:
+    """Declare one parameter: default, unit, range, group and the source of the default."""
+    return Field(
+        default,
+        ge=ge,
+        le=le,
+        description=help,
+        json_schema_extra={"unit": unit, "source": source, "group": group},
+    )
+
+
+def _lever(default: Any, unit: str, source: str, help: str, **kw: Any) -> Any:
+    return _p(default, unit, source, help, group="lever", **kw)
+
+
+def _size(default: Any, unit: str, source: str, help: str, **kw: Any) -> Any:
+    return _p(default, unit, source, help, group="size", **kw)
+
+
+A = "assumption"
+
+CoachingStyle = Literal["close_focused", "neutral", "customer_focused"]
+FeedbackLoop = Literal["none", "survey", "closed_loop"]
+DetractorPolicy = Literal["sell_to_all", "fix_first"]
+CrmRule = Literal["none", "spend_drop", "seasonality_aware", "advocacy_aware"]
+
+
+class Params(BaseModel):
+    """All parameters of one simulation; immutable, validated on construction."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    # --- size -------------------------------------------------------------
+    n_reps: int = _size(20, "reps", "DESIGN.md §3: plausible B2B unit", "Sales reps", ge=1, le=2000)
+    n_managers: int = _size(3, "managers", "DESIGN.md §3", "Sales managers", ge=1, le=200)
+    n_accounts: int = _size(2000, "accounts", "DESIGN.md §3", "Customer accounts", ge=10, le=1_000_000)
+    burn_in_weeks: int = _size(13, "weeks", A + ": one quarter lets initial conditions settle",
+                               "Weeks run before KPIs are counted", ge=0, le=104)
+
+    # --- mandate and banners (M1, M2, M10) --------------------------------
+    banner_target: float = _lever(0.3, "fraction", "seed 000: leadership demands near-perfect closure",
+                                  "Banner close-rate target", ge=0.0, le=1.0)
+    enforcement: float = _lever(0.0, "0-1", "seed 000", "How hard managers enforce the banner target "
+                                "(0 = not at all, 1 = strongly)", ge=0.0, le=1.0)
+    crm_rule: CrmRule = _lever("advocacy_aware", "choice", "seed 004",
+                               "CRM rule that raises banners (sales plays)")
+    spend_drop_threshold: float = _lever(0.15, "fraction", "seed 004: 'drops by a certain amount'",
+                                         "Spend drop that fires a spend-based banner", ge=0.01, le=0.9)
+    flag_weeks: int = _lever(4, "weeks", A, "Weeks a banner stays up before it expires", ge=1, le=26)
+    flag_cooldown: int = _lever(13, "weeks", A, "Weeks before an account can be flagged again", ge=0, le=104)
+
+    # --- pay (M3, M6) ------------------------------------------------------
+    commission_rate: float = _lever(0.05, "fraction of deal value", A + ": typical B2B commission",
+                                    "Commission on closed deals", ge=0.0, le=0.5)
+    banner_bonus: float = _lever(0.0, "currency per banner close", "seed 000: a banner sale pays no more",
+                                 "Extra pay per banner close", ge=0.0, le=5000.0)
+    close_rate_bonus: float = _lever(0.0, "currency per review", A, "Bonus per review when the rep's "
+                                     "banner close rate meets the target", ge=0.0, le=20000.0)
+    quota_bonus: float = _lever(0.0, "currency per quarter", "seed 001 (flash in the pan)",
+                                "Lump-sum bonus when the quarterly deal quota is met", ge=0.0, le=50000.0)
+    quota_level: float = _lever(1.0, "x expected deal revenue", "FACTS 5: 52-60 % reach quota",
+                                "Quarterly quota relative to the rep's expected deal revenue", ge=0.2, le=3.0)
+    retention_pay: float = _lever(0.0, "currency per account-quarter", A,
+                                  "Pay per account kept through a quarter", ge=0.0, le=500.0)
+    nps_pay: float = _lever(0.0, "currency per promoter", A, "Pay per promoter found by a survey",
+                            ge=0.0, le=500.0)
+
+    # --- management (M3, M5, M9) ------------------------------------------
+    coaching_style: CoachingStyle = _lever("close_focused", "choice",
+                                           "seed 001: 'When will this close?' is the common question",
+                                           "What managers ask in coaching")
+    one_on_one: bool = _lever(False, "on/off", "seed 001", "Managers coach each rep one-to-one")
+    joins_calls: bool = _lever(False, "on/off", "seed 001", "Managers join customer calls to teach")
+    audits: float = _lever(0.0, "fraction", A, "Share of avoided banner accounts a review detects",
+                           ge=0.0, le=1.0)
+    listens: float = _lever(0.3, "probability", "seed 003: complaints fell on deaf ears",
+                            "Probability a manager passes an escalation to leadership", ge=0.0, le=1.0)
+    review_weeks: int = _lever(4, "weeks", A, "Weeks between performance reviews", ge=1, le=26)
+
+    # --- company and operations (M7-M10) ----------------------------------
+    failure_rate: float = _lever(0.012, "issues per account-week", A + ": calibrated to churn shares (FACTS 4)",
+                                 "Rate at which operations create a problem for an account", ge=0.0, le=0.2)
+    fix_capacity: float = _lever(0.006, "fixes per account-week", A,
+                                 "Reported issues operations can fix each week, per active account",
+                                 ge=0.0, le=0.2)
+    feedback_loop: FeedbackLoop = _lever("survey", "choice", "seed 004",
+                                         "How customer problems reach the company")
+    survey_weeks: int = _lever(13, "weeks", A + ": quarterly relationship survey", "Weeks between surveys",
+                               ge=1, le=52)
+    detractor_policy: DetractorPolicy = _lever("sell_to_all", "choice", "seed 004",
+                                               "Whether known detractors still get sales plays")
+    empowerment: bool = _lever(False, "on/off", "seed 003: lack of official power",
+                               "Reps may fix price and service problems officially")
+    disruption_rate: float = _lever(0.02, "per week", "seed 004: supply disruptions",
+                                    "Probability a supply disruption starts in a week", ge=0.0, le=0.5)
+    email_share: float = _lever(0.2, "fraction", "seed 001: 'customers prefer email'",
+                                "Share of proactive contacts made by e-mail", ge=0.0, le=1.0)
+    seasonality: float = _lever(0.25, "amplitude", "seed 004: seasonal spending declines",
+                                "Amplitude of customers' seasonal spend cycle", ge=0.0, le=0.9)
+    escalation_propensity: float = _lever(0.3, "probability", "seed 002: knowing when to pull the alarm",
+                                          "Probability a rep escalates a recurring problem", ge=0.0, le=1.0)
+    escalation_threshold: int = _lever(3, "open issues", "seed 002",
+                                       "Open old issues of one kind in a book that prompt an escalation",
+                                       ge=1, le=50)
+
+    # --- rep behaviour ----------------------------------------------------
+    hours_per_week: float = _p(40.0, "hours", A, "Working hours of a rep", ge=10.0, le=80.0)
+    admin_share: float = _p(0.45, "fraction", "FACTS 7: 22-41 % of time selling",
+                            "Share of rep time spent on internal work", ge=0.0, le=0.9)
+    hours_purchase: float = _p(3.0, "hours", A, "Time to work a purchase need", ge=0.1, le=20.0)
+    hours_service: float = _p(1.0, "hours", A, "Time to serve a service-only need", ge=0.1, le=20.0)
+    hours_pitch: float = _p(1.0, "hours", A, "Extra time to pitch a banner opportunity", ge=0.1, le=20.0)
+    hours_call: float = _p(0.5, "hours", A, "Time for a proactive call", ge=0.05, le=10.0)
+    hours_visit: float = _p(2.0, "hours", A, "Time for a proactive visit", ge=0.1, le=20.0)
+    hours_email: float = _p(0.1, "hours", A, "Time for a proactive e-mail", ge=0.01, le=5.0)
+    visit_share: float = _p(0.3, "fraction", A, "Share of non-e-mail contacts made as visits", ge=0.0, le=1.0)
+    service_orientation: float = _p(0.5, "0-1", "seed 000: customers are the lifeblood",
+                                    "Mean weight reps give to serving a need for its own sake", ge=0.0, le=1.0)
+    intrinsic_value: float = _p(80.0, "currency-equivalent", A,
+                                "What serving a need is worth to a fully service-minded rep", ge=0.0, le=1000.0)
+    pressure_stake: float = _p(150.0, "currency-equivalent", A,
+                               "What a unit shortfall of the banner rate costs a rep under full enforcement",
+                               ge=0.0, le=10000.0)
+    audit_penalty: float = _p(300.0, "currency-equivalent", A, "Cost to a rep of an avoidance caught in audit",
+                              ge=0.0, le=5000.0)
+    stress_sensitivity: float = _p(0.5, "x", A, "How much stress amplifies felt pressure", ge=0.0, le=5.0)
+    stress_gain: float = _p(0.05, "per week", A, "Speed at which pressure turns into stress", ge=0.0, le=1.0)
+    stress_recovery: float = _p(0.08, "per week", A, "Speed at which stress fades", ge=0.0, le=1.0)
+    stress_skill_penalty: float = _p(0.3, "fraction", A, "Loss of selling skill at full stress", ge=0.0, le=1.0)
+    quit_base: float = _p(0.0029, "per week", "FACTS 8: 14 % a year", "Weekly quit hazard without stress",
+                          ge=0.0, le=0.1)
+    quit_stress: float = _p(0.01, "per week", "FACTS 8: up to 35 % a year", "Extra weekly quit hazard at "
+                            "full stress", ge=0.0, le=0.5)
+    vacancy_weeks: int = _p(8, "weeks", A, "Weeks a book is uncovered after a rep quits", ge=0, le=52)
+    skill_mean: float = _p(0.85, "probability", A, "Mean chance a skilled rep converts a willing buyer",
+                           ge=0.1, le=1.0)
+    skill_sd: float = _p(0.08, "probability", A, "Spread of skill across reps", ge=0.0, le=0.5)
+    new_hire_skill: float = _p(0.7, "probability", A, "Skill of a new hire", ge=0.1, le=1.0)
+    learning_rate: float = _p(0.02, "per week", "FACTS 13: coaching lifts middle performers up to 19 %",
+                              "Speed at which coaching moves skill toward its ceiling", ge=0.0, le=0.5)
+    focus_mean: float = _p(0.05, "fraction", "seed 001 (flash in the pan)",
+                           "Mean share of selling time a rep spends chasing one big deal", ge=0.0, le=0.8)
+    quota_chase: float = _p(0.4, "fraction", A, "Extra big-deal focus of a rep behind quota late in "
+                            "the quarter, at a 10,000 bonus", ge=0.0, le=1.0)
+    big_deal_weeks: float = _p(400.0, "weeks of mean spend", A, "Value of a big new-logo deal",
+                               ge=0.0, le=10000.0)
+    big_deal_rate: float = _p(0.01, "per week", A, "Chance a full-time chase lands a big deal in a week",
+                              ge=0.0, le=1.0)
+    concession_propensity: float = _p(0.3, "probability", "seed 003: secret service deals",
+                                      "Chance a rep without power grants a hidden concession when a "
+                                      "valued customer's problem stays unfixed", ge=0.0, le=1.0)
+    concession_patience: int = _p(3, "weeks", A, "Weeks an issue stays open before a rep improvises",
+                                  ge=0, le=52)
+    concession_discount: float = _p(0.1, "fraction of spend", "FACTS 12: pricing authority leaks profit",
+                                    "Hidden discount on the account's spend", ge=0.0, le=0.9)
+    concession_weeks: int = _p(8, "weeks", A, "Weeks a hidden concession lasts", ge=1, le=52)
+
+    # --- customer behaviour -----------------------------------------------
+    mean_spend: float = _p(400.0, "currency per week", A, "Mean weekly spend of an account", ge=1.0, le=1e6)
+    spend_sigma: float = _p(0.8, "log-sd", A, "Spread of account size (lognormal)", ge=0.0, le=3.0)
+    need_rate: float = _p(0.08, "per account-week", A, "Chance an account brings a need in a week",
+                          ge=0.0, le=1.0)
+    purchase_share: float = _p(0.4, "fraction", "seed 000: many needs are service-only",
+                               "Share of needs that are purchases", ge=0.0, le=1.0)
+    need_patience: int = _p(2, "weeks", A, "Weeks a need waits before the customer gives up", ge=1, le=26)
+    p_purchase: float = _p(0.32, "probability", "FACTS 6: 29 % win rate on qualified opportunities",
+                           "Chance a purchase need is a willing buyer (at typical satisfaction)",
+                           ge=0.0, le=1.0)
+    p_upsell: float = _p(0.25, "probability", "FACTS 6: 21 % of all opportunities",
+                         "Chance a banner play finds a willing buyer (typical account)", ge=0.0, le=1.0)
+    deal_weeks: float = _p(12.0, "weeks of wallet", A, "Value of a deal in weeks of the unbought wallet",
+                           ge=0.0, le=520.0)
+    neglect_horizon: float = _p(12.0, "weeks", "seed 001: years without speaking",
+                                "Weeks without value-adding contact until neglect bites fully", ge=1.0, le=104.0)
+    neglect_decay: float = _p(0.012, "per week", "seed 001", "Satisfaction lost per week of full neglect",
+                              ge=0.0, le=0.5)
+    contact_gain: float = _p(0.05, "fraction", A, "Share of the gap to full satisfaction a value contact closes",
+                             ge=0.0, le=1.0)
+    email_weight: float = _p(0.25, "fraction", "seed 001: digital arm's length",
+                             "What an e-mail is worth relative to a call", ge=0.0, le=1.0)
+    unserved_hit: float = _p(0.1, "satisfaction", "seed 000", "Satisfaction lost when a need goes unserved",
+                             ge=0.0, le=1.0)
+    issue_drag: float = _p(0.015, "per week", A, "Satisfaction lost per week of an open severe issue",
+                           ge=0.0, le=0.5)
+    fix_recovery: float = _p(0.08, "satisfaction", "seed 004: report progress to repair trust",
+                             "Satisfaction regained when an issue is fixed", ge=0.0, le=1.0)
+    pitch_hit: float = _p(0.08, "satisfaction", "seed 004: a call gets their blood boiling",
+                          "Satisfaction a dissatisfied customer loses when pitched", ge=0.0, le=1.0)
+    discount_demand: float = _p(0.3, "probability", "seed 004: detractors extract discounts",
+                                "Chance a pitched detractor extracts an official discount", ge=0.0, le=1.0)
+    complaint_rate: float = _p(0.15, "probability", "FACTS 14: few complain unless asked",
+                               "Chance a new problem is reported unprompted", ge=0.0, le=1.0)
+    survey_response: float = _p(0.4, "probability", A, "Share of customers answering a survey",
+                                ge=0.0, le=1.0)
+    churn_neglect: float = _p(0.004, "per week", "FACTS 4 (calibrated)", "Neglect churn hazard scale",
+                              ge=0.0, le=1.0)
+    churn_service: float = _p(0.03, "per week", "FACTS 4 (calibrated)", "Service-failure churn hazard scale",
+                              ge=0.0, le=1.0)
+    churn_price: float = _p(0.0012, "per week", "FACTS 4 (calibrated)", "Price churn hazard scale",
+                            ge=0.0, le=1.0)
+    churn_pitch: float = _p(0.03, "per pitch", "FACTS 3: unsolicited outreach raised churn 6.4 % to 10 %",
+                            "Churn hazard of an unwanted pitch", ge=0.0, le=1.0)
+    concession_relief: float = _p(0.6, "fraction", "seed 003", "How much a concession calms churn hazard",
+                                  ge=0.0, le=1.0)
+    init_satisfaction: float = _p(0.78, "0-1", "FACTS 9: industry NPS 9-43", "Mean initial satisfaction",
+                                  ge=0.05, le=0.95)
+    share_drift: float = _p(0.02, "per week", A, "Speed at which share of wallet follows satisfaction",
+                            ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Params:
+        """Cross-field rules a single range cannot express."""
+        if self.n_managers > self.n_reps:
+            raise ValueError(f"n_managers ({self.n_managers}) must not exceed n_reps ({self.n_reps})")
+        if self.n_reps > self.n_accounts:
+            raise ValueError(f"n_reps ({self.n_reps}) must not exceed n_accounts ({self.n_accounts})")
+        if self.crm_rule == "advocacy_aware" and self.feedback_loop == "none":
+            raise ValueError("crm_rule 'advocacy_aware' needs customer feedback: set feedback_loop "
+                             "to 'survey' or 'closed_loop', or choose another crm_rule")
+        if self.detractor_policy == "fix_first" and self.feedback_loop == "none":
+            raise ValueError("detractor_policy 'fix_first' needs customer feedback to know who the "
+                             "detractors are: set feedback_loop to 'survey' or 'closed_loop'")
+        return self
+
+    def replace(self, **overrides: Any) -> Params:
+        """Return a validated copy with some fields changed."""
+        return type(self).model_validate({**self.model_dump(), **overrides})
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """What a user needs to know about one parameter, for tables and forms."""
+
+    name: str
+    default: Any
+    unit: str
+    group: str
+    source: str
+    help: str
+    ge: float | None
+    le: float | None
+    choices: tuple[str, ...] | None
+    kind: str
+
+
+def param_info() -> dict[str, ParamInfo]:
+    """Describe every parameter: default, unit, group, range or choices, source."""
+    out: dict[str, ParamInfo] = {}
+    for name, f in Params.model_fields.items():
+        extra = f.json_schema_extra or {}
+        ge = le = None
+        for m in f.metadata:
+            ge = getattr(m, "ge", ge)
+            le = getattr(m, "le", le)
+        ann = f.annotation
+        choices = tuple(getattr(ann, "__args__", ())) or None
+        kind = "choice" if choices else ann.__name__
+        out[name] = ParamInfo(name, f.default, extra["unit"], extra["group"], extra["source"],
+                              f.description or "", ge, le, choices, kind)
+    return out

@@ -1,0 +1,175 @@
+"""Customer accounts: many and simple, so their state lives in uid-indexed arrays.
+
+An account's uid is its array position for the whole run; churned accounts are
+masked (``active == False``), never removed. Reps own accounts through the
+``rep`` index array. Every weekly update here is vectorised over accounts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import betaincinv
+
+from sim.params import Params
+
+# Need kinds
+NO_NEED, PURCHASE, SERVICE = 0, 1, 2
+# Issue categories (seed 004: product performance, price, service around the product)
+NO_ISSUE, PRODUCT, PRICE, SERVICE_ISSUE = 0, 1, 2, 3
+ISSUE_NAMES = ("none", "product", "price", "service")
+# Churn causes (M4 competing risks)
+ALIVE, NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE = 0, 1, 2, 3, 4
+CAUSE_NAMES = ("alive", "neglect", "service", "pitch", "price")
+
+PROMOTER_SAT = 0.85  # satisfaction >= this scores 9-10 (promoter)
+DETRACTOR_SAT = 0.65  # satisfaction < this scores 0-6 (detractor)
+DISPOSITION_CONCENTRATION = 12.0  # Beta concentration of customers' dispositions (sets the NPS spread)
+INTENT_CONCENTRATION = 2.0  # Beta concentration of buying intent: some come to buy, most browse
+
+
+def nps_score(sat: np.ndarray) -> np.ndarray:
+    """0-10 likelihood-to-recommend score implied by satisfaction."""
+    return np.clip(np.floor(sat * 10.0 + 0.5), 0, 10).astype(np.int8)
+
+
+def willingness(sat: np.ndarray) -> np.ndarray:
+    """Multiplier on buying probability: happy customers buy more (FACTS 10, seed 004)."""
+    return 0.2 + sat
+
+
+def intent(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Buying intent of each opportunity, Beta-distributed around ``mean``; the rep can read it.
+
+    Drawn by inverting the Beta CDF at uniforms ``u`` so that each account keeps
+    its own random number whatever the other accounts do (common random numbers).
+    """
+    k = INTENT_CONCENTRATION
+    return betaincinv(mean * k, (1.0 - mean) * k, u)
+
+
+class Accounts:
+    """State of every customer account, one array per attribute."""
+
+    def __init__(self, p: Params, n_slots: int, rng: np.random.Generator) -> None:
+        n = p.n_accounts
+        self.n = n
+        self.uid = np.arange(n)
+        # Accounts are dealt to rep slots in contiguous books of near-equal size.
+        self.rep = (self.uid * n_slots // n).astype(np.int32)
+        self.wallet = p.mean_spend * rng.lognormal(-0.5 * p.spend_sigma**2, p.spend_sigma, n) / 0.6
+        self.share = np.clip(rng.beta(6.0, 4.0, n), 0.05, 0.95)
+        # Industries share seasonal calendars: four clusters of phase, small jitter.
+        self.phase = rng.integers(0, 4, n) * (np.pi / 2) + rng.normal(0.0, 0.2, n)
+        # Each customer has a disposition its satisfaction returns to when nothing happens.
+        k = DISPOSITION_CONCENTRATION
+        self.disposition = rng.beta(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, n)
+        self.sat = self.disposition.copy()
+        self.since = rng.uniform(0.0, p.neglect_horizon, n)
+        self.unserved = np.zeros(n)
+        # pending need
+        self.need = np.zeros(n, np.int8)
+        self.need_age = np.zeros(n, np.int16)
+        self.need_value = np.zeros(n)
+        self.need_buy = np.zeros(n, bool)
+        self.need_intent = np.zeros(n)  # chance the customer buys, visible to the rep
+        # banner (sales play) raised by the CRM rule
+        self.flag = np.zeros(n, bool)
+        self.flag_left = np.zeros(n, np.int16)
+        self.flag_cool = np.zeros(n, np.int16)
+        self.flag_declined = np.zeros(n, bool)
+        self.play_buy = np.zeros(n, bool)
+        self.play_intent = np.zeros(n)
+        self.play_value = np.zeros(n)
+        # open issue
+        self.issue = np.zeros(n, np.int8)
+        self.issue_sev = np.zeros(n)
+        self.issue_age = np.zeros(n, np.int16)
+        self.issue_reported = np.zeros(n, bool)
+        self.disrupted = np.zeros(n, bool)
+        # hidden concession weeks left (M8)
+        self.conc_left = np.zeros(n, np.int16)
+        # churn
+        self.active = np.ones(n, bool)
+        self.cause = np.zeros(n, np.int8)
+        self.known_score = np.full(n, -1, np.int8)
+        self.pitched = np.zeros(n, bool)
+        self.unwanted_pitch = np.zeros(n, bool)
+        season0 = self.season(0, p.seasonality)
+        self.trail = self.spend * season0
+        self.trail_deseason = self.spend.copy()
+
+    @property
+    def spend(self) -> np.ndarray:
+        """Base weekly spend with us: wallet times share of wallet."""
+        return self.wallet * self.share
+
+    def season(self, week: int, amplitude: float) -> np.ndarray:
+        """Seasonal multiplier on spend and appetite for each account this week."""
+        return 1.0 + amplitude * np.sin(2 * np.pi * week / 52.0 + self.phase)
+
+    def room(self) -> np.ndarray:
+        """Unbought share of wallet: the room a sale can fill."""
+        return 1.0 - self.share
+
+    def deal_value(self, p: Params) -> np.ndarray:
+        """Value of a deal that fills part of the unbought wallet."""
+        return p.deal_weeks * self.wallet * self.room()
+
+    def arrive_needs(self, p: Params, season: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """New needs (purchase or service-only) with the customer's latent willingness to buy.
+
+        Needs also arrive on churned accounts (shadow demand) so that what churn
+        costs shows in ``revenue_potential``; those needs can never be served.
+        Returns the uids with a new need.
+        """
+        u = rng.random((4, self.n))
+        free = self.need == NO_NEED
+        new = free & (u[0] < p.need_rate * np.clip(season, 0.0, None))
+        uids = np.flatnonzero(new)
+        kind = np.where(u[1, uids] < p.purchase_share, PURCHASE, SERVICE).astype(np.int8)
+        self.need[uids] = kind
+        self.need_age[uids] = 0
+        self.need_value[uids] = np.where(kind == PURCHASE, self.deal_value(p)[uids], 0.0)
+        mean = np.clip(p.p_purchase * willingness(self.sat[uids]), 0.01, 0.99)
+        self.need_intent[uids] = np.where(kind == PURCHASE, intent(mean, u[2, uids]), 0.0)
+        self.need_buy[uids] = u[3, uids] < self.need_intent[uids]
+        return uids
+
+    def p_play(self, p: Params, season: np.ndarray, uids: np.ndarray) -> np.ndarray:
+        """Chance a banner play finds a willing buyer: appetite, room, season, no open problem."""
+        issue_factor = np.where(self.issue[uids] != NO_ISSUE, 0.3, 1.0)
+        return np.clip(
+            p.p_upsell * willingness(self.sat[uids]) * 2.0 * self.room()[uids] * season[uids] * issue_factor,
+            0.0,
+            1.0,
+        )
+
+
+    def raise_flags(self, uids: np.ndarray, p: Params, season: np.ndarray, rng: np.random.Generator) -> None:
+        """Put up banners on ``uids``; each banner carries a latent sales play."""
+        self.flag[uids] = True
+        self.flag_left[uids] = p.flag_weeks
+        self.flag_declined[uids] = False
+        u = rng.random((2, self.n))
+        self.play_intent[uids] = intent(np.clip(self.p_play(p, season, uids), 0.01, 0.99), u[0, uids])
+        self.play_buy[uids] = u[1, uids] < self.play_intent[uids]
+        self.play_value[uids] = self.deal_value(p)[uids]
+
+    def clear_flags(self, uids: np.ndarray, cooldown: int) -> None:
+        """Take banners down (worked or expired) and start their cooldown."""
+        self.flag[uids] = False
+        self.flag_left[uids] = 0
+        self.flag_cool[uids] = cooldown
+        self.flag_declined[uids] = False
+
+    def contact(self, uids: np.ndarray, weight: np.ndarray, p: Params) -> None:
+        """A contact of the given value weight (1 = call or visit, lower for e-mail)."""
+        self.sat[uids] += p.contact_gain * weight * (1.0 - self.sat[uids])
+        self.since[uids] *= 1.0 - weight
+
+    def nps(self) -> float:
+        """Net promoter score of active accounts, on the usual -100..100 scale."""
+        s = self.sat[self.active]
+        if s.size == 0:
+            return 0.0
+        return float(100.0 * (np.mean(s >= PROMOTER_SAT) - np.mean(s < DETRACTOR_SAT)))

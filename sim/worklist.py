@@ -1,0 +1,109 @@
+"""The reps' weekly choice of which accounts to open, vectorised over every book at once (M1, M2, M4).
+
+Each candidate account (a pending need, a banner, or a relationship contact
+that is due) gets a utility from its rep's point of view:
+
+    u = expected pay + care for the customer - felt pressure x shortfall + audit cost
+
+where shortfall = max(0, target - chance of a close) applies to banner
+accounts only, because opening one that does not close lowers the rep's
+measured banner close rate. Each rep then works its candidates in order of
+utility per hour until its weekly hours are spent; candidates with u <= 0 are
+left alone on purpose (avoidance), the rest that do not fit wait (no time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.params import Params
+from sim.population import NO_NEED, PURCHASE, SERVICE, Accounts
+
+# How much serving each kind of work matters to a service-minded rep, relative to a need of its own.
+URGENCY_SERVICE = 3.0  # a customer waiting with a problem or request (assumption)
+URGENCY_PURCHASE = 1.0  # a customer ready to talk about buying (assumption)
+URGENCY_CONTACT = 0.3  # a check-in, scaled by how long the account has been left alone (assumption)
+
+
+@dataclass
+class RepWeights:
+    """Per-slot quantities the reps' decisions depend on (index = slot)."""
+
+    covered: np.ndarray  # slot has a rep this week
+    hours: np.ndarray  # customer hours available after admin and big-deal chasing
+    skill: np.ndarray  # chance of converting a willing buyer
+    care: np.ndarray  # currency-equivalent weight of serving a need
+    pressure: np.ndarray  # currency-equivalent cost per unit of banner close-rate shortfall
+    audit: np.ndarray  # expected cost of leaving a banner unopened
+
+
+@dataclass
+class Plan:
+    """What the reps chose this week."""
+
+    opened: np.ndarray  # uids opened
+    weight: np.ndarray  # value weight of each opened contact (1 call/visit/need, less for e-mail)
+    hours: np.ndarray  # hours spent on each opened uid
+    selling: np.ndarray  # True where the opening worked a sale (purchase need or banner pitch)
+    declined: np.ndarray  # banner uids whose utility was not positive
+
+
+def _channel_hours(p: Params, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the channel of a proactive contact for each of ``n`` accounts; return hours and value weights."""
+    u = rng.random((2, n))
+    email = u[0] < p.email_share
+    visit = ~email & (u[1] < p.visit_share)
+    hours = np.where(email, p.hours_email, np.where(visit, p.hours_visit, p.hours_call))
+    weight = np.where(email, p.email_weight, 1.0)
+    return hours, weight
+
+
+def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
+              rng: np.random.Generator) -> Plan:
+    """Choose, for every rep at once, which accounts to open this week."""
+    due = acc.since >= 1.0
+    cand = np.flatnonzero(acc.active & w.covered[acc.rep] & ((acc.need != NO_NEED) | acc.flag | due))
+    slot = acc.rep[cand]
+    need = acc.need[cand]
+    flag = acc.flag[cand]
+    has_need = need != NO_NEED
+
+    hours, weight = (x[cand] for x in _channel_hours(p, acc.n, rng))
+    hours = np.where(need == PURCHASE, p.hours_purchase, np.where(need == SERVICE, p.hours_service, hours))
+    weight = np.where(has_need, 1.0, weight)
+    hours = hours + np.where(flag, p.hours_pitch, 0.0)
+
+    skill = w.skill[slot]
+    p_need = np.where(need == PURCHASE, acc.need_intent[cand], 0.0)
+    p_play = np.where(flag, acc.play_intent[cand], 0.0)
+    p_close = (1.0 - (1.0 - p_need) * (1.0 - p_play)) * skill
+    value = skill * (p_need * acc.need_value[cand] + p_play * acc.play_value[cand])
+    pay_exp = p.commission_rate * value + np.where(flag, p_close * p.banner_bonus, 0.0)
+
+    size = np.clip(np.sqrt(acc.spend[cand] / p.mean_spend), 0.3, 3.0)
+    neglect = np.minimum(1.0, acc.since[cand] / p.neglect_horizon)
+    urgency = np.where(need == SERVICE, URGENCY_SERVICE,
+                       np.where(need == PURCHASE, URGENCY_PURCHASE, URGENCY_CONTACT * weight * neglect))
+    care = w.care[slot] * size * urgency
+
+    shortfall = np.maximum(0.0, p.banner_target - p_close)
+    u = pay_exp + care + np.where(flag, w.audit[slot] - w.pressure[slot] * shortfall, 0.0)
+
+    positive = u > 0
+    ratio = np.where(positive, u / hours, -np.inf)
+    order = np.lexsort((-ratio, slot))
+    h_sorted = np.where(positive[order], hours[order], 0.0)
+    s_sorted = slot[order]
+    csum = np.cumsum(h_sorted)
+    start = np.searchsorted(s_sorted, s_sorted, side="left")
+    within = csum - (csum[start] - h_sorted[start])
+    take_sorted = positive[order] & (within <= w.hours[s_sorted])
+    take = np.zeros(cand.size, bool)
+    take[order] = take_sorted
+
+    opened = cand[take]
+    selling = (need[take] == PURCHASE) | flag[take]
+    return Plan(opened=opened, weight=weight[take], hours=hours[take], selling=selling,
+                declined=cand[flag & ~positive])
