@@ -229,7 +229,7 @@ class Params(BaseModel):
                               ge=0.0, le=1.0)
     churn_price: float = _p(0.0012, "per week", "FACTS 4 (calibrated)", "Price churn hazard scale",
                             ge=0.0, le=1.0)
-    churn_pitch: float = _p(0.03, "per pitch", "FACTS 3: unsolicited outreach raised churn 6.4 % to 10 %",
+    churn_pitch: float = _p(0.1, "per pitch", "FACTS 3: unsolicited outreach raised churn 6.4 % to 10 %",
                             "Churn hazard of an unwanted pitch", ge=0.0, le=1.0)
     concession_relief: float = _p(0.6, "fraction", "seed 003", "How much a concession calms churn hazard",
                                   ge=0.0, le=1.0)
