@@ -351,41 +351,43 @@ class SalesModel(mesa.Model):
         self.ops.fix_wait.clear()
 
     def customers_decide(self) -> None:
-        """Satisfaction drifts with neglect and open problems; churn is a competing-risks hazard (M4)."""
+        """Satisfaction drifts with neglect and open problems; churn is a competing-risks hazard (M4).
+
+        Computed over all accounts with masks (cheaper than gathering the active
+        ones); churned accounts keep their state frozen.
+        """
         p, a, led = self.p, self.acc, self.ledger
-        act = np.flatnonzero(a.active)
-        u = self.streams.churn.random((2, a.n))[:, act]
-        neglect = np.minimum(1.0, a.since[act] / p.neglect_horizon)
-        has_issue = a.issue[act] != NO_ISSUE
-        sev = a.issue_sev[act]
-        s = a.sat[act] + SAT_RELAX * (a.disposition[act] - a.sat[act])
-        s -= p.neglect_decay * neglect + p.issue_drag * sev * has_issue
-        s = np.clip(s, 0.0, 1.0)
-        a.sat[act] = s
-        a.issue_age[act] += has_issue
-        a.unserved[act] *= 0.8
+        act = a.active
+        u = self.streams.churn.random((2, a.n))
+        neglect = np.minimum(1.0, a.since / p.neglect_horizon)
+        has_issue = a.issue != NO_ISSUE
+        sev = a.issue_sev
+        s = a.sat + SAT_RELAX * (a.disposition - a.sat) - p.neglect_decay * neglect - p.issue_drag * sev
+        s = np.where(act, np.clip(s, 0.0, 1.0), a.sat)
+        a.sat = s
+        a.issue_age += has_issue & act
+        a.unserved *= 0.8
         target_share = np.clip(0.75 * s, 0.05, 0.95)
-        a.share[act] = np.clip(a.share[act] + p.share_drift * (target_share - a.share[act]), 0.05, 0.95)
+        a.share = np.where(act, np.clip(a.share + p.share_drift * (target_share - a.share), 0.05, 0.95), a.share)
 
         dis = ((1.0 - s) / (1.0 - CHURN_REFERENCE_SAT)) ** 2
-        relief = 1.0 - p.concession_relief * (a.conc_left[act] > 0)
-        issue = a.issue[act]
-        h = np.empty((4, act.size))
-        h[0] = p.churn_neglect * dis * (neglect + UNSERVED_WEIGHT * a.unserved[act])
+        relief = 1.0 - p.concession_relief * (a.conc_left > 0)
+        issue = a.issue
+        h = np.empty((4, a.n))
+        h[0] = p.churn_neglect * dis * (neglect + UNSERVED_WEIGHT * a.unserved)
         h[1] = p.churn_service * dis * sev * ((issue == PRODUCT) | (issue == SERVICE_ISSUE)) * relief
-        h[2] = p.churn_pitch * (1.0 - s) * a.unwanted_pitch[act]
+        h[2] = p.churn_pitch * (1.0 - s) * a.unwanted_pitch
         h[3] = p.churn_price * dis * (1.0 + 4.0 * sev * (issue == PRICE)) * relief
         total = h.sum(axis=0)
-        leave = u[0] < 1.0 - np.exp(-total)
-        pick = u[1] * total
-        cause_idx = (pick[None, :] > np.cumsum(h, axis=0)).sum(axis=0)
-        gone = act[leave]
-        causes = np.array([NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE], np.int8)[np.minimum(cause_idx[leave], 3)]
+        gone = np.flatnonzero(act & (u[0] < -np.expm1(-total)))
+        pick = u[1, gone] * total[gone]
+        cause_idx = (pick[None, :] > np.cumsum(h[:, gone], axis=0)).sum(axis=0)
+        causes = np.array([NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE], np.int8)[np.minimum(cause_idx, 3)]
         a.active[gone] = False
         a.cause[gone] = causes
         for key, c in zip(CAUSE_KEYS, (NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE), strict=True):
             led.add(key, (causes == c).sum())
-        led.add("exposure", act.size)
+        led.add("exposure", act.sum())
 
     def reps_review(self) -> None:
         """Stress, escalations, reviews with audits, quarter-end quotas, quits and hires."""

@@ -92,8 +92,9 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     u = pay_exp + care + np.where(flag, w.audit[slot] - w.pressure[slot] * shortfall, 0.0)
 
     positive = u > 0
-    ratio = np.where(positive, u / hours, -np.inf)
-    order = np.lexsort((-ratio, slot))
+    # Sort by slot, then by utility per hour, best first: one float key, one sort.
+    ratio = np.where(positive, u / hours, 0.0)
+    order = np.argsort(slot * 2.0 + 0.5 - 0.5 * ratio / (1.0 + np.abs(ratio)) + 0.5 * ~positive)
     h_sorted = np.where(positive[order], hours[order], 0.0)
     s_sorted = slot[order]
     csum = np.cumsum(h_sorted)

@@ -1,0 +1,270 @@
+"""The ``salesim`` command line: run scenarios, list them and check scenario files.
+
+Each subcommand is one ``add_*`` function that registers its parser and one
+``cmd_*`` function that does the work; new commands are added to ``COMMANDS``.
+Bad input ends with exit status 2 and a one-paragraph message on stderr
+(``salesim: error: ...``); a bug ends with status 1 and a one-line message,
+or with the traceback when ``SALESIM_DEBUG`` is set.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+from sim.scenario import list_scenarios, load_scenario, parse_set, scenarios_dir
+
+PROG = "salesim"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that reports usage errors as UserError instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UserError(f"{message}. Run '{self.prog} --help' for usage.")
+
+
+# --- argument types ---------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    """A whole number of at least 1, for --weeks."""
+    value = _whole_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    """A non-negative whole number, for --seed."""
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 0 or more, got {text!r}")
+    return value
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+
+
+# --- run ----------------------------------------------------------------------------
+
+
+def add_run(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim run``."""
+    p = sub.add_parser("run", help="run one scenario and write a summary, a time series and a figure",
+                       description="Run one scenario and write summary.json, timeseries.csv and weekly.png.")
+    p.add_argument("scenario", help="scenario name (e.g. baseline) or path to a .toml file")
+    p.add_argument("--seed", type=_seed, default=1, help="random seed (default: 1)")
+    p.add_argument("--weeks", type=_positive_int, default=104, help="weeks to simulate (default: 104)")
+    p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
+                   help="override a parameter, e.g. --set enforcement=1.0 (repeatable)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: runs/<scenario>-seed<N>)")
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run a scenario, print its KPIs and write the run's files."""
+    scenario = load_scenario(args.scenario, parse_set(args.set))
+    _check_weeks(args.weeks, scenario.params.burn_in_weeks)
+    out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
+    _prepare_out(out)
+    from sim.kpis import KPIS  # imported lazily: the model is heavy and not needed by other commands
+    from sim.model import SalesModel
+
+    print(f"{scenario.title}: {args.weeks} weeks, seed {args.seed}")
+    model = SalesModel.from_scenario(scenario, rng=args.seed).run(args.weeks)
+    kpis = model.kpis()
+    print(kpi_table(kpis, KPIS))
+    _write_outputs(out, scenario, args, kpis, model.timeseries())
+    print(f"\nwrote {out / 'summary.json'}, {out / 'timeseries.csv'} and {out / 'weekly.png'}")
+    return 0
+
+
+def _check_weeks(weeks: int, burn_in: int) -> None:
+    """Refuse a run too short to measure anything, since KPIs count only weeks after the burn-in."""
+    if weeks <= burn_in:
+        raise UserError(f"--weeks {weeks} is not longer than the burn-in (burn_in_weeks = {burn_in}), so no "
+                        f"week would be measured and every KPI would be 0. Use --weeks {burn_in + 1} or "
+                        "more, or --set burn_in_weeks=0.")
+
+
+def _prepare_out(out: Path) -> None:
+    """Create the output folder, refusing a path that is an existing file."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is an existing file, not a folder; choose another path "
+                        "or remove the file.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from None
+
+
+def _write_outputs(out: Path, scenario: Any, args: argparse.Namespace, kpis: dict[str, float],
+                   timeseries: Any) -> None:
+    """Write summary.json, timeseries.csv and weekly.png into ``out``."""
+    from sim.report.weekly import plot_weekly
+
+    summary = {"scenario": scenario.name, "seed": args.seed, "weeks": args.weeks,
+               "parameters": scenario.overrides, **{k: _json_number(v) for k, v in kpis.items()}}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    timeseries.to_csv(out / "timeseries.csv")
+    plot_weekly(timeseries, out / "weekly.png", f"{scenario.title} (seed {args.seed})")
+
+
+def _json_number(value: Any) -> float | None:
+    """A KPI as a JSON-safe float; NaN and infinities become null."""
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+# --- scenarios and validate ----------------------------------------------------------
+
+
+def add_scenarios(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim scenarios``."""
+    p = sub.add_parser("scenarios", help="list the available scenarios",
+                       description="List the scenarios: name, title, question and mechanisms.")
+    p.set_defaults(func=cmd_scenarios)
+
+
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """Print every scenario with its question and mechanisms."""
+    scenarios = list_scenarios()
+    if not scenarios:
+        print(f"no scenarios in {scenarios_dir()}")
+    for sc in scenarios:
+        print(f"{sc.name}: {sc.title}")
+        print(textwrap.fill(sc.question, width=88, initial_indent="    ", subsequent_indent="    "))
+        print(f"    mechanisms: {', '.join(sc.mechanisms) or '-'}\n")
+    return 0
+
+
+def add_validate(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim validate``."""
+    p = sub.add_parser("validate", help="check a scenario file without running it",
+                       description="Check a scenario file (and the files it extends) without running it.")
+    p.add_argument("file", help="path to a .toml scenario file, or a scenario name")
+    p.set_defaults(func=cmd_validate)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Load a scenario; any problem surfaces as a UserError."""
+    scenario = load_scenario(args.file)
+    print(f"ok: {args.file} ({scenario.title})")
+    return 0
+
+
+# --- KPI table -----------------------------------------------------------------------
+
+
+def kpi_table(values: dict[str, float], catalogue: dict[str, Any]) -> str:
+    """A plain-text table of KPIs: name, plain-language label, formatted value and unit."""
+    names = [n for n in catalogue if n in values] + [n for n in values if n not in catalogue]
+    rows = []
+    for name in names:
+        kpi = catalogue.get(name)
+        unit = getattr(kpi, "unit", "") or ""
+        rows.append((name, getattr(kpi, "label", "") or "", format_value(values[name], unit),
+                     "" if _is_fraction(unit) else unit))
+    return text_table(("KPI", "meaning", "value", "unit"), rows, right=(2,))
+
+
+def format_value(value: Any, unit: str = "") -> str:
+    """Format a number for people: fractions as percentages, money and counts with separators."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if not math.isfinite(number):
+        return "n/a"
+    if _is_fraction(unit):
+        return f"{number * 100:.1f} %"
+    if abs(number) >= 1000 or (number.is_integer() and abs(number) >= 1):
+        return f"{number:,.0f}"
+    return f"{number:.3g}"
+
+
+def _is_fraction(unit: str) -> bool:
+    """Whether a unit names a share between 0 and 1, shown as a percentage."""
+    unit = unit.lower()
+    return unit == "%" or any(w in unit for w in ("fraction", "share", "probability"))
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """Columns padded to a common width, with a rule under the header; ``right`` columns right-aligned."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+# --- entry point ---------------------------------------------------------------------
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_run, add_scenarios, add_validate]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``salesim`` parser with one subparser per entry of COMMANDS."""
+    parser = _Parser(prog=PROG, description="Agent-based simulation of sales incentives.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 bug, 2 bad input)."""
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.func(args) or 0)
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except UserError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into head or less, which quit early
+        _silence_stdout()
+        return 0
+    except Exception as exc:
+        if _debug():
+            print(f"{PROG}: unexpected {type(exc).__name__}; traceback follows", file=sys.stderr)
+            raise
+        detail = " ".join(str(exc).split())
+        print(f"{PROG}: internal error: {type(exc).__name__}: {detail} "
+              "(set SALESIM_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so Python's exit-time flush does not fail on the closed pipe again."""
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _debug() -> bool:
+    """Whether SALESIM_DEBUG asks for tracebacks."""
+    return os.environ.get("SALESIM_DEBUG", "") not in ("", "0")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,247 @@
+"""The salesim command line: exit codes, messages and the files a run writes."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import cli
+from sim.cli import format_value, main, text_table
+from sim.report.weekly import plot_weekly
+
+BASELINE = 'title = "Baseline"\nquestion = "How does today\'s unit perform?"\nmechanisms = ["M1", "M2"]\n'
+MANDATE = ('title = "Mandate"\nquestion = "What if managers enforce 90 %?"\nextends = "baseline"\n'
+           "[parameters]\nbanner_target = 0.9\nenforcement = 1.0\n")
+SMALL = ["--set", "n_accounts=300", "--set", "n_reps=4", "--set", "n_managers=1"]
+
+
+@pytest.fixture
+def scen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scenarios folder with a baseline and a mandate, selected through SALESIM_SCENARIOS."""
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    (folder / "baseline.toml").write_text(BASELINE)
+    (folder / "banner_mandate.toml").write_text(MANDATE)
+    monkeypatch.setenv("SALESIM_SCENARIOS", str(folder))
+    monkeypatch.delenv("SALESIM_DEBUG", raising=False)
+    return folder
+
+
+def assert_user_error(capsys: pytest.CaptureFixture[str], code: int, *needles: str) -> str:
+    """Check a bad-input exit: status 2, prefixed message on stderr, no traceback; return stderr."""
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("salesim: error: ")
+    assert "Traceback" not in err
+    for needle in needles:
+        assert needle in err
+    return err
+
+
+# --- validate and scenarios -------------------------------------------------------
+
+
+def test_validate_ok(scen: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(scen / "banner_mandate.toml")
+    assert main(["validate", path]) == 0
+    assert capsys.readouterr().out.strip() == f"ok: {path} (Mandate)"
+
+
+def test_validate_by_name(scen: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "baseline"]) == 0
+    assert "ok: baseline (Baseline)" in capsys.readouterr().out
+
+
+def test_validate_bad_file(scen: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "T"\nquestion = "Q?"\n[parameters]\nenforcment = 1.0\n')
+    err = assert_user_error(capsys, main(["validate", str(bad)]), "bad.toml", "parameters.enforcment",
+                            "'enforcement'")
+    assert capsys.readouterr().out == ""
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_validate_missing_file(scen: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_user_error(capsys, main(["validate", str(tmp_path / "nope.toml")]), "does not exist", "baseline")
+
+
+def test_validate_malformed_toml(scen: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text('title = "T\n')
+    assert_user_error(capsys, main(["validate", str(bad)]), "not valid TOML", "line 1")
+
+
+def test_scenarios_lists_name_title_question_mechanisms(scen: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenarios"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("baseline: Baseline") < out.index("banner_mandate: Mandate")
+    assert "What if managers enforce 90 %?" in out and "mechanisms: M1, M2" in out
+
+
+# --- usage errors ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv", [
+    [], ["bogus"], ["run"], ["run", "baseline", "--weeks", "0"], ["run", "baseline", "--weeks", "-3"],
+    ["run", "baseline", "--weeks", "many"], ["run", "baseline", "--seed", "-1"], ["validate"],
+    ["run", "baseline", "--colour", "red"],
+])
+def test_usage_errors_exit_2(scen: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    assert_user_error(capsys, main(argv), "--help")
+
+
+def test_weeks_within_burn_in_is_refused(scen: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_user_error(capsys, main(["run", "baseline", "--weeks", "5"]), "burn_in_weeks = 13", "--weeks 14")
+
+
+def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--help"]) == 0
+    assert "run" in capsys.readouterr().out
+
+
+def test_bad_set_exits_2(scen: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert_user_error(capsys, main(["run", "baseline", "--set", "enforcement"]), "lever=value")
+    assert_user_error(capsys, main(["run", "baseline", "--set", "audits=2"]), "between 0 and 1")
+
+
+def test_out_is_an_existing_file(scen: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "taken"
+    target.write_text("x")
+    assert_user_error(capsys, main(["run", "baseline", "--out", str(target)]), "existing file")
+
+
+# --- unexpected errors -------------------------------------------------------------
+
+
+def _explode() -> None:
+    raise RuntimeError("boom\nsecond line")
+
+
+def test_bug_exits_1_with_one_line(scen: Path, monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(cli, "list_scenarios", _explode)
+    assert main(["scenarios"]) == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: boom second line" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bug_reraises_with_debug(scen: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "list_scenarios", _explode)
+    monkeypatch.setenv("SALESIM_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["scenarios"])
+
+
+# --- run, with a stand-in model ----------------------------------------------------
+
+
+class _FakeModel:
+    """The SalesModel contract, with a tiny deterministic time series."""
+
+    def __init__(self, scenario: object, rng: int) -> None:
+        self.scenario, self.rng, self.weeks = scenario, rng, 0
+
+    @classmethod
+    def from_scenario(cls, scenario: object, *, rng: int) -> _FakeModel:
+        return cls(scenario, rng)
+
+    def run(self, weeks: int) -> _FakeModel:
+        self.weeks = weeks
+        return self
+
+    def kpis(self) -> dict[str, float]:
+        return {"reported_banner_close_rate": 0.9, "revenue": 1_234_567.0, "nps": float("nan")}
+
+    def timeseries(self) -> pd.DataFrame:
+        week = pd.RangeIndex(self.weeks, name="week")
+        rates = np.linspace(0.2, 0.9, self.weeks)
+        return pd.DataFrame({"reported_banner_close_rate": rates, "true_banner_conversion": rates / 2,
+                             "revenue": 1000.0, "churned_pitch": 1.0}, index=week)
+
+
+@pytest.fixture
+def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put stand-ins for sim.model and sim.kpis in sys.modules, so run is tested on its own."""
+    kpi = types.SimpleNamespace
+    model_mod = types.ModuleType("sim.model")
+    model_mod.SalesModel = _FakeModel  # type: ignore[attr-defined]
+    kpis_mod = types.ModuleType("sim.kpis")
+    kpis_mod.KPIS = {  # type: ignore[attr-defined]
+        "reported_banner_close_rate": kpi(label="Banner close rate (reported)", unit="fraction"),
+        "revenue": kpi(label="Revenue per year", unit="currency/year"),
+    }
+    monkeypatch.setitem(sys.modules, "sim.model", model_mod)
+    monkeypatch.setitem(sys.modules, "sim.kpis", kpis_mod)
+
+
+def test_run_writes_summary_timeseries_and_figure(scen: Path, tmp_path: Path, fake_model: None,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    code = main(["run", "banner_mandate", "--weeks", "20", "--seed", "7", "--set", "audits=0.5",
+                 "--out", str(out)])
+    assert code == 0
+    stdout = capsys.readouterr().out
+    assert "Banner close rate (reported)" in stdout and "90.0 %" in stdout and "1,234,567" in stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["scenario"] == "banner_mandate" and summary["seed"] == 7 and summary["weeks"] == 20
+    assert summary["parameters"] == {"banner_target": 0.9, "enforcement": 1.0, "audits": 0.5}
+    assert summary["nps"] is None  # NaN is not valid JSON
+    assert len(pd.read_csv(out / "timeseries.csv", index_col="week")) == 20
+    assert (out / "weekly.png").stat().st_size > 10_000
+
+
+def test_run_default_out_folder(scen: Path, tmp_path: Path, fake_model: None,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "baseline", "--weeks", "14", "--seed", "3"]) == 0
+    assert (tmp_path / "runs" / "baseline-seed3" / "summary.json").is_file()
+
+
+# --- run, end to end ----------------------------------------------------------------
+
+
+def test_run_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "o"
+    assert main(["run", "baseline", "--weeks", "20", *SMALL, "--out", str(out)]) == 0
+    from sim.kpis import KPIS
+
+    summary = json.loads((out / "summary.json").read_text())
+    assert {"scenario", "seed", "weeks", "parameters"} <= summary.keys()
+    assert set(KPIS) <= summary.keys()
+    assert summary["parameters"]["n_reps"] == 4
+    assert len(pd.read_csv(out / "timeseries.csv")) == 20
+    assert (out / "weekly.png").is_file()
+    assert "salesim: error" not in capsys.readouterr().err
+
+
+# --- formatting and plotting helpers --------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "unit", "text"), [
+    (0.1234, "fraction", "12.3 %"), (1234567.8, "currency/year", "1,234,568"), (12.0, "count/year", "12"),
+    (0.4567, "0-1", "0.457"), (float("nan"), "fraction", "n/a"), (-12.34, "score -100..100", "-12.3"),
+])
+def test_format_value(value: float, unit: str, text: str) -> None:
+    assert format_value(value, unit) == text
+
+
+def test_text_table_aligns_columns() -> None:
+    table = text_table(("a", "value"), [("long name", "1"), ("x", "100")], right=(1,))
+    lines = table.splitlines()
+    assert lines[0] == "a          value"
+    assert lines[2] == "long name      1"
+    assert lines[3] == "x            100"
+
+
+def test_plot_weekly_tolerates_missing_columns(tmp_path: Path) -> None:
+    df = pd.DataFrame({"something_else": [1.0, 2.0]}, index=pd.RangeIndex(2, name="week"))
+    path = plot_weekly(df, tmp_path / "w.png", "Only unknown columns")
+    assert path.is_file()
