@@ -217,7 +217,27 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Seq
 
 # --- entry point ---------------------------------------------------------------------
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_run, add_scenarios, add_validate]
+# --- reference -------------------------------------------------------------------------
+
+
+def add_reference(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim reference``."""
+    p = sub.add_parser("reference", help="print the table of parameters or KPIs (Markdown)",
+                       description="Print every parameter (with default, range, unit and source) or every KPI.")
+    p.add_argument("what", choices=["parameters", "kpis"], help="which table")
+    p.add_argument("--group", choices=["size", "lever", "behaviour"], help="only this group of parameters")
+    p.set_defaults(func=cmd_reference)
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Print a reference table generated from the declarations."""
+    from sim.reference import kpis_markdown, params_markdown
+
+    print(params_markdown(args.group) if args.what == "parameters" else kpis_markdown())
+    return 0
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_run, add_scenarios, add_validate, add_reference]
 
 
 def build_parser() -> argparse.ArgumentParser:

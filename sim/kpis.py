@@ -3,7 +3,7 @@
 The model adds weekly counts to a :class:`Ledger`; KPIs are functions of the
 ledger's totals over the measured weeks (after the burn-in). Money KPIs are
 annualised (per 52 weeks) so runs of different length compare. Names in
-DESIGN.md §4 are contracts and are never renamed.
+The names of the main KPIs are contracts with the rest of the system and are never renamed.
 """
 
 from __future__ import annotations

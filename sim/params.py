@@ -62,9 +62,10 @@ class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
     # --- size -------------------------------------------------------------
-    n_reps: int = _size(20, "reps", "DESIGN.md §3: plausible B2B unit", "Sales reps", ge=1, le=2000)
-    n_managers: int = _size(3, "managers", "DESIGN.md §3", "Sales managers", ge=1, le=200)
-    n_accounts: int = _size(2000, "accounts", "DESIGN.md §3", "Customer accounts", ge=10, le=1_000_000)
+    n_reps: int = _size(20, "reps", A + ": a plausible B2B sales unit", "Sales reps", ge=1, le=2000)
+    n_managers: int = _size(3, "managers", A + ": a plausible B2B sales unit", "Sales managers", ge=1, le=200)
+    n_accounts: int = _size(2000, "accounts", A + ": a plausible B2B sales unit", "Customer accounts",
+                            ge=10, le=1_000_000)
     burn_in_weeks: int = _size(13, "weeks", A + ": one quarter lets initial conditions settle",
                                "Weeks run before KPIs are counted", ge=0, le=104)
 
