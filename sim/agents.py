@@ -109,20 +109,23 @@ class Rep(mesa.Agent):
         recovery = p.stress_recovery * style.recovery * (ONE_ON_ONE_RECOVERY if self.manager.one_on_one else 1.0)
         self.stress = float(np.clip(self.stress + inflow - recovery * self.stress, 0.0, 1.0))
 
-    def wants_to_quit(self) -> bool:
-        """Weekly quit decision: a base hazard plus a stress-driven one (FACTS 8)."""
+    def wants_to_quit(self, u: float) -> bool:
+        """Weekly quit decision at uniform ``u``: a base hazard plus a stress-driven one (FACTS 8)."""
         p = self.model.p
         hazard = p.quit_base + p.quit_stress * max(0.0, self.stress - 0.3) / 0.7
-        return bool(self.model.streams.people.random() < hazard)
+        return bool(u < hazard)
 
-    def escalations(self, open_old_by_category: dict[int, int], week: int) -> list[int]:
-        """Categories of recurring problems this rep pulls the fire alarm on (M9, seed 002)."""
+    def escalations(self, open_old_by_category: dict[int, int], week: int, u: np.ndarray) -> list[int]:
+        """Categories of recurring problems this rep pulls the fire alarm on (M9, seed 002).
+
+        ``u`` holds one uniform per category (index = category), drawn whatever the counts.
+        """
         p = self.model.p
         out = []
         for cat, count in open_old_by_category.items():
             if count < p.escalation_threshold or self.escalated_until.get(cat, -1) > week:
                 continue
-            if self.model.streams.people.random() < p.escalation_propensity:
+            if u[cat] < p.escalation_propensity:
                 self.escalated_until[cat] = week + ESCALATION_COOLDOWN
                 out.append(cat)
         return out
@@ -157,10 +160,10 @@ class Manager(mesa.Agent):
         if p.audits <= 0:
             return
         for rep in self.team():
-            caught = self.model.streams.people.binomial(int(avoided_by_slot[rep.slot]), p.audits)
+            caught = self.model.streams.audits.binomial(int(avoided_by_slot[rep.slot]), p.audits)
             rep.caught += caught
             rep.stress = float(min(1.0, rep.stress + AUDIT_STRESS * caught))
 
-    def hears(self) -> bool:
-        """Whether this manager passes an escalation on to leadership."""
-        return bool(self.model.streams.people.random() < self.listens)
+    def hears(self, u: float) -> bool:
+        """Whether this manager passes an escalation on to leadership (at uniform ``u``)."""
+        return bool(u < self.listens)

@@ -79,6 +79,9 @@ class Streams:
     outcomes: np.random.Generator
     churn: np.random.Generator
     people: np.random.Generator
+    hires: np.random.Generator
+    deals: np.random.Generator
+    audits: np.random.Generator
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
@@ -131,7 +134,7 @@ class SalesModel(mesa.Model):
 
     def _hire(self, slot: int, experienced: bool) -> Rep:
         p = self.p
-        rng = self.streams.people
+        rng = self.streams.hires
         skill = p.skill_mean + p.skill_sd * rng.standard_normal() if experienced else p.new_hire_skill
         orient = float(np.clip(rng.normal(p.service_orientation, 0.15), 0.0, 1.0))
         focus = float(np.clip(rng.exponential(p.focus_mean) if p.focus_mean > 0 else 0.0, 0.0, 0.8))
@@ -268,7 +271,7 @@ class SalesModel(mesa.Model):
         # Big-deal chasing ("flash in the pan", M6): lumpy new-logo revenue.
         big = np.zeros(p.n_reps)
         chase = focus * p.hours_per_week * (1.0 - p.admin_share)
-        lands = w.covered & (self.streams.people.random(p.n_reps) < p.big_deal_rate * focus * w.skill)
+        lands = w.covered & (self.streams.deals.random(p.n_reps) < p.big_deal_rate * focus * w.skill)
         big[lands] = p.big_deal_weeks * p.mean_spend
 
         slot_deals = np.bincount(a.rep[o], weights=deal, minlength=p.n_reps) + big
@@ -394,12 +397,15 @@ class SalesModel(mesa.Model):
         p, a, led = self.p, self.acc, self.ledger
         old = a.active & (a.issue != NO_ISSUE) & a.issue_reported & (a.issue_age >= ESCALATION_AGE)
         counts = np.bincount(a.rep[old] * 4 + a.issue[old], minlength=p.n_reps * 4).reshape(p.n_reps, 4)
+        # One block of uniforms per week, per slot, whatever happens: keeps paired runs aligned.
+        luck = self.streams.people.random((9, p.n_reps))
+        self._quit_luck = luck[8]
         for r in self.reps:
             s = r.slot
             r.update_stress(self._unserved_by_slot[s] / max(1, self._needs_by_slot[s]))
-            for cat in r.escalations({c: int(counts[s, c]) for c in (1, 2, 3)}, self.week):
+            for cat in r.escalations({c: int(counts[s, c]) for c in (1, 2, 3)}, self.week, luck[0:4, s]):
                 led.add("escalations", 1)
-                if r.manager.hears():
+                if r.manager.hears(luck[4 + cat, s]):
                     self.ops.start_root_fix(cat)
         if (self.week + 1) % p.review_weeks == 0:
             for m in self.managers:
@@ -428,7 +434,7 @@ class SalesModel(mesa.Model):
                 self.vacant_for[s] -= 1
                 if self.vacant_for[s] <= 0:
                     self.slot_rep[s] = self._hire(s, experienced=False)
-            elif r.wants_to_quit():
+            elif r.wants_to_quit(self._quit_luck[s]):
                 led.add("quits", 1)
                 r.remove()
                 self.slot_rep[s] = None

@@ -141,7 +141,8 @@ class Params(BaseModel):
                             "Share of rep time spent on internal work", ge=0.0, le=0.9)
     hours_purchase: float = _p(3.0, "hours", A, "Time to work a purchase need", ge=0.1, le=20.0)
     hours_service: float = _p(1.0, "hours", A, "Time to serve a service-only need", ge=0.1, le=20.0)
-    hours_pitch: float = _p(1.0, "hours", A, "Extra time to pitch a banner opportunity", ge=0.1, le=20.0)
+    hours_pitch: float = _p(0.5, "hours", A, "Time to pitch a banner play: added to serving a need, or the "
+                            "length of an outbound sales call", ge=0.1, le=20.0)
     hours_call: float = _p(0.5, "hours", A, "Time for a proactive call", ge=0.05, le=10.0)
     hours_visit: float = _p(2.0, "hours", A, "Time for a proactive visit", ge=0.1, le=20.0)
     hours_email: float = _p(0.1, "hours", A, "Time for a proactive e-mail", ge=0.01, le=5.0)

@@ -8,8 +8,9 @@ that is due) gets a utility from its rep's point of view:
 where shortfall = max(0, target - chance of a close) applies to banner
 accounts only, because opening one that does not close lowers the rep's
 measured banner close rate. Each rep then works its candidates in order of
-utility per hour until its weekly hours are spent; candidates with u <= 0 are
-left alone on purpose (avoidance), the rest that do not fit wait (no time).
+utility per hour until its weekly hours are spent, serving customers who came
+with a need before outbound work (check-ins and banner plays); candidates with
+u <= 0 are left alone on purpose (avoidance), the rest that do not fit wait.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from sim.population import NO_NEED, PURCHASE, SERVICE, Accounts
 
 # How much serving each kind of work matters to a service-minded rep, relative to a need of its own.
 URGENCY_SERVICE = 3.0  # a customer waiting with a problem or request (assumption)
-URGENCY_PURCHASE = 1.0  # a customer ready to talk about buying (assumption)
-URGENCY_CONTACT = 0.3  # a check-in, scaled by how long the account has been left alone (assumption)
+URGENCY_PURCHASE = 3.0  # a customer who came to buy is a customer waiting, like a service need (assumption)
+URGENCY_CONTACT = 1.0  # a check-in, scaled by how long the account has been left alone (assumption)
 
 
 @dataclass
@@ -71,9 +72,10 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     has_need = need != NO_NEED
 
     hours, weight = (x[cand] for x in _channel_hours(p, acc.n, rng))
-    hours = np.where(need == PURCHASE, p.hours_purchase, np.where(need == SERVICE, p.hours_service, hours))
-    weight = np.where(has_need, 1.0, weight)
-    hours = hours + np.where(flag, p.hours_pitch, 0.0)
+    # A pitch adds to the time of serving a need; on an outbound contact the pitch is the conversation.
+    need_hours = np.where(need == PURCHASE, p.hours_purchase, p.hours_service) + np.where(flag, p.hours_pitch, 0.0)
+    hours = np.where(has_need, need_hours, np.where(flag, np.maximum(hours, p.hours_pitch), hours))
+    weight = np.where(has_need | flag, 1.0, weight)
 
     skill = w.skill[slot]
     p_need = np.where(need == PURCHASE, acc.need_intent[cand], 0.0)
@@ -92,9 +94,11 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     u = pay_exp + care + np.where(flag, w.audit[slot] - w.pressure[slot] * shortfall, 0.0)
 
     positive = u > 0
-    # Sort by slot, then by utility per hour, best first: one float key, one sort.
+    # Customers who came with a need are served before outbound work; within each tier the best
+    # utility per hour goes first. One float key (slot, tier, ratio), one sort.
     ratio = np.where(positive, u / hours, 0.0)
-    order = np.argsort(slot * 2.0 + 0.5 - 0.5 * ratio / (1.0 + np.abs(ratio)) + 0.5 * ~positive)
+    tier = np.where(positive, np.where(has_need, 0.0, 1.0), 2.0)
+    order = np.argsort(slot * 3.0 + tier + 0.5 - 0.5 * ratio / (1.0 + np.abs(ratio)))
     h_sorted = np.where(positive[order], hours[order], 0.0)
     s_sorted = slot[order]
     csum = np.cumsum(h_sorted)
