@@ -237,7 +237,14 @@ def cmd_reference(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [add_run, add_scenarios, add_validate, add_reference]
+def _batch_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from sim.cli_batch import add_compare, add_sweep
+
+    return [add_compare, add_sweep]
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    add_run, add_scenarios, add_validate, add_reference, *_batch_commands()]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,94 @@
+"""Paired comparison of scenarios: replication k of every scenario shares a seed (common random numbers)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import UserError
+from sim.experiment.jobs import Job, job_seed
+from sim.experiment.runner import run_jobs
+from sim.experiment.store import Store
+from sim.experiment.tables import comparison_frame, runs_frame, series_frame
+from sim.kpis import KPIS
+from sim.params import param_info
+from sim.scenario import Scenario
+
+
+@dataclass
+class Comparison:
+    """What a comparison produced: the tables and where they were written."""
+
+    runs: pd.DataFrame
+    series: pd.DataFrame
+    comparison: pd.DataFrame
+    out: Path
+
+
+def comparison_jobs(scenarios: list[Scenario], replications: int, weeks: int, root_seed: int) -> list[Job]:
+    """Every (scenario, replication) run, with seeds shared across scenarios."""
+    names = [s.name for s in scenarios]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise UserError(f"scenario {dup[0]!r} is named twice; each scenario may appear once in a comparison.")
+    if replications < 1:
+        raise UserError(f"--replications must be at least 1, got {replications}.")
+    return [Job(label=s.name, params=s.params.model_dump(), replication=k, seed=job_seed(root_seed, k), weeks=weeks)
+            for s in scenarios for k in range(replications)]
+
+
+def _levers(scenario: Scenario) -> dict[str, Any]:
+    info = param_info()
+    return {k: v for k, v in scenario.params.model_dump().items() if info[k].group == "lever"}
+
+
+def compare(scenarios: list[Scenario], replications: int, weeks: int, root_seed: int, executor: Any,
+            out: Path, resume: bool = False, progress: bool = True, command: str = "") -> Comparison:
+    """Run the comparison (or what is missing of it) and write its tables and report into ``out``."""
+    jobs = comparison_jobs(scenarios, replications, weeks, root_seed)
+    store = Store(out)
+    spec = {"kind": "compare", "scenarios": [s.name for s in scenarios], "replications": replications,
+            "weeks": weeks, "root_seed": root_seed, "jobs": [j.id for j in jobs]}
+    store.open(spec, resume)
+    t0 = time.perf_counter()
+    records = run_jobs(jobs, store, executor, progress=progress)
+    elapsed = time.perf_counter() - t0
+
+    levers = {s.name: _levers(s) for s in scenarios}
+    runs = runs_frame(records)
+    lever_cols = pd.DataFrame([levers[n] for n in runs["scenario"]], index=runs.index)
+    runs = pd.concat([runs.drop(columns=["point"]), lever_cols], axis=1)
+    series = series_frame(records).drop(columns=["point"])
+    names = [s.name for s in scenarios]
+    comp = comparison_frame(runs, names, list(KPIS))
+
+    out.mkdir(parents=True, exist_ok=True)
+    comp.to_csv(out / "comparison.csv", index=False)
+    runs.to_parquet(out / "runs.parquet", index=False)
+    series.to_parquet(out / "series.parquet", index=False)
+    _report(out, scenarios, comp, runs, series, {
+        "replications": replications, "weeks": weeks, "root_seed": root_seed, "command": command,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"), "elapsed_s": elapsed,
+        "salesim_version": _version(),
+    })
+    return Comparison(runs, series, comp, out)
+
+
+def _report(out: Path, scenarios: list[Scenario], comp: pd.DataFrame, runs: pd.DataFrame,
+            series: pd.DataFrame, meta: dict[str, Any]) -> None:
+    from sim.report.html import write_report
+
+    info = [{"name": s.name, "title": s.title, "question": s.question, "mechanisms": list(s.mechanisms),
+             "notice": s.notice, "overrides": s.overrides} for s in scenarios]
+    write_report(out, info, comp, runs, series, meta)
+
+
+def _version() -> str:
+    from sim import __version__
+
+    return __version__

@@ -1,0 +1,60 @@
+"""A job is one model run: a full parameter set, a replication number and its seed.
+
+Seeds derive from one root seed with :class:`numpy.random.SeedSequence`; a
+job's seed depends only on (root seed, replication), so replication k of every
+scenario or design point shares a seed (common random numbers) and results do
+not depend on which worker ran what, or in which order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+def job_seed(root_seed: int, replication: int) -> int:
+    """The model seed of replication ``replication`` under ``root_seed``."""
+    ss = np.random.SeedSequence(entropy=int(root_seed), spawn_key=(int(replication),))
+    return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def params_hash(params: dict[str, Any]) -> str:
+    """Short stable hash of a parameter set (canonical JSON)."""
+    text = json.dumps(params, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run to do.
+
+    Args:
+        label: what the run belongs to (a scenario name, or a design point id).
+        params: every model parameter, fully resolved (workers need no scenario files).
+        replication: replication number; with the root seed it fixes the seed.
+        seed: the model seed (see :func:`job_seed`).
+        weeks: weeks to simulate.
+        point: design point number (0 for comparisons).
+        keep_series: whether the worker returns the weekly series.
+        tags: extra columns for the results table (e.g. the varied levers' values).
+    """
+
+    label: str
+    params: dict[str, Any]
+    replication: int
+    seed: int
+    weeks: int
+    point: int = 0
+    keep_series: bool = True
+    tags: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Identity of the job in the store: label, point, replication and a hash of what it runs."""
+        h = params_hash({"p": self.params, "w": self.weeks, "s": self.seed, "k": self.keep_series})
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.label)[:40]
+        return f"{safe}-p{self.point:05d}-r{self.replication:04d}-{h}"

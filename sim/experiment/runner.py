@@ -1,0 +1,48 @@
+"""The one runner: run the jobs the store does not have yet, on an executor, storing each as it finishes."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.experiment.jobs import Job
+from sim.experiment.progress import Progress
+from sim.experiment.store import Store
+from sim.experiment.worker import run_batch
+
+MAX_BATCH = 25  # runs per task at most, so progress and resume stay fine-grained
+TASKS_PER_WORKER = 4  # enough tasks to balance load across workers
+
+
+def batches_of(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """Split jobs into batches: a few tasks per worker, never more than MAX_BATCH runs each."""
+    if not jobs:
+        return []
+    size = max(1, min(MAX_BATCH, math.ceil(len(jobs) / (workers * TASKS_PER_WORKER))))
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def run_jobs(jobs: list[Job], store: Store, executor: Any, progress: bool = True,
+             desc: str = "runs") -> list[dict[str, Any]]:
+    """Run what is missing from ``store`` and return every job's record, in job order.
+
+    Args:
+        jobs: the runs of the experiment (ids must be unique).
+        store: where finished runs are written, one atomic file each.
+        executor: a :mod:`sim.experiment.executors` executor.
+        progress: show a progress bar or log lines on stderr.
+    """
+    ids = [j.id for j in jobs]
+    if len(set(ids)) != len(ids):
+        raise ValueError("duplicate jobs in one experiment")
+    done = store.done()
+    todo = [j for j in jobs if j.id not in done]
+    bar = Progress(len(jobs), len(jobs) - len(todo), desc, enabled=progress)
+    try:
+        for records in executor.map(run_batch, batches_of(todo, executor.workers)):
+            for rec in records:
+                store.put(rec)
+            bar.update(len(records))
+    finally:
+        bar.close()
+    return store.get(ids)

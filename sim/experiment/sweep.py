@@ -1,0 +1,211 @@
+"""Sweeps: vary levers over a grid or a Latin hypercube, through the same runner and store."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+from scipy.stats import qmc
+
+from sim.errors import UserError
+from sim.experiment.jobs import Job, job_seed
+from sim.experiment.runner import run_jobs
+from sim.experiment.store import Store
+from sim.experiment.tables import runs_frame
+from sim.kpis import KPIS
+from sim.params import param_info
+from sim.scenario import Scenario
+from sim.stats import mean_ci
+
+_RANGE = re.compile(r"^\s*([^=\s]+)\s*=\s*([^:]+):([^:]+):(\d+)\s*$")
+_LIST = re.compile(r"^\s*([^=\s]+)\s*=\s*(.+)$")
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One varied lever: its name and the values (or the bounds, for a Latin hypercube) to use."""
+
+    name: str
+    values: tuple[Any, ...]
+    low: float | None = None
+    high: float | None = None
+
+
+def parse_vary(text: str) -> Vary:
+    """Parse ``lever=LOW:HIGH:STEPS`` (numbers) or ``lever=a,b,c`` (choices, on/off, or listed numbers)."""
+    info = param_info()
+    m = _RANGE.match(text)
+    name = (m or _LIST.match(text) or [None, None])[1]
+    if name is None:
+        raise UserError(f"--vary {text!r} is malformed: write lever=LOW:HIGH:STEPS (e.g. enforcement=0:1:5) "
+                        "or lever=a,b,c (e.g. crm_rule=spend_drop,advocacy_aware).")
+    if name not in info:
+        import difflib
+
+        near = difflib.get_close_matches(name, info, n=1)
+        hint = f" Did you mean {near[0]!r}?" if near else ""
+        raise UserError(f"--vary {text!r}: {name!r} is not a parameter.{hint} "
+                        "See 'salesim reference parameters'.")
+    pi = info[name]
+    if m:
+        if pi.kind not in ("int", "float"):
+            raise UserError(f"--vary {text!r}: {name} is a {pi.kind}; list its values instead, "
+                            f"e.g. {name}={','.join(map(str, pi.choices or ('true', 'false')))}.")
+        try:
+            low, high = float(m[2]), float(m[3])
+        except ValueError:
+            raise UserError(f"--vary {text!r}: LOW and HIGH must be numbers.") from None
+        steps = int(m[4])
+        if steps < 1:
+            raise UserError(f"--vary {text!r}: STEPS must be at least 1.")
+        values = np.linspace(low, high, steps)
+        vals = tuple(dict.fromkeys(int(round(v)) for v in values)) if pi.kind == "int" else tuple(
+            float(v) for v in values)
+        _check_values(name, (low, high), text)
+        return Vary(name, vals, low, high)
+    raw = [v.strip() for v in _LIST.match(text)[2].split(",") if v.strip()]
+    vals = tuple(_coerce(name, pi.kind, v, text) for v in raw)
+    _check_values(name, vals, text)
+    return Vary(name, vals)
+
+
+def _coerce(name: str, kind: str, raw: str, text: str) -> Any:
+    try:
+        if kind == "bool":
+            if raw.lower() not in ("true", "false", "on", "off"):
+                raise ValueError
+            return raw.lower() in ("true", "on")
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        return raw
+    except ValueError:
+        raise UserError(f"--vary {text!r}: {raw!r} is not a valid {kind} for {name}; write "
+                        f"{name}=LOW:HIGH:STEPS for a range or {name}=a,b,c for listed values.") from None
+
+
+def _check_values(name: str, values: tuple[Any, ...], text: str) -> None:
+    from sim.params import Params
+
+    pi = param_info()[name]
+    for v in values:
+        try:
+            Params(**{name: int(v) if pi.kind == "int" else v})
+        except ValidationError as e:
+            allowed = (f"one of {', '.join(pi.choices)}" if pi.choices
+                       else f"between {pi.ge:g} and {pi.le:g} ({pi.unit})")
+            msg = e.errors()[0]["msg"]
+            raise UserError(f"--vary {text!r}: value {v!r} for {name} is not allowed ({msg}); "
+                            f"it must be {allowed}.") from None
+
+
+def design(varies: list[Vary], method: str, samples: int, root_seed: int) -> list[dict[str, Any]]:
+    """Design points: the full grid of listed values, or a Latin hypercube between the bounds."""
+    if method == "grid":
+        return [dict(zip([v.name for v in varies], combo, strict=True))
+                for combo in itertools.product(*[v.values for v in varies])]
+    if method != "lhs":
+        raise UserError(f"--design {method!r} is not known; use grid or lhs.")
+    if samples < 2:
+        raise UserError(f"--samples must be at least 2 for a Latin hypercube, got {samples}.")
+    u = qmc.LatinHypercube(d=len(varies), rng=np.random.default_rng(root_seed)).random(samples)
+    info = param_info()
+    points = []
+    for row in u:
+        point = {}
+        for x, v in zip(row, varies, strict=True):
+            if v.low is not None:
+                val = v.low + x * (v.high - v.low)
+                point[v.name] = int(round(val)) if info[v.name].kind == "int" else float(val)
+            else:
+                point[v.name] = v.values[min(int(x * len(v.values)), len(v.values) - 1)]
+        points.append(point)
+    return points
+
+
+def sweep_jobs(base: Scenario, points: list[dict[str, Any]], replications: int, weeks: int,
+               root_seed: int) -> list[Job]:
+    """One job per (design point, replication); replication k of every point shares a seed."""
+    jobs = []
+    for i, point in enumerate(points):
+        try:
+            params = base.params.replace(**point).model_dump()
+        except ValidationError as e:
+            raise UserError(f"design point {point} is not a valid parameter set: "
+                            f"{e.errors()[0]['msg']}.") from None
+        jobs += [Job(label=base.name, params=params, replication=k, seed=job_seed(root_seed, k), weeks=weeks,
+                     point=i, keep_series=False, tags=point) for k in range(replications)]
+    return jobs
+
+
+def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replications: int, weeks: int,
+          root_seed: int, executor: Any, out: Path, resume: bool = False, progress: bool = True) -> pd.DataFrame:
+    """Run a sweep and write ``runs.parquet``, ``sweep.csv`` and ``sweep.png``; return the runs table."""
+    points = design(varies, method, samples, root_seed)
+    jobs = sweep_jobs(base, points, replications, weeks, root_seed)
+    store = Store(out)
+    store.open({"kind": "sweep", "scenario": base.name, "design": method, "replications": replications,
+                "weeks": weeks, "root_seed": root_seed, "jobs": [j.id for j in jobs]}, resume)
+    t0 = time.perf_counter()
+    records = run_jobs(jobs, store, executor, progress=progress)
+    runs = runs_frame(records)
+    runs.to_parquet(out / "runs.parquet", index=False)
+    summary = summarise(runs, [v.name for v in varies])
+    summary.to_csv(out / "sweep.csv", index=False)
+    plot_sweep(runs, [v.name for v in varies], out / "sweep.png",
+               f"{base.title}: sweep of {', '.join(v.name for v in varies)} "
+               f"({len(points)} points x {replications} replications, {time.perf_counter() - t0:.0f} s)")
+    return runs
+
+
+def summarise(runs: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
+    """Mean and 95 % interval of every KPI at each design point."""
+    rows = []
+    for point, sub in runs.groupby("point", sort=True):
+        row = {"point": point, **{k: sub[k].iloc[0] for k in levers}, "replications": len(sub)}
+        for k in KPIS:
+            m, lo, hi = mean_ci(sub[k].to_numpy(float))
+            row.update({k: m, f"{k}_ci_low": lo, f"{k}_ci_high": hi})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+HEADLINE = ("revenue", "annual_churn_rate", "banner_avoidance_rate", "reported_banner_close_rate",
+            "true_banner_conversion", "rep_stress_mean")
+
+
+def plot_sweep(runs: pd.DataFrame, levers: list[str], path: Path, title: str) -> Path:
+    """Each headline KPI against each varied lever (mean over the other levers and replications, 95 % band)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(HEADLINE), len(levers), figsize=(5.5 * len(levers), 3.2 * len(HEADLINE)),
+                             squeeze=False, constrained_layout=True)
+    for j, lever in enumerate(levers):
+        for i, k in enumerate(HEADLINE):
+            ax = axes[i, j]
+            g = runs.groupby(lever)[k]
+            x = g.mean().index.to_numpy()
+            stats = np.array([mean_ci(v.to_numpy(float)) for _, v in g])
+            xs = np.arange(len(x)) if x.dtype == object or x.dtype == bool else x.astype(float)
+            ax.plot(xs, stats[:, 0], marker="o", color="#0072B2", lw=2)
+            ax.fill_between(xs, stats[:, 1], stats[:, 2], color="#0072B2", alpha=0.2)
+            if x.dtype == object or x.dtype == bool:
+                ax.set_xticks(xs, [str(v) for v in x], rotation=20)
+            ax.set_title(KPIS[k].label, fontsize=13)
+            ax.set_xlabel(lever, fontsize=12)
+            ax.grid(alpha=0.3)
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -1,0 +1,37 @@
+"""The pure function every executor runs: a job in, its KPIs (and weekly series) out."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.experiment.jobs import Job
+
+# Weekly columns kept for reports (bands across replications).
+SERIES = (
+    "revenue", "revenue_potential", "revenue_lost_cum", "reported_banner_close_rate", "true_banner_conversion",
+    "banner_avoidance_rate", "churned_neglect_cum", "churned_service_cum", "churned_pitch_cum",
+    "churned_price_cum", "rep_stress_mean", "nps", "active_accounts", "failure_rate",
+)
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    """Run one job and return a plain, JSON-safe record of it."""
+    from sim.model import SalesModel
+    from sim.params import Params
+
+    model = SalesModel(Params(**job.params), rng=job.seed).run(job.weeks)
+    kpis = {k: (v if math.isfinite(v) else None) for k, v in model.kpis().items()}
+    record: dict[str, Any] = {
+        "id": job.id, "label": job.label, "point": job.point, "replication": job.replication,
+        "seed": job.seed, "weeks": job.weeks, "tags": job.tags, "kpis": kpis,
+    }
+    if job.keep_series:
+        df = model.timeseries()
+        record["series"] = {c: [round(float(x), 6) for x in df[c]] for c in SERIES if c in df}
+    return record
+
+
+def run_batch(jobs: list[Job]) -> list[dict[str, Any]]:
+    """Run several jobs in one task, so short runs do not pay per-task overhead each."""
+    return [run_job(j) for j in jobs]

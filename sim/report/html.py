@@ -1,0 +1,529 @@
+"""The self-contained HTML report of a scenario comparison (``salesim compare``).
+
+One file, no external resources: CSS inline and every chart a base64 PNG, so it
+opens offline and can be forwarded by e-mail. Sections: what was run and how to
+read it, the scenarios and the levers they change, an at-a-glance summary, the
+headline KPI table (mean with 95 % interval and the paired difference against
+the first scenario, significant differences highlighted), why pairing matters
+(paired against unpaired intervals), every KPI with its definition, the charts,
+and each run's seed. All text from the inputs is escaped with :func:`html.escape`.
+
+Call :func:`write_report`; the figures are drawn by :mod:`sim.report.compare_plots`.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.kpis import KPIS
+from sim.params import param_info
+from sim.report import compare_plots as cp
+
+log = logging.getLogger(__name__)
+
+HEADLINE_KPIS = (
+    "revenue", "revenue_lost", "annual_churn_rate", "reported_banner_close_rate", "true_banner_conversion",
+    "banner_avoidance_rate", "reporting_gap", "nps", "rep_stress_mean", "rep_turnover_rate",
+    "hidden_concession_share", "churn_share_neglect", "churn_share_service", "churn_share_pitch",
+    "churn_share_price",
+)
+# Headline KPIs drawn as bar charts (churn shares have their own stacked chart).
+BAR_KPIS = HEADLINE_KPIS[:11]
+# KPIs whose paired and unpaired intervals are drawn side by side.
+PAIRING_KPIS = ("revenue", "annual_churn_rate")
+# +1: higher is better for the business, -1: lower is better; KPIs not listed have no preferred direction
+# (a higher reported close rate, for one, may only mean more avoidance).
+GOOD_DIRECTION = {
+    "revenue": 1, "revenue_potential": 1, "revenue_lost": -1, "revenue_lost_churn": -1,
+    "revenue_lost_avoidance": -1, "annual_churn_rate": -1, "true_banner_conversion": 1,
+    "banner_avoidance_rate": -1, "reporting_gap": -1, "nps": 1, "rep_stress_mean": -1, "rep_turnover_rate": -1,
+    "hidden_concession_share": -1, "win_rate_purchase": 1, "vacancy_share": -1, "quota_attainment": 1,
+    "time_to_fix": -1,
+}
+MINUS = "\u2212"
+
+HOW_TO_READ = (
+    "Every scenario was run {reps} times ({weeks} weeks each). Replication k of every scenario uses the same "
+    "seed, so all scenarios meet the same customers, needs, failures and shocks (common random numbers). "
+    "Each value is the mean over replications with its 95 % interval in brackets."
+)
+HOW_TO_READ_DIFFS = (
+    " Each difference (Δ) is the scenario minus the first scenario, <b>{ref}</b>, averaged over paired "
+    "replications, with its paired 95 % interval: because luck is shared, this interval is much narrower than "
+    "the one you would get by comparing independent runs (see “Why pairing matters”). A highlighted difference "
+    "has an interval that excludes zero: the model reliably produces it, which is not the same as saying a "
+    "real sales force would."
+)
+
+CSS = """
+body { font-family: "Segoe UI", Helvetica, Arial, sans-serif; font-size: 18px; line-height: 1.45; color: #1b1b1b;
+       max-width: 1400px; margin: 0 auto; padding: 24px 32px 64px; }
+h1 { font-size: 34px; margin-bottom: 4px; } h2 { font-size: 27px; margin-top: 44px;
+     border-bottom: 3px solid #0072B2; padding-bottom: 4px; } h3 { font-size: 22px; margin: 0 0 6px; }
+code { font-size: 16px; background: #f2f2f2; padding: 1px 5px; border-radius: 3px; }
+.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 18px; margin: 12px 0; }
+.meta dt { font-weight: 600; color: #555; } .meta dd { margin: 0; }
+.howto { background: #eef5fb; border-left: 6px solid #0072B2; padding: 12px 18px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 18px; }
+.card { border: 1px solid #ccc; border-top: 8px solid var(--c); border-radius: 6px; padding: 14px 18px; }
+.card .q { font-style: italic; } .card .notice { background: #fafafa; padding: 6px 10px; border-radius: 4px; }
+.badge { font-size: 14px; background: #555; color: white; border-radius: 10px; padding: 1px 9px;
+         vertical-align: middle; }
+.swatch { display: inline-block; width: 14px; height: 14px; border-radius: 3px; background: var(--c);
+          margin-right: 6px; vertical-align: baseline; }
+table { border-collapse: collapse; margin: 10px 0 18px; }
+th, td { border: 1px solid #d0d0d0; padding: 6px 10px; vertical-align: top; text-align: right; }
+th { background: #f3f3f3; } th.kpi, td.kpi, td.text { text-align: left; }
+td.kpi small, td.text small { color: #666; }
+.ci { color: #555; font-size: 15px; white-space: nowrap; } .val { white-space: nowrap; }
+.diff { display: block; margin-top: 4px; padding: 2px 5px; border-radius: 4px; white-space: nowrap; }
+.sig { font-weight: 700; background: #f5efc8; } .better { background: #cfe5f5; } .worse { background: #f9d3bd; }
+.tag { font-size: 12px; font-weight: 700; text-transform: uppercase; letter-spacing: .04em; margin-left: 4px; }
+.legend span { display: inline-block; padding: 2px 10px; border-radius: 4px; margin: 0 6px; }
+.levers td, .levers th { font-size: 16px; }
+details { margin: 14px 0; } summary { font-size: 20px; font-weight: 600; cursor: pointer; }
+figure { margin: 24px 0 36px; } figure img { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
+figcaption { color: #444; margin-top: 6px; }
+ul.glance li { margin-bottom: 6px; }
+.error { color: #a00; font-weight: 600; }
+@media print { body { font-size: 12pt; } details { display: block; } }
+"""
+
+
+# --- public API -------------------------------------------------------------------------
+
+
+def write_report(out_dir: Path, scenarios: list[dict], comparison: pd.DataFrame, runs: pd.DataFrame,
+                 series: pd.DataFrame, meta: dict) -> Path:
+    """Write the comparison report to ``out_dir / "report.html"`` (creating the folder) and return its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "report.html"
+    path.write_text(render_report(scenarios, comparison, runs, series, meta), encoding="utf-8")
+    return path
+
+
+def render_report(scenarios: list[dict], comparison: pd.DataFrame, runs: pd.DataFrame, series: pd.DataFrame,
+                  meta: dict) -> str:
+    """The whole report as one HTML string (see :func:`write_report` for the inputs)."""
+    names = scenario_order(scenarios, comparison)
+    colors = cp.scenario_colors(names)
+    by_name = {s.get("name"): s for s in scenarios}
+    body = "\n".join([
+        _header(names, meta),
+        _scenarios_section(names, by_name, colors),
+        _glance_section(comparison, names, meta),
+        _headline_section(comparison, names, colors, meta),
+        _pairing_section(comparison, names, meta),
+        _full_table_section(comparison, names, colors, meta),
+        _charts_section(comparison, runs, series, colors),
+        _runs_section(runs, names),
+    ])
+    title = "salesim comparison: " + " vs ".join(names)
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
+
+
+def scenario_order(scenarios: list[dict], comparison: pd.DataFrame) -> list[str]:
+    """Scenario names in comparison order: the ``scenarios`` list, then any others the table holds."""
+    names = [str(s.get("name")) for s in scenarios]
+    if comparison is not None and "scenario" in comparison.columns:
+        names += [str(n) for n in pd.unique(comparison["scenario"]) if str(n) not in names]
+    return names
+
+
+def format_value(value: Any, unit: str) -> str:
+    """A KPI value for people: fractions as percentages, money short (6.82M), scores to one decimal."""
+    v = _float(value)
+    if v is None:
+        return "–"
+    if unit == "fraction":
+        return _minus(f"{v * 100:.{_decimals(v * 100)}f} %")
+    if unit.startswith("score"):
+        return _minus(f"{v:.1f}")
+    if unit.startswith("currency"):
+        return _minus(cp.short_number(v))
+    return _minus(f"{v:.3g}")
+
+
+def format_diff(value: Any, unit: str) -> str:
+    """A signed difference: fractions in percentage points, money short, others to three figures."""
+    v = _float(value)
+    if v is None:
+        return "–"
+    sign = "+" if v > 0 else ""
+    if unit == "fraction":
+        return _minus(f"{sign}{v * 100:.{_decimals(v * 100)}f} pp")
+    if unit.startswith("score"):
+        return _minus(f"{sign}{v:.1f}")
+    if unit.startswith("currency"):
+        return _minus(sign + cp.short_number(v))
+    return _minus(f"{sign}{v:.3g}")
+
+
+def excludes_zero(low: Any, high: Any) -> bool:
+    """Whether an interval lies wholly above or wholly below zero."""
+    lo, hi = _float(low), _float(high)
+    return lo is not None and hi is not None and (lo > 0 or hi < 0)
+
+
+# --- sections ------------------------------------------------------------------------------
+
+
+def _header(names: list[str], meta: dict) -> str:
+    """Title, what was run (command, replications, weeks, seed, time) and how to read the report."""
+    items = [
+        ("Created", meta.get("created", "")), ("Command", meta.get("command", "")),
+        ("Scenarios", ", ".join(names)), ("Replications", meta.get("replications", "")),
+        ("Weeks", meta.get("weeks", "")), ("Root seed", meta.get("root_seed", "")),
+        ("Run time", _duration(meta.get("elapsed_s"))), ("salesim version", meta.get("salesim_version", "")),
+    ]
+    rows = "".join(
+        f"<dt>{_e(k)}</dt><dd>{'<code>' + _e(v) + '</code>' if k == 'Command' else _e(v)}</dd>" for k, v in items
+    )
+    ref = names[0] if names else "the first scenario"
+    howto = HOW_TO_READ.format(reps=_e(meta.get("replications", "several")), weeks=_e(meta.get("weeks", "")))
+    if len(names) > 1:
+        howto += HOW_TO_READ_DIFFS.format(ref=_e(ref))
+    return (f"<header><h1>Scenario comparison: {_e(' vs '.join(names))}</h1>\n"
+            f'<dl class="meta">{rows}</dl>\n<p class="howto"><b>How to read this.</b> {howto}</p></header>')
+
+
+def _scenarios_section(names: list[str], by_name: dict, colors: dict[str, str]) -> str:
+    """One card per scenario: title, question, mechanisms, what to notice and the levers it changes."""
+    cards = [_scenario_card(n, by_name.get(n, {}), colors[n], i == 0) for i, n in enumerate(names)]
+    return f'<section><h2>The scenarios</h2>\n<div class="cards">{"".join(cards)}</div></section>'
+
+
+def _scenario_card(name: str, s: dict, color: str, reference: bool) -> str:
+    """The card of one scenario."""
+    badge = ' <span class="badge">reference</span>' if reference else ""
+    parts = [f'<div class="card" style="--c:{color}">',
+             f'<h3><span class="swatch"></span>{_e(s.get("title") or name)}{badge}</h3>',
+             f"<p><code>{_e(name)}</code></p>"]
+    if s.get("question"):
+        parts.append(f'<p class="q">{_e(s["question"])}</p>')
+    mechanisms = s.get("mechanisms") or []
+    if mechanisms:
+        parts.append(f"<p><b>Mechanisms:</b> {_e(', '.join(str(m) for m in mechanisms))}</p>")
+    if s.get("notice"):
+        parts.append(f'<p class="notice"><b>What to notice:</b> {_e(s["notice"])}</p>')
+    parts.append(_levers_table(s.get("overrides") or {}))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _levers_table(overrides: dict) -> str:
+    """Parameters the scenario sets away from their defaults, with default and unit."""
+    if not overrides:
+        return "<p><b>Levers:</b> none changed (model defaults).</p>"
+    info = param_info()
+    rows = []
+    for key, value in overrides.items():
+        p = info.get(key)
+        default = _e(p.default) if p else ""
+        unit = _e(p.unit) if p else ""
+        helptext = f' title="{_e(p.help)}"' if p and p.help else ""
+        rows.append(f'<tr><td class="text"{helptext}><code>{_e(key)}</code></td><td>{_e(value)}</td>'
+                    f"<td>{default}</td><td class='text'>{unit}</td></tr>")
+    return ('<table class="levers"><tr><th class="kpi">lever</th><th>value</th><th>default</th>'
+            f'<th class="kpi">unit</th></tr>{"".join(rows)}</table>')
+
+
+def _glance_section(comparison: pd.DataFrame, names: list[str], meta: dict) -> str:
+    """Per scenario, the headline KPIs whose paired difference against the reference excludes zero."""
+    if len(names) < 2:
+        return ""
+    items = []
+    for name in names[1:]:
+        found = [_glance_phrase(r) for _, r in _rows(comparison, name, HEADLINE_KPIS)
+                 if _significant(r, meta)]
+        text = ("<ul>" + "".join(f"<li>{f}</li>" for f in found) + "</ul>") if found \
+            else " no headline KPI differs reliably."
+        items.append(f"<li><b>{_e(name)}</b> vs {_e(names[0])}:{text}</li>")
+    return ("<section><h2>At a glance</h2>\n<p>Headline KPIs whose paired difference against the reference "
+            f'has a 95 % interval that excludes zero.</p>\n<ul class="glance">{"".join(items)}</ul></section>')
+
+
+def _glance_phrase(row: pd.Series) -> str:
+    """'revenue (net, per year) −210k [−260k, −160k] (−3.1 %), worse' for one significant difference."""
+    kpi, unit = row["kpi"], _unit(row["kpi"])
+    base = _float(row["mean"]) is not None and _float(row["diff_vs_first"]) is not None
+    rel = ""
+    if base and unit.startswith("currency"):
+        ref = row["mean"] - row["diff_vs_first"]
+        rel = " (" + _minus(f"{100 * row['diff_vs_first'] / ref:+.1f} %") + ")" if ref else ""
+    verdict = _verdict(kpi, row["diff_vs_first"])
+    verdict_text = f", <i>{verdict}</i>" if verdict else ""
+    return (f"{_e(cp.kpi_label(kpi))} {_e(format_diff(row['diff_vs_first'], unit))}{_e(rel)} "
+            f"<span class='ci'>{_e(_interval(row['diff_ci_low'], row['diff_ci_high'], unit, diff=True))}</span>"
+            f"{verdict_text}")
+
+
+def _headline_section(comparison: pd.DataFrame, names: list[str], colors: dict[str, str], meta: dict) -> str:
+    """Rows = headline KPIs, columns = scenarios: mean [95 % interval] and the paired difference."""
+    kpis = [k for k in HEADLINE_KPIS if k in set(comparison["kpi"])]
+    table = _kpi_table(comparison, kpis, names, colors, meta, definitions=False)
+    return (f"<section><h2>Headline KPIs</h2>\n{_legend(names)}\n{table}\n"
+            "<p>Hover over a KPI name for its definition; all KPIs are in the full table below.</p></section>")
+
+
+def _pairing_section(comparison: pd.DataFrame, names: list[str], meta: dict) -> str:
+    """Paired against unpaired 95 % intervals of each headline difference, and how much wider the latter is."""
+    if len(names) < 2:
+        return ""
+    head = ("<tr><th class='kpi'>scenario</th><th class='kpi'>KPI</th><th>difference</th>"
+            "<th>paired 95 % interval</th><th>unpaired 95 % interval</th><th>unpaired ÷ paired width</th></tr>")
+    rows = []
+    for name in names[1:]:
+        for kpi, r in _rows(comparison, name, HEADLINE_KPIS):
+            rows.append(_pairing_row(name, kpi, r, meta))
+    return ("<section><h2>Why pairing matters</h2>\n<p>The same difference with two intervals: paired "
+            "(replication k of both scenarios shares a seed, so shared luck cancels) and unpaired (as if the "
+            "runs were independent). A highlighted interval excludes zero. Where only the paired interval is "
+            "highlighted, pairing is what makes the difference visible at this number of replications.</p>\n"
+            f'<table>{head}{"".join(rows)}</table></section>')
+
+
+def _pairing_row(name: str, kpi: str, r: pd.Series, meta: dict) -> str:
+    """One row of the pairing table."""
+    unit = _unit(kpi)
+    enough = _replications(meta) >= 2
+    paired_cls = " class='sig'" if enough and excludes_zero(r["diff_ci_low"], r["diff_ci_high"]) else ""
+    unpaired_cls = (" class='sig'" if enough and excludes_zero(r["unpaired_diff_ci_low"], r["unpaired_diff_ci_high"])
+                    else "")
+    paired_w = _width(r["diff_ci_low"], r["diff_ci_high"])
+    unpaired_w = _width(r["unpaired_diff_ci_low"], r["unpaired_diff_ci_high"])
+    ratio = f"{unpaired_w / paired_w:.1f}×" if paired_w and unpaired_w is not None else "–"
+    return (f"<tr><td class='text'>{_e(name)}</td>{_kpi_cell(kpi, definitions=False)}"
+            f"<td class='val'>{_e(format_diff(r['diff_vs_first'], unit))}</td>"
+            f"<td{paired_cls}>{_e(_interval(r['diff_ci_low'], r['diff_ci_high'], unit, diff=True))}</td>"
+            f"<td{unpaired_cls}>"
+            f"{_e(_interval(r['unpaired_diff_ci_low'], r['unpaired_diff_ci_high'], unit, diff=True))}</td>"
+            f"<td>{_e(ratio)}</td></tr>")
+
+
+def _full_table_section(comparison: pd.DataFrame, names: list[str], colors: dict[str, str], meta: dict) -> str:
+    """Every KPI (registry order, then any others in the table) with its definition, in a collapsible block."""
+    present = list(pd.unique(comparison["kpi"]))
+    kpis = [k for k in KPIS if k in present] + [k for k in present if k not in KPIS]
+    table = _kpi_table(comparison, kpis, names, colors, meta, definitions=True)
+    return (f"<section><details><summary>All {len(kpis)} KPIs with definitions</summary>\n{_legend(names)}\n"
+            f"{table}</details></section>")
+
+
+def _charts_section(comparison: pd.DataFrame, runs: pd.DataFrame, series: pd.DataFrame,
+                    colors: dict[str, str]) -> str:
+    """Every chart as an embedded PNG with a caption saying what to look at."""
+    pairing = [k for k in PAIRING_KPIS if k in set(comparison["kpi"])]
+    charts: list[tuple[str, Callable[[], Figure], str]] = [
+        ("Headline KPIs by scenario",
+         lambda: cp.plot_kpi_bars(comparison, BAR_KPIS, colors, runs),
+         "Bars are means, black whiskers the 95 % intervals, white dots the single replications."),
+        ("Revenue lost per year", lambda: cp.plot_revenue_lost(comparison, colors),
+         "What the book could have paid minus what it paid: churned spend, unserved buyers, discounts and "
+         "concessions."),
+        ("Accounts lost by cause", lambda: cp.plot_churn_causes(series, colors),
+         "Mean number of accounts lost by the end of the run (burn-in included), stacked by recorded cause."),
+        ("Revenue and its potential, week by week", lambda: cp.plot_revenue_series(series, colors),
+         "Lines are means over replications, bands span the middle 80 % of replications (10th to 90th "
+         "percentile)."),
+        ("Reported banner close rate vs true conversion", lambda: cp.plot_close_rate_gap(series, colors),
+         "The rate management sees (closes ÷ banner accounts opened) against the true conversion (closes ÷ all "
+         "banner opportunities); the shaded gap is what avoidance hides. 8-week rolling rates, means over "
+         "replications."),
+        ("Customers and reps", lambda: cp.plot_series_bands(
+            series, {"nps": "Net promoter score", "rep_stress_mean": "Mean rep stress"}, colors),
+         "Net promoter score of active accounts and mean stress of reps in post; bands as above."),
+    ]
+    if len(colors) > 1 and pairing:
+        charts.insert(1, (
+            "Why pairing matters: differences against the first scenario",
+            lambda: cp.plot_diff_intervals(comparison, pairing, colors),
+            "Thick bars: paired 95 % interval of the difference (same seeds); thin grey bars: unpaired "
+            "interval of the same difference; dots: the difference. An interval off the zero line is a "
+            "reliable difference."))
+    figures = "\n".join(_chart(title, draw, caption) for title, draw, caption in charts)
+    return f"<section><h2>Charts</h2>\n{figures}</section>"
+
+
+def _runs_section(runs: pd.DataFrame, names: list[str]) -> str:
+    """Each run's scenario, replication, seed and headline KPIs, so any run can be reproduced."""
+    if runs is None or runs.empty:
+        return ""
+    kpis = [k for k in HEADLINE_KPIS[:11] if k in runs.columns]
+    cols = [c for c in ("scenario", "replication", "seed") if c in runs.columns]
+    head = "".join(f"<th class='kpi'>{_e(c)}</th>" for c in cols)
+    head += "".join(f"<th title='{_e(KPIS[k].doc)}'>{_e(cp.kpi_label(k))}</th>" for k in kpis)
+    rank = {n: i for i, n in enumerate(names)}
+    order = runs.assign(_o=runs["scenario"].map(rank) if "scenario" in runs.columns else 0)
+    order = order.sort_values(["_o"] + (["replication"] if "replication" in runs.columns else []))
+    rows = []
+    for _, r in order.iterrows():
+        cells = "".join(f"<td class='text'>{_e(r[c])}</td>" for c in cols)
+        cells += "".join(f"<td>{_e(format_value(r[k], _unit(k)))}</td>" for k in kpis)
+        rows.append(f"<tr>{cells}</tr>")
+    return (f"<section><details><summary>Every run ({len(runs)}) with its seed</summary>\n"
+            f'<table><tr>{head}</tr>{"".join(rows)}</table></details></section>')
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def _kpi_table(comparison: pd.DataFrame, kpis: Sequence[str], names: list[str], colors: dict[str, str],
+               meta: dict, definitions: bool) -> str:
+    """Rows = KPIs, one column per scenario with mean [interval] and the paired difference."""
+    head = "<th class='kpi'>KPI</th>"
+    if definitions:
+        head += "<th class='kpi'>definition</th><th class='kpi'>unit</th>"
+    head += "".join(f"<th style='border-top:6px solid {colors[n]}'>{_e(n)}"
+                    f"{'<br><small>reference</small>' if i == 0 else ''}</th>" for i, n in enumerate(names))
+    table = comparison.set_index(["scenario", "kpi"])
+    rows = []
+    for kpi in kpis:
+        cells = _kpi_cell(kpi, definitions)
+        if definitions:
+            cells += f"<td class='text'>{_e(KPIS[kpi].doc if kpi in KPIS else '')}</td>"
+            cells += f"<td class='text'><small>{_e(_unit(kpi))}</small></td>"
+        for i, name in enumerate(names):
+            r = table.loc[(name, kpi)] if (name, kpi) in table.index else None
+            cells += _value_cell(kpi, r, reference=i == 0, meta=meta)
+        rows.append(f"<tr>{cells}</tr>")
+    return f'<table><tr>{head}</tr>{"".join(rows)}</table>'
+
+
+def _kpi_cell(kpi: str, definitions: bool) -> str:
+    """The KPI's label (its definition as a tooltip) and its code name."""
+    doc = KPIS[kpi].doc if kpi in KPIS else ""
+    title = f" title='{_e(doc)}'" if doc else ""
+    name = f"<br><small><code>{_e(kpi)}</code></small>" if definitions else ""
+    return f"<td class='kpi'{title}>{_e(cp.kpi_label(kpi))}{name}</td>"
+
+
+def _value_cell(kpi: str, r: pd.Series | pd.DataFrame | None, reference: bool, meta: dict) -> str:
+    """Mean [interval], and for a non-reference scenario the paired difference, highlighted if reliable."""
+    if r is None:
+        return "<td>–</td>"
+    if isinstance(r, pd.DataFrame):
+        r = r.iloc[0]
+    unit = _unit(kpi)
+    out = (f"<span class='val'>{_e(format_value(r['mean'], unit))}</span><br>"
+           f"<span class='ci'>{_e(_interval(r['ci_low'], r['ci_high'], unit))}</span>")
+    if not reference:
+        cls, tag = "diff", ""
+        if _significant(r, meta):
+            verdict = _verdict(kpi, r["diff_vs_first"])
+            cls += f" sig {verdict}".rstrip()
+            tag = f"<span class='tag'>{verdict or 'changed'}</span>"
+        out += (f"<span class='{cls}'>Δ {_e(format_diff(r['diff_vs_first'], unit))}{tag}<br>"
+                f"<span class='ci'>{_e(_interval(r['diff_ci_low'], r['diff_ci_high'], unit, diff=True))}"
+                f"</span></span>")
+    return f"<td>{out}</td>"
+
+
+def _legend(names: list[str]) -> str:
+    """What the highlighting of differences means (nothing to explain for a single scenario)."""
+    if len(names) < 2:
+        return ""
+    return ("<p class='legend'>Δ = paired difference against the reference with its 95 % interval. "
+            "<span class='diff sig better' style='display:inline'>better</span>"
+            "<span class='diff sig worse' style='display:inline'>worse</span>"
+            "<span class='diff sig' style='display:inline'>changed (no preferred direction)</span>"
+            "= interval excludes zero; not highlighted = the model cannot tell the difference from noise.</p>")
+
+
+def _chart(title: str, draw: Callable[[], Figure], caption: str) -> str:
+    """A figure block; a chart that fails to draw is reported in place instead of sinking the report."""
+    try:
+        img = cp.figure_to_img(draw(), alt=title)
+    except Exception as exc:  # one broken chart must not lose the whole report
+        log.warning("chart %r could not be drawn: %s", title, exc)
+        img = f"<p class='error'>This chart could not be drawn: {_e(exc)}</p>"
+    return f"<figure><h3>{_e(title)}</h3>\n{img}\n<figcaption>{_e(caption)}</figcaption></figure>"
+
+
+# --- small utilities -----------------------------------------------------------------------------
+
+
+def _rows(comparison: pd.DataFrame, name: str, kpis: Sequence[str]) -> list[tuple[str, pd.Series]]:
+    """The comparison rows of one scenario for ``kpis``, in that order, skipping KPIs it lacks."""
+    sub = comparison[comparison["scenario"] == name].drop_duplicates("kpi").set_index("kpi", drop=False)
+    return [(k, sub.loc[k]) for k in kpis if k in sub.index]
+
+
+def _significant(r: pd.Series, meta: dict) -> bool:
+    """A paired difference whose interval excludes zero, with at least two replications behind it."""
+    return _replications(meta) >= 2 and excludes_zero(r["diff_ci_low"], r["diff_ci_high"])
+
+
+def _verdict(kpi: str, diff: Any) -> str:
+    """'better' or 'worse' for KPIs with a preferred direction, '' otherwise."""
+    d, direction = _float(diff), GOOD_DIRECTION.get(kpi, 0)
+    if d is None or d == 0 or direction == 0:
+        return ""
+    return "better" if d * direction > 0 else "worse"
+
+
+def _interval(low: Any, high: Any, unit: str, diff: bool = False) -> str:
+    """'[low, high]' in the KPI's display unit."""
+    fmt = format_diff if diff else format_value
+    return f"[{fmt(low, unit)}, {fmt(high, unit)}]"
+
+
+def _decimals(x: float) -> int:
+    """Decimals that keep two significant figures of a small percentage (0.047 -> 3), one otherwise."""
+    if x == 0 or abs(x) >= 1:
+        return 1
+    return min(4, 1 - math.floor(math.log10(abs(x))))
+
+
+def _width(low: Any, high: Any) -> float | None:
+    lo, hi = _float(low), _float(high)
+    return None if lo is None or hi is None else hi - lo
+
+
+def _unit(kpi: str) -> str:
+    return KPIS[kpi].unit if kpi in KPIS else ""
+
+
+def _replications(meta: dict) -> int:
+    try:
+        return int(meta.get("replications", 2))
+    except (TypeError, ValueError):
+        return 2
+
+
+def _duration(seconds: Any) -> str:
+    """12.3 s, or 4 min 05 s."""
+    s = _float(seconds)
+    if s is None:
+        return ""
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
+def _float(value: Any) -> float | None:
+    """A finite float, or None for missing values."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _minus(text: str) -> str:
+    """Typographic minus signs."""
+    return text.replace("-", MINUS)
+
+
+def _e(value: Any) -> str:
+    """Escape any value for HTML text and attributes."""
+    return html.escape(str(value), quote=True)
