@@ -107,7 +107,7 @@ class Rep(mesa.Agent):
         inflow = p.stress_gain * (p.enforcement * style.pressure * gap + WORKLOAD_WEIGHT * unserved_share)
         inflow += style.anxiety
         recovery = p.stress_recovery * style.recovery * (ONE_ON_ONE_RECOVERY if self.manager.one_on_one else 1.0)
-        self.stress = float(np.clip(self.stress + inflow - recovery * self.stress, 0.0, 1.0))
+        self.stress = min(1.0, max(0.0, self.stress + inflow - recovery * self.stress))
 
     def wants_to_quit(self, u: float) -> bool:
         """Weekly quit decision at uniform ``u``: a base hazard plus a stress-driven one (FACTS 8)."""
@@ -134,16 +134,18 @@ class Rep(mesa.Agent):
 class Manager(mesa.Agent):
     """A sales manager: sets the mandate's bite, coaches, reviews, audits, listens."""
 
-    def __init__(self, model: SalesModel) -> None:
+    def __init__(self, model: SalesModel, slots: list[int]) -> None:
         super().__init__(model)
         p = model.p
+        self.slots = slots  # the books (rep slots) this manager is responsible for
         self.style = p.coaching_style
         self.one_on_one = p.one_on_one
         self.joins_calls = p.joins_calls
         self.listens = p.listens
 
     def team(self) -> list[Rep]:
-        return [r for r in self.model.reps if r.manager is self]
+        """Reps currently in post in this manager's slots."""
+        return [r for s in self.slots if (r := self.model.slot_rep[s]) is not None]
 
     def coach(self) -> None:
         """Weekly coaching: skill drifts toward the ceiling with teaching; close-only questions teach little."""

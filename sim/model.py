@@ -111,9 +111,10 @@ class SalesModel(mesa.Model):
         self.acc = Accounts(p, p.n_reps, self.streams.population)
         self.ops = Operations(p)
         self.ledger = kpis.Ledger()
-        self.managers = [Manager(self) for _ in range(p.n_managers)]
+        self.managers = [Manager(self, list(range(i, p.n_reps, p.n_managers))) for i in range(p.n_managers)]
         self.slot_rep: list[Rep | None] = [self._hire(s, experienced=True) for s in range(p.n_reps)]
         self.vacant_for = np.zeros(p.n_reps, np.int32)
+        self._valued_spend = float(np.median(self.acc.spend))  # 'valued' accounts: above the initial median
         self.avoided_since_review = np.zeros(p.n_reps)
         self._weekly_observed = np.zeros(self.acc.n)
         self._season = np.ones(self.acc.n)
@@ -136,9 +137,9 @@ class SalesModel(mesa.Model):
         p = self.p
         rng = self.streams.hires
         skill = p.skill_mean + p.skill_sd * rng.standard_normal() if experienced else p.new_hire_skill
-        orient = float(np.clip(rng.normal(p.service_orientation, 0.15), 0.0, 1.0))
-        focus = float(np.clip(rng.exponential(p.focus_mean) if p.focus_mean > 0 else 0.0, 0.0, 0.8))
-        rep = Rep(self, slot, self.managers[slot % p.n_managers], float(np.clip(skill, 0.1, 1.0)),
+        orient = min(1.0, max(0.0, float(rng.normal(p.service_orientation, 0.15))))
+        focus = min(0.8, float(rng.exponential(p.focus_mean))) if p.focus_mean > 0 else 0.0
+        rep = Rep(self, slot, self.managers[slot % p.n_managers], min(1.0, max(0.1, float(skill))),
                   orient, focus)
         rep.quota = p.quota_level * self._expected_quarter_deals(slot, rep.skill)
         return rep
@@ -311,7 +312,7 @@ class SalesModel(mesa.Model):
             Operations.resolve(a, fixable)
             return
         stuck = has[(a.issue_age[has] >= p.concession_patience) & (a.conc_left[has] == 0)]
-        valued = stuck[a.spend[stuck] >= np.median(a.spend)]
+        valued = stuck[a.spend[stuck] >= self._valued_spend]
         grant = valued[self.streams.outcomes.random(a.n)[valued] < p.concession_propensity]
         a.conc_left[grant] = p.concession_weeks
         a.sat[grant] = np.minimum(1.0, a.sat[grant] + 0.5 * p.fix_recovery)
