@@ -190,6 +190,27 @@ def test_sweep_writes_tidy_parquet_and_plot(tmp_path):
     assert spec["kind"] == "sweep" and len(spec["jobs"]) == 12
 
 
+def test_compare_writes_the_documented_tables(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    code = main(["compare", "baseline", "banner_mandate", "--replications", "3", "--weeks", "20", "--workers", "1",
+                 "--quiet", *SMALL_SET, "--out", str(out)])
+    assert code == 0
+    comp = pd.read_csv(out / "comparison.csv")
+    assert list(comp.columns[:8]) == ["scenario", "kpi", "mean", "ci_low", "ci_high", "diff_vs_first",
+                                      "diff_ci_low", "diff_ci_high"]
+    from sim.kpis import KPIS
+
+    assert set(comp["kpi"]) == set(KPIS) and set(comp["scenario"]) == {"baseline", "banner_mandate"}
+    assert (comp["ci_low"] <= comp["mean"]).all() and (comp["mean"] <= comp["ci_high"]).all()
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 6 and {"scenario", "replication", "seed", "enforcement", *KPIS} <= set(runs.columns)
+    series = pd.read_parquet(out / "series.parquet")
+    assert len(series) == 6 * 20 and {"scenario", "replication", "week", "revenue"} <= set(series.columns)
+    html = (out / "report.html").read_text()
+    assert "Banner close-rate mandate" in html and "data:image/png;base64" in html
+    assert "banner_avoidance_rate" in capsys.readouterr().out
+
+
 def test_latin_hypercube_sweep(tmp_path):
     out = tmp_path / "lhs"
     code = main(["sweep", "baseline", "--vary", "email_share=0:1:2", "--vary", "failure_rate=0.005:0.03:2",

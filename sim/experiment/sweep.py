@@ -18,7 +18,7 @@ from sim.errors import UserError
 from sim.experiment.jobs import Job, job_seed
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
-from sim.experiment.tables import runs_frame
+from sim.experiment.tables import runs_frame, series_frame
 from sim.kpis import KPIS
 from sim.params import param_info
 from sim.scenario import Scenario
@@ -142,13 +142,13 @@ def sweep_jobs(base: Scenario, points: list[dict[str, Any]], replications: int, 
             raise UserError(f"design point {point} is not a valid parameter set: "
                             f"{e.errors()[0]['msg']}.") from None
         jobs += [Job(label=base.name, params=params, replication=k, seed=job_seed(root_seed, k), weeks=weeks,
-                     point=i, keep_series=False, tags=point) for k in range(replications)]
+                     point=i, tags=point) for k in range(replications)]
     return jobs
 
 
 def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replications: int, weeks: int,
           root_seed: int, executor: Any, out: Path, resume: bool = False, progress: bool = True) -> pd.DataFrame:
-    """Run a sweep and write ``runs.parquet``, ``sweep.csv`` and ``sweep.png``; return the runs table."""
+    """Run a sweep and write ``runs.parquet``, ``series.parquet``, ``sweep.csv`` and ``sweep.png``."""
     points = design(varies, method, samples, root_seed)
     jobs = sweep_jobs(base, points, replications, weeks, root_seed)
     store = Store(out)
@@ -158,6 +158,7 @@ def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replica
     records = run_jobs(jobs, store, executor, progress=progress)
     runs = runs_frame(records)
     runs.to_parquet(out / "runs.parquet", index=False)
+    series_frame(records).to_parquet(out / "series.parquet", index=False)
     summary = summarise(runs, [v.name for v in varies])
     summary.to_csv(out / "sweep.csv", index=False)
     plot_sweep(runs, [v.name for v in varies], out / "sweep.png",
