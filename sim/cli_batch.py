@@ -145,3 +145,88 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _command_line() -> str:
     return "salesim " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def add_sensitivity(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim sensitivity``."""
+    from sim.cli import _positive_int
+
+    p = sub.add_parser("sensitivity", help="global sensitivity analysis (Morris or Sobol) of a problem file",
+                       description="Sample the problem's parameters with SALib, run every point through the "
+                       "experiment runner (replications averaged), and write indices.csv, noise.csv, "
+                       "convergence.csv, runs.parquet and figures. With --given, analyse an existing runs table "
+                       "(e.g. a sweep's runs.parquet) with rbd_fast, delta or pawn instead.")
+    p.add_argument("problem", help="problem name (scenarios/problems/) or .toml path")
+    p.add_argument("--method", choices=["morris", "sobol", "rbd_fast", "delta", "pawn"], default=None,
+                   help="morris (default) or sobol; rbd_fast, delta or pawn with --given (default delta)")
+    p.add_argument("--n", type=_positive_int, default=None,
+                   help="Sobol base samples (a power of two; default 256) or Morris trajectories (default 20)")
+    p.add_argument("--given", type=Path, default=None, metavar="RUNS.parquet",
+                   help="analyse this existing runs table instead of running the model")
+    _add_batch_options(p, replications=2)
+    p.set_defaults(func=cmd_sensitivity)
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Run (or, with --given, only analyse) a sensitivity analysis."""
+    from sim.sensitivity.problem import load_problem
+
+    problem = load_problem(args.problem)
+    name = problem.path.stem if problem.path else "problem"
+    if args.given is not None:
+        return _given(args, problem, name)
+    method = args.method or "morris"
+    if method not in ("morris", "sobol"):
+        raise UserError(f"--method {method} analyses given data: add --given RUNS.parquet, or use morris or sobol.")
+    n = args.n or (256 if method == "sobol" else 20)
+    from sim.sensitivity.core import sample
+    from sim.sensitivity.runs import run_sensitivity, sensitivity_jobs
+
+    base = load_scenario(problem.scenario, parse_set(args.set))
+    _check_weeks(problem.weeks, [base])
+    X = sample(problem, method, n, args.seed)
+    sensitivity_jobs(problem, X, args.replications, args.seed, base)  # validates every point before start-up
+    out = args.out or Path("runs") / f"sensitivity-{name}-{method}"
+    executor = _executor(args)
+    try:
+        res = run_sensitivity(problem, method, n, args.replications, args.seed, executor, out, resume=args.resume,
+                              progress=not args.quiet, base=base)
+    finally:
+        executor.close()
+    print(_top_indices(res.indices, method))
+    print(f"\n{res.n_runs} runs ({X.shape[0]} points x {args.replications} replications) in {res.elapsed_s:.0f} s")
+    for _, r in res.noise.iterrows():
+        print(f"seed noise in {r['kpi']}: {100 * r['noise_share']:.1f} % of the variance of the averaged output")
+    print(f"wrote {out / 'indices.csv'}, noise.csv, convergence.csv, runs.parquet and figures")
+    return 0
+
+
+def _given(args: argparse.Namespace, problem, name: str) -> int:
+    import pandas as pd
+
+    from sim.sensitivity.given import given_data
+
+    if not args.given.is_file():
+        raise UserError(f"--given {args.given}: no such file; give the runs.parquet of an existing sweep.")
+    try:
+        runs = pd.read_parquet(args.given)
+    except Exception as e:  # pyarrow raises several kinds for a file that is not Parquet
+        raise UserError(f"--given {args.given}: cannot read it as Parquet ({type(e).__name__}).") from None
+    method = args.method or "delta"
+    table = given_data(problem, runs, method, seed=args.seed)
+    out = args.out or args.given.parent / f"given-{name}-{method}"
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "indices.csv", index=False)
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"\nanalysed {len(runs)} existing runs; wrote {out / 'indices.csv'}")
+    return 0
+
+
+def _top_indices(indices, method: str) -> str:
+    col = "ST" if method == "sobol" else "mu_star"
+    lines = []
+    for kpi, d in indices.groupby("kpi", sort=False):
+        top = d.sort_values(col, ascending=False).head(5)
+        items = ", ".join(f"{r['parameter']} {r[col]:.3g}" for _, r in top.iterrows())
+        lines.append(f"{kpi}: {items}")
+    return f"leading parameters by {col}:\n" + "\n".join(lines)
