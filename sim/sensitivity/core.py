@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,7 +75,8 @@ def analyse(problem: Problem, X: np.ndarray, Y: np.ndarray, method: str, seed: i
         r = rbd_analyze.analyze(problem.salib, X, Y, M=min(10, (len(Y) - 1) // 4), seed=seed)
         cols = {"S1": r["S1"], "S1_conf": r["S1_conf"]}
     elif method == "delta":
-        with contextlib.redirect_stdout(io.StringIO()):  # SALib prints binning notices
+        with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():  # SALib's binning notices
+            warnings.simplefilter("ignore")
             r = delta_analyze.analyze(problem.salib, X, Y, seed=seed)
         d = "delta_balanced" if "delta_balanced" in r else "delta"
         cols = {"delta": r[d], "delta_conf": r[f"{d}_conf"], "S1": r["S1"], "S1_conf": r["S1_conf"]}
