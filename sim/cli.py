@@ -224,15 +224,20 @@ def add_reference(sub: argparse._SubParsersAction) -> None:
     """Register ``salesim reference``."""
     p = sub.add_parser("reference", help="print the table of parameters or KPIs (Markdown)",
                        description="Print every parameter (with default, range, unit and source) or every KPI.")
-    p.add_argument("what", choices=["parameters", "kpis"], help="which table")
+    p.add_argument("what", choices=["parameters", "kpis", "readme"],
+                   help="which table; 'readme' rewrites the generated tables in README.md")
     p.add_argument("--group", choices=["size", "lever", "behaviour"], help="only this group of parameters")
     p.set_defaults(func=cmd_reference)
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
     """Print a reference table generated from the declarations."""
-    from sim.reference import kpis_markdown, params_markdown
+    from sim.reference import kpis_markdown, params_markdown, sync_readme
 
+    if args.what == "readme":
+        readme = Path(__file__).resolve().parent.parent / "README.md"
+        print(f"{readme}: {'updated' if sync_readme(readme) else 'already up to date'}")
+        return 0
     print(params_markdown(args.group) if args.what == "parameters" else kpis_markdown())
     return 0
 

@@ -42,6 +42,8 @@ class Ledger:
     quota_hits: list[bool] = field(default_factory=list)
     fix_waits: list[float] = field(default_factory=list)
     final_nps: float = 0.0
+    value_promoter: float = 0.0
+    value_detractor: float = 0.0
 
     def new_week(self) -> None:
         for k in self.week:
@@ -252,6 +254,18 @@ def revenue_cv_reps(t: Ledger) -> float:
 def time_to_fix(t: Ledger) -> float:
     """Mean age of problems when operations fixed them."""
     return float(np.mean(t.fix_waits)) if t.fix_waits else 0.0
+
+
+@kpi("value_per_promoter", "Revenue per starting promoter", "currency/account")
+def value_per_promoter(t: Ledger) -> float:
+    """Mean net revenue over the whole run (churned accounts included) of accounts that started as promoters."""
+    return t.value_promoter
+
+
+@kpi("value_per_detractor", "Revenue per starting detractor", "currency/account")
+def value_per_detractor(t: Ledger) -> float:
+    """Mean net revenue over the whole run (churned accounts included) of accounts that started as detractors."""
+    return t.value_detractor
 
 
 def compute(t: Ledger) -> dict[str, float]:

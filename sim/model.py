@@ -183,6 +183,8 @@ class SalesModel(mesa.Model):
         observed = a.spend * self._season * (1.0 - DISRUPTION_CUT * a.disrupted)
         self._weekly_observed = observed
         conc = a.active & (a.conc_left > 0)
+        paid = np.where(a.active, observed, 0.0) * (1.0 - p.concession_discount * conc)
+        a.value += paid
         gross = observed[a.active].sum()
         hidden = observed[conc].sum() * p.concession_discount
         led.add("revenue_gross", gross)
@@ -259,11 +261,14 @@ class SalesModel(mesa.Model):
         a.unwanted_pitch[uw] = True
         a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
         extract = uw[luck[2, uw] < p.discount_demand]
-        led.add("official_discounts", (a.spend[extract] * p.concession_discount * p.concession_weeks).sum())
+        discount = a.spend[extract] * p.concession_discount * p.concession_weeks
+        a.value[extract] -= discount
+        led.add("official_discounts", discount.sum())
 
         a.contact(o, plan.weight, p)
         self._problems_on_contact(o[plan.weight >= 1.0])
 
+        a.value[o] += deal
         won = o[need_closed | play_closed]
         a.share[won] += SALE_SHARE_GAIN * a.room()[won]
         a.need[o] = NO_NEED
@@ -306,8 +311,9 @@ class SalesModel(mesa.Model):
         a.issue_reported[has] = True
         fixable = has[(a.issue[has] == PRICE) | (a.issue[has] == SERVICE_ISSUE)]
         if p.empowerment:
-            cost = (a.spend[fixable] * p.concession_discount * EMPOWERED_REMEDY_WEEKS).sum()
-            self.ledger.add("official_discounts", cost)
+            cost = a.spend[fixable] * p.concession_discount * EMPOWERED_REMEDY_WEEKS
+            a.value[fixable] -= cost
+            self.ledger.add("official_discounts", cost.sum())
             a.sat[fixable] = np.minimum(1.0, a.sat[fixable] + p.fix_recovery)
             Operations.resolve(a, fixable)
             return
@@ -455,6 +461,9 @@ class SalesModel(mesa.Model):
         led.week["failure_rate"] = self.ops.failure_rate_now()
         led.week["banners_up"] = float(a.flag.sum())
         led.week["issues_open"] = float((a.active & (a.issue != NO_ISSUE)).sum())
+        promoter, detractor = a.initial_score >= 9, a.initial_score <= 6
+        led.value_promoter = float(a.value[promoter].mean()) if promoter.any() else 0.0
+        led.value_detractor = float(a.value[detractor].mean()) if detractor.any() else 0.0
         led.close_week(measured=self.week >= self.p.burn_in_weeks)
         self.datacollector.collect(self)
 

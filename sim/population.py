@@ -85,6 +85,8 @@ class Accounts:
         self.sat = self.disposition.copy()
         self.since = rng.uniform(0.0, p.neglect_horizon, n)
         self.unserved = np.zeros(n)
+        self.value = np.zeros(n)  # net revenue the account has paid us so far (lifetime value to date)
+        self.initial_score = nps_score(self.sat)  # 0-10 score at the start, for value by NPS class
         # pending need
         self.need = np.zeros(n, np.int8)
         self.need_age = np.zeros(n, np.int16)

@@ -6,6 +6,9 @@ The README's tables are this module's output, so they cannot drift from the code
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from sim.kpis import KPIS
 from sim.params import param_info
 
@@ -35,6 +38,18 @@ def params_markdown(group: str | None = None) -> str:
         rows.append(f"| `{name}` | {info.group} | {_default(info.default)} | {_range(info)} | {info.unit} "
                     f"| {info.help} | {info.source} |")
     return "\n".join(rows)
+
+
+def sync_readme(path: Path) -> bool:
+    """Rewrite the generated tables in a README in place; return whether anything changed."""
+    text = path.read_text(encoding="utf-8")
+    new = text
+    for tag, table in (("kpi-table", kpis_markdown()), ("parameter-table", params_markdown())):
+        block = f"<!-- {tag} -->\n{table}\n<!-- /{tag} -->"
+        new = re.sub(rf"<!-- {tag} -->\n.*?\n<!-- /{tag} -->", lambda m, b=block: b, new, flags=re.S)
+    if new != text:
+        path.write_text(new, encoding="utf-8")
+    return new != text
 
 
 def kpis_markdown() -> str:

@@ -18,11 +18,11 @@ def _block(tag: str) -> str:
 
 
 def test_kpi_table_matches_the_code():
-    assert _block("kpi-table") == kpis_markdown().strip(), "regenerate with: salesim reference kpis"
+    assert _block("kpi-table") == kpis_markdown().strip(), "regenerate with: salesim reference readme"
 
 
 def test_parameter_table_matches_the_code():
-    assert _block("parameter-table") == params_markdown().strip(), "regenerate with: salesim reference parameters"
+    assert _block("parameter-table") == params_markdown().strip(), "regenerate with: salesim reference readme"
 
 
 def test_ci_runs_the_readme_test_command():
