@@ -243,9 +243,9 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 
 def _batch_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from sim.cli_batch import add_compare, add_sensitivity, add_sweep
+    from sim.cli_batch import add_calibrate, add_compare, add_sensitivity, add_sweep
 
-    return [add_compare, add_sweep, add_sensitivity]
+    return [add_compare, add_sweep, add_sensitivity, add_calibrate]
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [

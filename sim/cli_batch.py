@@ -56,6 +56,9 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario names or .toml paths; the first "
                    "is the reference for differences")
     _add_batch_options(p, replications=20)
+    p.add_argument("--posterior", type=Path, default=None, metavar="DIR",
+                   help="a calibration folder: replication k of every scenario uses posterior draw k, so "
+                   "intervals carry parameter uncertainty too")
     p.set_defaults(func=cmd_compare)
 
 
@@ -67,11 +70,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / ("compare-" + "-".join(s.name for s in scenarios))[:120]
     from sim.experiment.compare import compare, comparison_jobs
 
-    comparison_jobs(scenarios, args.replications, args.weeks, args.seed)  # validates before any start-up
+    draws = None
+    if args.posterior is not None:
+        from sim.calibrate.run import load_posterior_draws
+
+        draws = load_posterior_draws(args.posterior, args.replications, args.seed)
+    comparison_jobs(scenarios, args.replications, args.weeks, args.seed, draws)  # validates before start-up
     executor = _executor(args)
     try:
         result = compare(scenarios, args.replications, args.weeks, args.seed, executor, out, resume=args.resume,
-                         progress=not args.quiet, command=_command_line())
+                         progress=not args.quiet, command=_command_line(), draws=draws)
     finally:
         executor.close()
     print(_headline(result.comparison, [s.name for s in scenarios]))
@@ -230,3 +238,65 @@ def _top_indices(indices, method: str) -> str:
         items = ", ".join(f"{r['parameter']} {r[col]:.3g}" for _, r in top.iterrows())
         lines.append(f"{kpi}: {items}")
     return f"leading parameters by {col}:\n" + "\n".join(lines)
+
+
+def add_calibrate(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim calibrate``."""
+    from sim.cli import _positive_int, _seed
+
+    p = sub.add_parser("calibrate", help="fit behavioural assumptions to published figures (ABC-SMC)",
+                       description="Approximate Bayesian computation (pyABC's ABC-SMC) of the priors in a targets "
+                       "file against its targets; writes the posterior, diagnostics, posterior-predictive checks "
+                       "and a calibrated scenario file. A killed run continues with --resume.")
+    p.add_argument("--targets", type=Path, default=None, help="targets file (default: calibration/targets.toml)")
+    p.add_argument("--population", type=_positive_int, default=200, help="particles per generation (default 200)")
+    p.add_argument("--generations", type=_positive_int, default=6, help="ABC-SMC generations (default 6)")
+    p.add_argument("--replications", type=_positive_int, default=1, help="model runs averaged per particle")
+    p.add_argument("--ppc-draws", type=_positive_int, default=40, help="posterior draws for predictive checks")
+    p.add_argument("--seed", type=_seed, default=1, help="root seed (default 1)")
+    p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
+                   help="override a parameter of the calibrated scenario in every run (e.g. n_accounts=500)")
+    p.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: one per core)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler")
+    where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster")
+    p.add_argument("--resume", action="store_true", help="continue a calibration in --out")
+    p.add_argument("--write-scenario", action="store_true", help="also write scenarios/calibrated.toml")
+    p.add_argument("--out", type=Path, default=None, help="output folder (default: calibration/fitted/<targets>)")
+    p.add_argument("--quiet", action="store_true", help="less output")
+    p.set_defaults(func=cmd_calibrate)
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """Run ABC-SMC and write the posterior and its checks."""
+    from sim.calibrate import load_targets
+    from sim.calibrate.abc import make_sampler
+    from sim.calibrate.run import calibrate
+    from sim.scenario import scenarios_dir
+
+    cal = load_targets(args.targets)
+    base = load_scenario(cal.scenario, parse_set(args.set))
+    _check_weeks(cal.weeks, [base])
+    base.params.replace(**{k: lo for k, (lo, _) in cal.priors.items()})  # priors valid for this scenario
+    out = args.out or Path(__file__).resolve().parent.parent / "calibration" / "fitted" / cal.path.stem
+    sampler, dask_ex = make_sampler(args.workers, args.scheduler, args.dask_local)
+    executor = dask_ex or _executor(args)
+    try:
+        res = calibrate(cal, out, args.population, args.generations, sampler, executor, args.seed,
+                        args.replications, args.ppc_draws, resume=args.resume, base=base, verbose=not args.quiet)
+    finally:
+        executor.close()
+    print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    print()
+    print(res.ppc[["target", "value", "low", "high", "sim_mean", "share_within"]].to_string(
+        index=False, float_format=lambda x: f"{x:.3g}"))
+    within = int(res.ppc["mean_within"].sum())
+    print(f"\n{within} of {len(res.ppc)} targets have their posterior-predictive mean within range; "
+          f"{int(res.summary['identified'].sum())} of {len(res.summary)} parameters are identified "
+          f"(95 % interval under half the prior range). {res.elapsed_s:.0f} s.")
+    if args.write_scenario:
+        dest = scenarios_dir() / "calibrated.toml"
+        dest.write_text((out / "calibrated.toml").read_text())
+        print(f"wrote {dest}")
+    print(f"wrote {out}")
+    return 0

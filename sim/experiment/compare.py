@@ -30,15 +30,28 @@ class Comparison:
     out: Path
 
 
-def comparison_jobs(scenarios: list[Scenario], replications: int, weeks: int, root_seed: int) -> list[Job]:
-    """Every (scenario, replication) run, with seeds shared across scenarios."""
+def comparison_jobs(scenarios: list[Scenario], replications: int, weeks: int, root_seed: int,
+                    draws: list[dict[str, float]] | None = None) -> list[Job]:
+    """Every (scenario, replication) run, with seeds shared across scenarios.
+
+    With ``draws`` (posterior draws of calibrated parameters, one per replication), replication k of
+    every scenario also shares parameter draw k, so intervals carry parameter uncertainty as well as
+    seed noise.
+    """
     names = [s.name for s in scenarios]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise UserError(f"scenario {dup[0]!r} is named twice; each scenario may appear once in a comparison.")
     if replications < 1:
         raise UserError(f"--replications must be at least 1, got {replications}.")
-    return [Job(label=s.name, params=s.params.model_dump(), replication=k, seed=job_seed(root_seed, k), weeks=weeks)
+    if draws is not None and len(draws) < replications:
+        raise UserError(f"{len(draws)} posterior draws for {replications} replications; need one per replication.")
+
+    def params(s: Scenario, k: int) -> dict:
+        return s.params.replace(**draws[k]).model_dump() if draws else s.params.model_dump()
+
+    return [Job(label=s.name, params=params(s, k), replication=k, seed=job_seed(root_seed, k), weeks=weeks,
+                tags={"posterior_draw": k, **draws[k]} if draws else {})
             for s in scenarios for k in range(replications)]
 
 
@@ -48,9 +61,10 @@ def _levers(scenario: Scenario) -> dict[str, Any]:
 
 
 def compare(scenarios: list[Scenario], replications: int, weeks: int, root_seed: int, executor: Any,
-            out: Path, resume: bool = False, progress: bool = True, command: str = "") -> Comparison:
+            out: Path, resume: bool = False, progress: bool = True, command: str = "",
+            draws: list[dict[str, float]] | None = None) -> Comparison:
     """Run the comparison (or what is missing of it) and write its tables and report into ``out``."""
-    jobs = comparison_jobs(scenarios, replications, weeks, root_seed)
+    jobs = comparison_jobs(scenarios, replications, weeks, root_seed, draws)
     store = Store(out)
     spec = {"kind": "compare", "scenarios": [s.name for s in scenarios], "replications": replications,
             "weeks": weeks, "root_seed": root_seed, "jobs": [j.id for j in jobs]}

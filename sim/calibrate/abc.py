@@ -1,0 +1,112 @@
+"""Approximate Bayesian computation (ABC-SMC, pyABC) of the behavioural assumptions against the targets.
+
+pyABC supplies the algorithm, its samplers (one process, local processes, or a
+Dask cluster) and its SQLite history, from which a killed calibration resumes
+without losing finished generations. Each particle is one model run at the
+flagship size (or replications averaged); its seed derives from the particle's
+parameter values and the root seed, so the same run is the same everywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.calibrate.targets import Calibration
+from sim.errors import UserError
+from sim.experiment.jobs import job_seed
+from sim.scenario import Scenario, load_scenario
+
+
+def particle_seed(theta: dict[str, float], root_seed: int, replication: int = 0) -> int:
+    """A model seed determined by the particle's values, the root seed and the replication."""
+    text = json.dumps({k: float(v) for k, v in sorted(theta.items())})
+    key = int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
+    return job_seed(root_seed * 1_000_003 + key % 1_000_003, replication)
+
+
+@dataclass
+class Simulator:
+    """pyABC model: parameter values in, the targets' KPIs out (picklable for process and Dask samplers)."""
+
+    base: dict[str, Any]
+    weeks: int
+    kpis: tuple[str, ...]
+    replications: int
+    root_seed: int
+
+    def __call__(self, theta: dict[str, float]) -> dict[str, float]:
+        from sim.model import SalesModel
+        from sim.params import Params
+
+        values = {k: float(v) for k, v in dict(theta).items()}
+        params = Params(**{**self.base, **values})
+        rows = [SalesModel(params, rng=particle_seed(values, self.root_seed, k)).run(self.weeks).kpis()
+                for k in range(self.replications)]
+        return {k: float(np.mean([r[k] for r in rows])) for k in self.kpis}
+
+
+@dataclass
+class RangeDistance:
+    """Sum of squared differences to each target's value, each scaled by the width of its range."""
+
+    widths: dict[str, float]
+
+    def __call__(self, x: dict[str, float], x0: dict[str, float]) -> float:
+        return float(sum(((x[k] - x0[k]) / w) ** 2 for k, w in self.widths.items()))
+
+
+def _quiet_pyabc() -> None:
+    for name in ("ABC", "ABC.History", "ABC.Sampler", "ABC.Distance", "ABC.Epsilon", "ABC.Population"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def make_sampler(workers: int | None, scheduler: str | None, dask_local: bool):
+    """pyABC sampler for the command-line options: one process, local processes, or Dask."""
+    import pyabc
+
+    if scheduler or dask_local:
+        from sim.experiment.executors import DaskExecutor
+
+        ex = DaskExecutor(scheduler, workers)
+        return pyabc.sampler.DaskDistributedSampler(dask_client=ex.client, batch_size=4), ex
+    if workers == 1:
+        return pyabc.sampler.SingleCoreSampler(), None
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers), None
+
+
+def run_abc(cal: Calibration, out: Path, population: int, generations: int, sampler: Any, root_seed: int,
+            replications: int = 1, min_epsilon: float = 0.0, resume: bool = False,
+            base: Scenario | None = None, verbose: bool = True):
+    """Run (or continue) ABC-SMC; return pyABC's History. The database is ``out/abc.db``."""
+    import pyabc
+
+    if not verbose:
+        _quiet_pyabc()
+    base = base or load_scenario(cal.scenario)
+    out.mkdir(parents=True, exist_ok=True)
+    db_file = out / "abc.db"
+    db = f"sqlite:///{db_file}"
+    observed = {t.kpi: t.value for t in cal.targets}
+    prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in cal.priors.items()})
+    simulate = Simulator(base.params.model_dump(), cal.weeks, tuple(observed), replications, root_seed)
+    distance = RangeDistance({t.kpi: t.high - t.low for t in cal.targets})
+    np.random.seed(root_seed % 2**32)
+    abc = pyabc.ABCSMC(simulate, prior, distance, population_size=population, sampler=sampler)
+    if db_file.exists():
+        if not resume:
+            raise UserError(f"{out} already holds a calibration (abc.db). Add --resume to continue it, or choose "
+                            "another --out.")
+        history = abc.load(db, 1)
+        done = history.max_t + 1
+        if done >= generations:
+            return history
+        return abc.run(minimum_epsilon=min_epsilon, max_nr_populations=generations - done)
+    abc.new(db, observed)
+    return abc.run(minimum_epsilon=min_epsilon, max_nr_populations=generations)

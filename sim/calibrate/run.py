@@ -1,0 +1,78 @@
+"""The calibration pipeline: ABC-SMC, then posterior summaries, diagnostics and predictive checks on disk."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.calibrate.abc import run_abc
+from sim.calibrate.report import (
+    history_frame,
+    plot_history,
+    plot_pairs,
+    plot_ppc,
+    posterior_draws,
+    posterior_frame,
+    predictive_check,
+    scenario_toml,
+    summarise_posterior,
+)
+from sim.calibrate.targets import Calibration
+from sim.scenario import Scenario, load_scenario
+
+
+@dataclass
+class CalibrationResult:
+    """Tables a calibration produced, and where."""
+
+    posterior: pd.DataFrame
+    summary: pd.DataFrame
+    history: pd.DataFrame
+    ppc: pd.DataFrame
+    out: Path
+    elapsed_s: float
+
+
+def calibrate(cal: Calibration, out: Path, population: int, generations: int, sampler: Any, executor: Any,
+              root_seed: int, replications: int = 1, ppc_draws: int = 40, resume: bool = False,
+              base: Scenario | None = None, verbose: bool = False) -> CalibrationResult:
+    """Fit the priors' parameters to the targets and write every output into ``out``.
+
+    Files: abc.db (pyABC history; resumable), posterior.csv, posterior_summary.csv, history.csv,
+    history.png, pairs.png, ppc.csv, ppc.png, ppc_runs.csv, calibrated.toml.
+    """
+    base = base or load_scenario(cal.scenario)
+    t0 = time.perf_counter()
+    history = run_abc(cal, out, population, generations, sampler, root_seed, replications, resume=resume,
+                      base=base, verbose=verbose)
+    post = posterior_frame(history)
+    summary = summarise_posterior(post, cal)
+    hist = history_frame(history)
+    draws = posterior_draws(post, list(cal.priors), ppc_draws, root_seed)
+    ppc = predictive_check(cal, base, draws, root_seed, executor, out)
+    post.to_csv(out / "posterior.csv", index=False)
+    summary.to_csv(out / "posterior_summary.csv", index=False)
+    hist.to_csv(out / "history.csv", index=False)
+    ppc.to_csv(out / "ppc.csv", index=False)
+    plot_history(hist, out / "history.png")
+    plot_pairs(post, cal, out / "pairs.png")
+    plot_ppc(ppc, pd.read_csv(out / "ppc_runs.csv"), out / "ppc.png")
+    (out / "calibrated.toml").write_text(scenario_toml(cal, summary, out.name), encoding="utf-8")
+    return CalibrationResult(post, summary, hist, ppc, out, time.perf_counter() - t0)
+
+
+def load_posterior_draws(folder: Path, n: int, seed: int) -> list[dict[str, float]]:
+    """Posterior draws from a finished calibration folder, for replicating scenarios over parameter uncertainty."""
+    from sim.errors import UserError
+
+    path = Path(folder) / "posterior.csv"
+    if not path.is_file():
+        raise UserError(f"--posterior {folder}: no posterior.csv there; give the folder a 'salesim calibrate' run "
+                        "wrote (e.g. calibration/fitted/baseline).")
+    post = pd.read_csv(path)
+    names = [c for c in post.columns if c != "weight"]
+    return posterior_draws(post, names, n, seed)

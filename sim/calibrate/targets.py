@@ -1,0 +1,107 @@
+"""Calibration targets and priors: read, validated against the KPI and parameter declarations."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.errors import UserError
+from sim.kpis import KPIS
+from sim.params import param_info
+
+DEFAULT_TARGETS = Path(__file__).resolve().parent.parent.parent / "calibration" / "targets.toml"
+TARGET_KEYS = ("name", "kpi", "value", "low", "high", "statistic", "source", "trust")
+TOP_KEYS = ("title", "scenario", "weeks", "target", "priors")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One published figure the simulated baseline should reproduce."""
+
+    name: str
+    kpi: str
+    value: float
+    low: float
+    high: float
+    statistic: str
+    source: str
+    trust: str
+
+    def within(self, x: float) -> bool:
+        return self.low <= x <= self.high
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Targets, the scenario they apply to, and the priors of the parameters ABC may move."""
+
+    title: str
+    scenario: str
+    weeks: int
+    targets: tuple[Target, ...]
+    priors: dict[str, tuple[float, float]]
+    path: Path
+
+
+def _err(path: Path, field: str, value: object, allowed: str) -> UserError:
+    return UserError(f"{path}: field '{field}' = {value!r} is not allowed: {allowed}.")
+
+
+def _hint(word: str, options) -> str:
+    near = difflib.get_close_matches(str(word), list(options), n=1)
+    return f"did you mean '{near[0]}'? " if near else ""
+
+
+def load_targets(path: str | Path | None = None) -> Calibration:
+    """Read a targets file (default: calibration/targets.toml) and check every field."""
+    path = Path(path) if path else DEFAULT_TARGETS
+    if not path.is_file():
+        raise UserError(f"targets file {path} not found; the shipped one is {DEFAULT_TARGETS}.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path}: not valid TOML ({e}).") from None
+    for key in data:
+        if key not in TOP_KEYS:
+            raise _err(path, key, data[key], f"{_hint(key, TOP_KEYS)}allowed keys are {', '.join(TOP_KEYS)}")
+    targets = []
+    for i, t in enumerate(data.get("target", [])):
+        where = f"target[{i}]"
+        for key in t:
+            if key not in TARGET_KEYS:
+                allowed = f"{_hint(key, TARGET_KEYS)}allowed: {', '.join(TARGET_KEYS)}"
+                raise _err(path, f"{where}.{key}", t[key], allowed)
+        missing = [k for k in TARGET_KEYS if k not in t]
+        if missing:
+            raise _err(path, where, t.get("name", i), f"every target needs {', '.join(missing)}")
+        if t["kpi"] not in KPIS:
+            raise _err(path, f"{where}.kpi", t["kpi"], f"{_hint(t['kpi'], KPIS)}a KPI name (salesim reference kpis)")
+        if not all(isinstance(t[k], int | float) for k in ("value", "low", "high")) or not (
+                t["low"] <= t["value"] <= t["high"] and t["low"] < t["high"]):
+            raise _err(path, where, (t.get("low"), t.get("value"), t.get("high")), "numbers with low <= value <= high")
+        targets.append(Target(**{k: t[k] for k in TARGET_KEYS}))
+    if len(targets) < 2:
+        raise _err(path, "target", len(targets), "at least two [[target]] entries")
+    info = param_info()
+    priors = {}
+    for name, spec in data.get("priors", {}).items():
+        field = f"priors.{name}"
+        if name not in info:
+            raise _err(path, field, name, f"{_hint(name, info)}a parameter name (salesim reference parameters)")
+        if info[name].group != "behaviour":
+            raise _err(path, field, name, f"only behavioural assumptions are calibrated, and {name} is a "
+                       f"{info[name].group} parameter")
+        b = spec.get("bounds") if isinstance(spec, dict) else None
+        pi = info[name]
+        if not (isinstance(b, list) and len(b) == 2 and b[0] < b[1] and b[0] >= pi.ge and b[1] <= pi.le):
+            raise _err(path, f"{field}.bounds", b, f"[low, high] with {pi.ge:g} <= low < high <= {pi.le:g} ({pi.unit})")
+        priors[name] = (float(b[0]), float(b[1]))
+    if not priors:
+        raise _err(path, "priors", None, "at least one [priors.NAME] with bounds = [low, high]")
+    weeks = data.get("weeks", 104)
+    if not isinstance(weeks, int) or weeks < 2:
+        raise _err(path, "weeks", weeks, "a whole number of weeks, at least 2")
+    return Calibration(title=str(data.get("title", "")), scenario=str(data.get("scenario", "baseline")),
+                       weeks=weeks, targets=tuple(targets), priors=priors, path=path)
