@@ -248,8 +248,14 @@ def _batch_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
     return [add_compare, add_sweep, add_sensitivity, add_calibrate]
 
 
+def _more_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from sim.validation_cli import add_validation_report
+
+    return [add_validation_report]
+
+
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_run, add_scenarios, add_validate, add_reference, *_batch_commands()]
+    add_run, add_scenarios, add_validate, add_reference, *_batch_commands(), *_more_commands()]
 
 
 def build_parser() -> argparse.ArgumentParser:
