@@ -54,12 +54,20 @@ class Simulator:
 
 @dataclass
 class RangeDistance:
-    """Sum of squared differences to each target's value, each scaled by the width of its range."""
+    """How far a simulation lies outside the targets' ranges, each miss scaled by its range's width.
 
-    widths: dict[str, float]
+    Zero when every KPI is inside its range: published figures are ranges, not points, so ABC
+    looks for the parameters that reproduce all of them at once (epsilon can reach zero).
+    """
+
+    ranges: dict[str, tuple[float, float]]
 
     def __call__(self, x: dict[str, float], x0: dict[str, float]) -> float:
-        return float(sum(((x[k] - x0[k]) / w) ** 2 for k, w in self.widths.items()))
+        total = 0.0
+        for k, (lo, hi) in self.ranges.items():
+            miss = max(lo - x[k], 0.0, x[k] - hi)
+            total += (miss / (hi - lo)) ** 2
+        return float(total)
 
 
 def _quiet_pyabc() -> None:
@@ -96,7 +104,7 @@ def run_abc(cal: Calibration, out: Path, population: int, generations: int, samp
     observed = {t.kpi: t.value for t in cal.targets}
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in cal.priors.items()})
     simulate = Simulator(base.params.model_dump(), cal.weeks, tuple(observed), replications, root_seed)
-    distance = RangeDistance({t.kpi: t.high - t.low for t in cal.targets})
+    distance = RangeDistance({t.kpi: (t.low, t.high) for t in cal.targets})
     np.random.seed(root_seed % 2**32)
     abc = pyabc.ABCSMC(simulate, prior, distance, population_size=population, sampler=sampler)
     if db_file.exists():
