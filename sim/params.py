@@ -14,6 +14,7 @@ Groups:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -276,6 +277,7 @@ class ParamInfo:
     kind: str
 
 
+@functools.cache
 def param_info() -> dict[str, ParamInfo]:
     """Describe every parameter: default, unit, group, range or choices, source."""
     out: dict[str, ParamInfo] = {}

@@ -96,23 +96,15 @@ def test_results_are_identical_whatever_the_executor(tmp_path):
     pd.testing.assert_frame_equal(a, c, check_exact=True)
 
 
-def test_resume_computes_only_what_is_missing(tmp_path):
+def test_resume_computes_only_what_is_missing(tmp_path, counting_executor):
     scen = _scenarios("baseline")
     jobs = comparison_jobs(scen, 6, 20, 1)
     store = Store(tmp_path / "e")
     store.open({"k": 1}, resume=False)
     first = run_jobs(jobs[:2], store, SerialExecutor(), progress=False)
 
-    class Counting(SerialExecutor):
-        ran = 0
-
-        def map(self, fn, batches):
-            for b in batches:
-                Counting.ran += len(b)
-                yield fn(b)
-
-    records = run_jobs(jobs, store, Counting(), progress=False)
-    assert Counting.ran == 4
+    records = run_jobs(jobs, store, counting_executor, progress=False)
+    assert counting_executor.ran == 4
     assert [r["id"] for r in records] == [j.id for j in jobs]
     assert records[:2] == first
 

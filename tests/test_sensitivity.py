@@ -120,7 +120,7 @@ def test_model_morris_through_the_cli(tmp_path, capsys):
     assert len(runs) == 2 * (len(prob.names) + 1) * 2
 
 
-def test_killed_analysis_resumes_without_rerunning_finished_points(tmp_path):
+def test_killed_analysis_resumes_without_rerunning_finished_points(tmp_path, counting_executor):
     prob = load_problem("levers_sobol")
     from sim.scenario import load_scenario
 
@@ -132,17 +132,9 @@ def test_killed_analysis_resumes_without_rerunning_finished_points(tmp_path):
     for i in lost:
         (store.runs / f"{i}.json").unlink()
 
-    class Counting(SerialExecutor):
-        ran = 0
-
-        def map(self, fn, batches):
-            for b in batches:
-                Counting.ran += len(b)
-                yield fn(b)
-
-    again = run_sensitivity(prob, "sobol", 4, 1, 7, Counting(), tmp_path / "a", resume=True, progress=False,
+    again = run_sensitivity(prob, "sobol", 4, 1, 7, counting_executor, tmp_path / "a", resume=True, progress=False,
                             base=base)
-    assert Counting.ran == 20
+    assert counting_executor.ran == 20
     pd.testing.assert_frame_equal(full.indices, again.indices)
     shutil.rmtree(tmp_path / "a")
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.errors import UserError
 from sim.kpis import KPIS
 from sim.params import param_info
+from sim.tomlfile import did_you_mean as _hint
+from sim.tomlfile import field_error as _err
+from sim.tomlfile import read_toml
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent.parent.parent / "calibration" / "targets.toml"
 TARGET_KEYS = ("name", "kpi", "value", "low", "high", "statistic", "source", "trust")
@@ -45,27 +46,12 @@ class Calibration:
     path: Path
 
 
-def _err(path: Path, field: str, value: object, allowed: str) -> UserError:
-    return UserError(f"{path}: field '{field}' = {value!r} is not allowed: {allowed}.")
-
-
-def _hint(word: str, options) -> str:
-    near = difflib.get_close_matches(str(word), list(options), n=1)
-    return f"did you mean '{near[0]}'? " if near else ""
-
-
 def load_targets(path: str | Path | None = None) -> Calibration:
     """Read a targets file (default: calibration/targets.toml) and check every field."""
     path = Path(path) if path else DEFAULT_TARGETS
     if not path.is_file():
         raise UserError(f"targets file {path} not found; the shipped one is {DEFAULT_TARGETS}.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{path}: not valid TOML ({e}).") from None
-    for key in data:
-        if key not in TOP_KEYS:
-            raise _err(path, key, data[key], f"{_hint(key, TOP_KEYS)}allowed keys are {', '.join(TOP_KEYS)}")
+    data = read_toml(path, TOP_KEYS)
     targets = []
     for i, t in enumerate(data.get("target", [])):
         where = f"target[{i}]"

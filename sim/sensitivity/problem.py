@@ -21,8 +21,6 @@ anything runs.
 
 from __future__ import annotations
 
-import difflib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,8 @@ import numpy as np
 from sim.errors import UserError
 from sim.kpis import KPIS
 from sim.params import param_info
+from sim.tomlfile import did_you_mean, read_toml
+from sim.tomlfile import field_error as _err
 
 PROBLEMS_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios" / "problems"
 DISTS = ("unif", "triang", "norm", "truncnorm", "lognorm", "logunif")
@@ -92,10 +92,6 @@ def _clip_to_range(name: str, x: float) -> float:
     return float(min(max(x, lo), hi))
 
 
-def _err(path: Path, field_: str, value: Any, allowed: str) -> UserError:
-    return UserError(f"{path}: field '{field_}' = {value!r} is not allowed: {allowed}.")
-
-
 def problem_names() -> list[str]:
     return sorted(p.stem for p in PROBLEMS_DIR.glob("*.toml"))
 
@@ -108,21 +104,11 @@ def load_problem(name_or_path: str | Path) -> Problem:
     if not path.is_file():
         raise UserError(f"problem file {name_or_path!s} not found; shipped problems: {', '.join(problem_names())} "
                         f"(in {PROBLEMS_DIR}), or give a path to a .toml file.")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{path}: not valid TOML ({e}).") from None
-    for key in data:
-        if key not in TOP_KEYS:
-            near = difflib.get_close_matches(key, TOP_KEYS, n=1)
-            hint = f"did you mean '{near[0]}'? " if near else ""
-            raise _err(path, key, data[key], f"{hint}allowed keys are {', '.join(TOP_KEYS)}")
+    data = read_toml(path, TOP_KEYS)
     kpis = data.get("kpis", ["revenue_lost", "banner_avoidance_rate", "annual_churn_rate"])
     for k in kpis:
         if k not in KPIS:
-            near = difflib.get_close_matches(str(k), KPIS, n=1)
-            hint = f"did you mean '{near[0]}'? " if near else ""
-            raise _err(path, "kpis", k, f"{hint}see 'salesim reference kpis' for the KPI names")
+            raise _err(path, "kpis", k, f"{did_you_mean(k, KPIS)}see 'salesim reference kpis' for the KPI names")
     weeks = data.get("weeks", 104)
     if not isinstance(weeks, int) or weeks < 2:
         raise _err(path, "weeks", weeks, "a whole number of weeks, at least 2")
@@ -134,9 +120,8 @@ def load_problem(name_or_path: str | Path) -> Problem:
     for name, spec in params.items():
         field_ = f"parameters.{name}"
         if name not in info:
-            near = difflib.get_close_matches(name, info, n=1)
-            hint = f"did you mean '{near[0]}'? " if near else ""
-            raise _err(path, field_, name, f"{hint}not a parameter; see 'salesim reference parameters'")
+            raise _err(path, field_, name,
+                       f"{did_you_mean(name, info)}not a parameter; see 'salesim reference parameters'")
         pi = info[name]
         if pi.group == "size":
             raise _err(path, field_, name, "size parameters cannot be varied in a sensitivity problem")
