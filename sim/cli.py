@@ -249,9 +249,10 @@ def _batch_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
 
 
 def _more_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
+    from sim.dashboard.cli import add_dashboard
     from sim.validation_cli import add_validation_report
 
-    return [add_validation_report]
+    return [add_validation_report, add_dashboard]
 
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [

@@ -1,0 +1,418 @@
+"""The workshop dashboard: its pieces without a browser, then the real page in headless Chromium.
+
+Browser tests start ``salesim dashboard`` (via ``python -m sim.dashboard.cli``) on a free loopback
+port with no internet and drive it with Playwright's Python client and Debian's Chromium. They
+are skipped when /usr/bin/chromium or Playwright is missing, unless SALESIM_REQUIRE_BROWSER=1.
+Screenshots go to test-artifacts/dashboard/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import dashboard_helpers as dh
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.dashboard import assets, book, charts, levers, state, timing
+from sim.dashboard.cli import main as dashboard_main
+from sim.dashboard.levers import LeverRefused, apply_change, lever, parse_typed
+from sim.params import Params, param_info
+from sim.population import DETRACTOR_SAT, PROMOTER_SAT
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+# --- book of business ---------------------------------------------------------------------------
+
+
+def _accounts(rows: list[dict]) -> SimpleNamespace:
+    """A tiny book: one account per row, every field defaulted to a fine, active account."""
+    base = {"active": True, "cause": 0, "flag": False, "flag_declined": False, "since": 0.0, "sat": 0.75, "rep": 0}
+    cols = {k: np.array([{**base, **r}[k] for r in rows]) for k in base}
+    return SimpleNamespace(n=len(rows), **cols)
+
+
+def test_book_colours_each_account_by_the_first_state_that_applies():
+    hi, lo = PROMOTER_SAT + 0.05, DETRACTOR_SAT - 0.1
+    rows = [
+        {"active": False, "cause": 1, "flag": True, "flag_declined": True, "since": 99, "sat": lo},  # lost: neglect
+        {"active": False, "cause": 2},                                   # lost: service
+        {"active": False, "cause": 3},                                   # lost: pitch
+        {"active": False, "cause": 4},                                   # lost: price
+        {"flag": True, "flag_declined": True, "since": 99, "sat": lo},  # avoided beats neglected and detractor
+        {"flag": True, "since": 99, "sat": lo},                          # banner beats neglected
+        {"since": 12.0, "sat": lo},                                      # neglected beats detractor
+        {"sat": lo},                                                     # detractor
+        {"sat": hi},                                                     # promoter
+        {},                                                              # fine
+    ]
+    states = book.classify(_accounts(rows), neglect_horizon=12.0)
+    assert [book.STATES[s].key for s in states] == [s.key for s in book.STATES]
+    assert book.counts(states) == dict.fromkeys((s.key for s in book.STATES), 1)
+
+
+def test_book_image_has_one_block_per_rep_and_frames_vacant_books():
+    acc = _accounts([{"rep": r, "sat": 0.9} for r in range(6) for _ in range(9)])
+    img = book.render(acc, neglect_horizon=12.0, n_slots=6, vacant=np.array([0, 0, 1, 0, 0, 0], bool), width=300)
+    assert (img.rows, img.cols) == book.grid_shape(6)
+    assert img.rgb.dtype == np.uint8 and img.rgb.shape[2] == 3
+    green = np.array(book.PALETTE[book.STATE_INDEX["promoter"]])
+    assert np.all(img.rgb == green, axis=2).sum() > 0
+    assert np.all(img.rgb == 0, axis=2).sum() > 0  # the black frame of the vacant book
+    assert img.png().startswith(PNG_MAGIC)
+
+
+def test_book_of_a_real_model_shows_avoidance_under_the_mandate():
+    s = state.Session(preset="banner_mandate")
+    s.step(30)
+    counts = book.counts(book.render_model(s.run.model).state)
+    assert sum(counts.values()) == s.params.n_accounts
+    assert counts["avoided"] > 0 and counts["churned_service"] > 0
+
+
+def test_grid_shape_is_close_to_landscape():
+    assert book.grid_shape(20) == (4, 5)
+    rows, cols = book.grid_shape(7)
+    assert rows * cols >= 7 and cols >= rows
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def series() -> pd.DataFrame:
+    s = state.Session(preset="banner_mandate")
+    s.step(20)
+    return s.run.timeseries()
+
+
+@pytest.mark.parametrize("key", [c.key for c in charts.CHARTS])
+def test_every_chart_draws_a_png_with_and_without_data(key, series):
+    live = charts.LiveChart(key)
+    empty = live.render(pd.DataFrame(), 104)
+    full = live.render(series, 104)
+    again = live.render(series.iloc[:10], 104)  # blitting over the cached frame
+    for png in (empty, full, again):
+        assert png.startswith(PNG_MAGIC)
+    assert full != empty and full != again
+
+
+def test_slides_are_figures(series):
+    rgb = book.render_model(state.LiveRun(Params(), 1).model).rgb
+    fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles())
+    assert len(fig.axes) >= 6
+    pair = charts.pair_slide_figure([series, series], ["a", "b"], 104, "t", [rgb, rgb], book.legend_handles())
+    assert charts.png(pair).startswith(PNG_MAGIC)
+
+
+def test_shared_limits_fit_both_runs(series):
+    small = series.iloc[:5]
+    for key in charts.PAIR_CHARTS:
+        both = charts.shared_limits(key, [series, small])
+        assert both == charts.shared_limits(key, [small, series])
+    assert charts.nice_ceiling(101) == 150 and charts.nice_ceiling(3, 10) == 10
+
+
+# --- levers -------------------------------------------------------------------------------------
+
+
+def test_levers_name_real_parameters_with_their_declared_ranges():
+    info = param_info()
+    names = [lv.name for lv in levers.LEVERS]
+    assert len(names) == len(set(names)) and set(names) <= set(info)
+    assert len({lv.label for lv in levers.LEVERS}) == len(names)
+    for lv in levers.LEVERS:
+        if lv.kind in ("int", "float"):
+            lo, hi = lv.bounds()
+            assert lo == lv.shown(info[lv.name].ge)
+            assert hi == min(lv.shown(info[lv.name].le), levers.MAX_ACCOUNTS if lv.name == "n_accounts" else np.inf)
+        if lv.kind == "choice":
+            assert {v for v, _ in lv.choices} == set(info[lv.name].choices)
+
+
+def test_typed_values_are_parsed_in_shown_units():
+    assert parse_typed(lever("banner_target"), "90") == 0.9
+    assert parse_typed(lever("banner_target"), " 45 % ") == 0.45
+    assert parse_typed(lever("quota_bonus"), "20,000") == 20000.0
+    assert parse_typed(lever("n_reps"), "12") == 12
+    assert parse_typed(lever("failure_rate"), "12") == pytest.approx(0.012)
+    assert parse_typed(lever("coaching_style"), "Neutral") == "neutral"
+    assert parse_typed(lever("empowerment"), True) is True
+
+
+@pytest.mark.parametrize(("name", "text", "words"), [
+    ("n_reps", "abc", "not a number"),
+    ("n_reps", "", "empty"),
+    ("n_reps", "2.5", "whole number"),
+    ("n_reps", "5000", "outside the allowed range 1 to 2,000"),
+    ("n_accounts", "50000", "at most 20,000"),
+    ("banner_target", "150", "outside the allowed range 0 to 100 %"),
+    ("banner_bonus", "nan", "not a finite number"),
+    ("coaching_style", "shouting", "not one of the options"),
+])
+def test_bad_typed_values_are_refused_with_a_plain_message(name, text, words):
+    with pytest.raises(LeverRefused, match=words):
+        parse_typed(lever(name), text)
+
+
+def test_cross_field_rules_are_refused_in_plain_words():
+    with pytest.raises(LeverRefused) as err:
+        apply_change(Params(), "feedback_loop", "none")
+    assert "CRM rule that raises banners" in str(err.value) and "crm_rule" not in str(err.value)
+    p = Params(feedback_loop="none", crm_rule="spend_drop")
+    with pytest.raises(LeverRefused) as err:
+        apply_change(p, "detractor_policy", "fix_first")
+    assert "Customer feedback loop" in str(err.value) and "detractor_policy" not in str(err.value)
+    with pytest.raises(LeverRefused, match="Sales managers"):
+        apply_change(Params(), "n_reps", 2)
+
+
+def test_a_refused_lever_keeps_the_previous_value_and_the_run():
+    s = state.Session(preset="baseline")
+    s.step(5)
+    before = (s.params, s.run)
+    with pytest.raises(LeverRefused):
+        s.set_lever("n_accounts", 5)
+    with pytest.raises(LeverRefused):
+        s.set_seed("-1")
+    assert (s.params, s.run) == before and s.run.week == 5
+
+
+# --- session -------------------------------------------------------------------------------------
+
+
+def test_a_lever_change_reruns_the_same_customers_to_the_same_week():
+    s = state.Session(preset="baseline", seed=3)
+    s.step(12)
+    s.set_lever("enforcement", 1.0)
+    assert s.run.week == 12 and s.changed() == ["enforcement"]
+    fresh = state.LiveRun(Params(enforcement=1.0), 3)
+    fresh.advance(12)
+    pd.testing.assert_frame_equal(s.run.timeseries(), fresh.timeseries())
+    s.restore_preset()
+    assert s.changed() == [] and s.run.week == 12
+
+
+def test_presets_restart_and_keep_team_size_and_seed():
+    s = state.Session(preset="baseline", seed=4)
+    s.set_lever("n_accounts", 500)
+    s.step(3)
+    s.choose_preset("banner_mandate")
+    assert s.run.week == 0 and s.seed == 4 and s.params.n_accounts == 500 and s.params.enforcement == 1.0
+    assert s.preset.question and s.preset.notice and s.preset.things_to_try
+
+
+def test_side_by_side_runs_share_the_seed_and_stop_at_the_horizon():
+    s = state.Session(preset="baseline", seed=2)
+    s.set_horizon(52)
+    s.choose_pair("baseline", state.MY_LEVERS)
+    assert s.pair_step(60) == 52 and s.pair_finished
+    a, b = s.pair
+    pd.testing.assert_frame_equal(a.timeseries(), b.timeseries())  # same policy, same seed: identical
+    with pytest.raises(LeverRefused):
+        s.choose_pair("baseline", "no_such_preset")
+    s.set_lever("enforcement", 1.0)  # "my levers" follow the lever panel, at the same week
+    a2, b2 = s.pair
+    assert a2 is a and b2 is not b and b2.week == 52 and b2.params.enforcement == 1.0
+
+
+def test_a_shorter_horizon_keeps_the_run_at_its_last_week():
+    s = state.Session(preset="baseline")
+    s.step(60)
+    s.set_horizon(52)
+    assert s.run.week == 52 and s.finished and s.step(1) == 0
+    with pytest.raises(LeverRefused):
+        s.set_horizon(7)
+
+
+def test_play_steps_more_weeks_per_frame_when_drawing_is_slow():
+    assert state.frame_weeks(4, 0.05) == 1
+    assert state.frame_weeks(32, 0.25) == 8
+
+
+def test_a_week_fits_the_dashboards_time_budget():
+    result = timing.step_breakdown(weeks=8, start_week=10)
+    assert result["model_step_ms"] > 0 and result["draw_ms"] > 0
+    assert result["week_cpu_ms"] <= timing.BUDGET_MS, result
+
+
+# --- assets and command line ---------------------------------------------------------------------
+
+
+def test_offline_assets_cover_what_the_installed_solara_asks_for():
+    assert assets.missing() == []
+    assert assets.unshipped_packages() == []
+
+
+def test_port_out_of_range_and_port_in_use_exit_2(capsys):
+    assert dashboard_main(["--port", "70000"]) == 2
+    assert "65535" in capsys.readouterr().err
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(1)
+        port = s.getsockname()[1]
+        assert dashboard_main(["--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert "already in use" in err and "Traceback" not in err
+    assert dashboard_main(["--preset", "no_such_scenario", "--port", str(dh.free_port())]) == 2
+
+
+# --- the real page in a browser ------------------------------------------------------------------
+
+
+def _browser_or_skip():
+    required = os.environ.get("SALESIM_REQUIRE_BROWSER", "") not in ("", "0")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            pytest.fail("SALESIM_REQUIRE_BROWSER=1 but the playwright package is not installed")
+        pytest.skip("the playwright package is not installed")
+    if not dh.CHROMIUM.exists():
+        if required:
+            pytest.fail(f"SALESIM_REQUIRE_BROWSER=1 but {dh.CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{dh.CHROMIUM} is missing (apt-get install chromium); set SALESIM_REQUIRE_BROWSER=1 to fail")
+    return sync_playwright
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A running dashboard, a browser and a context (its cache keeps later page loads fast)."""
+    sync_playwright = _browser_or_skip()
+    exports = tmp_path_factory.mktemp("exports")
+    dh.ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with dh.dashboard_server(exports) as url, sync_playwright() as p:
+        browser = dh.launch(p)
+        context = browser.new_context(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+        yield SimpleNamespace(url=url, context=context, exports=exports)
+        context.close()
+        browser.close()
+
+
+def _hash(png: bytes) -> str:
+    return hashlib.sha256(png).hexdigest()
+
+
+def _no_traceback(page) -> None:
+    text = page.locator("body").inner_text()
+    assert "Traceback" not in text and "most recent call last" not in text
+
+
+def test_page_loads_offline_with_the_preset_story(site):
+    failed: list[str] = []
+    page = site.context.new_page()
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: failed.append(f"failed {r.url}") if "127.0.0.1" in r.url else None)
+    page.goto(site.url)
+    page.wait_for_selector("img.img-book", timeout=60_000)
+    header = page.locator(".preset-header").inner_text()
+    assert "Banner close-rate mandate" in header and "90 %" in header
+    assert "What to notice" in page.locator(".notes").inner_text()
+    assert page.locator("img.img-close_rate").count() == 1
+    assert not [f for f in failed if "/_solara/cdn/" in f], failed  # every front-end file came from the package
+    page.screenshot(path=dh.ARTIFACTS / "01-loaded.png")
+    _no_traceback(page)
+    page.close()
+
+
+def test_preset_lever_play_and_step_change_the_charts_and_the_book(site):
+    page = dh.open_dashboard(site.context, site.url)
+    dh.choose(page, ".preset-picker", "Baseline")
+    page.wait_for_function("document.querySelector('.preset-header').innerText.includes('Baseline')")
+    assert "typical B2B sales unit" in page.locator(".question").inner_text()
+
+    dh.type_into(page, "enforcement", "100")
+    page.wait_for_function("document.querySelector('.lever-row-enforcement').innerText.includes('100 %')")
+    thumb = page.locator(".lever-slider-banner_target .v-slider-thumb").first.bounding_box()
+    page.mouse.move(thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(thumb["x"] + 400, thumb["y"] + thumb["height"] / 2, steps=8)
+    page.mouse.up()
+    page.wait_for_function("document.querySelector('.lever-row-banner_target').innerText.includes('100 %')")
+    page.wait_for_function("document.querySelector('.sidebar').innerText.includes('Changed from the preset')")
+
+    before = {k: _hash(page.locator(f"img.img-{k}").screenshot()) for k in ("close_rate", "book")}
+    dh.step(page, 10)
+    assert dh.week(page) == 10
+    after = {k: _hash(page.locator(f"img.img-{k}").screenshot()) for k in ("close_rate", "book")}
+    assert before["close_rate"] != after["close_rate"] and before["book"] != after["book"]
+
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_function("Number(document.querySelector('.week-counter').dataset.week) >= 16", timeout=30_000)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_selector("button.play:has-text('Play')")
+    stopped = dh.week(page)
+    for _ in range(8):  # the frame being drawn when Pause was pressed may still arrive
+        time.sleep(0.7)
+        if dh.week(page) == stopped:
+            break
+        stopped = dh.week(page)
+    time.sleep(1.5)
+    assert dh.week(page) == stopped  # paused means paused
+    assert "banners avoided" in page.locator(".kpi-tiles").inner_text()
+    page.screenshot(path=dh.ARTIFACTS / "02-played.png")
+    _no_traceback(page)
+    page.close()
+
+
+def test_side_by_side_and_export(site):
+    page = dh.open_dashboard(site.context, site.url)
+    dh.step(page, 3)
+    page.get_by_role("button", name="Export slide (PNG)").click()
+    page.wait_for_selector(".export-path", timeout=30_000)
+    saved = Path(page.locator(".export-path").inner_text())
+    assert saved.parent == site.exports.resolve() and saved.read_bytes().startswith(PNG_MAGIC)
+    with page.expect_download() as download:
+        page.get_by_text("Download it").click()
+    assert Path(download.value.path()).read_bytes().startswith(PNG_MAGIC)
+
+    page.get_by_role("button", name="Side by side").click()
+    page.wait_for_selector(".pair-col-1 img.img-pair-1-book")
+    dh.choose(page, ".pair-a", "Baseline")
+    dh.choose(page, ".pair-b", "Banner close-rate mandate")
+    page.wait_for_function("document.querySelector('.pair-col-1').innerText.includes('Banner close-rate mandate')")
+    dh.step(page, 6)
+    page.wait_for_function("document.querySelector('table.compare').innerText.includes('week 6')")
+    assert "customers lost" in page.locator("table.compare").inner_text()
+    left = _hash(page.locator("img.img-pair-0-close_rate").screenshot())
+    right = _hash(page.locator("img.img-pair-1-close_rate").screenshot())
+    assert left != right
+    page.get_by_role("button", name="Export slide (PNG)").click()
+    page.wait_for_function("document.querySelector('.export-path').innerText.includes('side-by-side')")
+    assert Path(page.locator(".export-path").inner_text()).read_bytes().startswith(PNG_MAGIC)
+    page.screenshot(path=dh.ARTIFACTS / "03-side-by-side.png")
+    _no_traceback(page)
+    page.close()
+
+
+def test_bad_values_are_refused_in_the_page_without_a_traceback(site):
+    page = dh.open_dashboard(site.context, site.url)
+    dh.open_section(page, "Team size", "n_reps")
+    dh.type_into(page, "n_reps", "abc")
+    page.wait_for_selector(".page-refusal")
+    assert "Sales reps: 'abc' is not a number" in page.locator(".page-refusal").inner_text()
+    page.wait_for_function("document.querySelector('.lever-n_reps input').value === '20'")
+
+    dh.type_into(page, "n_accounts", "50000")
+    page.wait_for_function("document.querySelector('.page-refusal').innerText.includes('20,000')")
+    dh.type_into(page, "banner_target", "150")
+    page.wait_for_function("document.querySelector('.page-refusal').innerText.includes('0 to 100 %')")
+    assert "90 %" in page.locator(".lever-row-banner_target").inner_text()
+
+    dh.open_section(page, "Management", "feedback_loop")
+    dh.choose(page, ".lever-feedback_loop", "None: only complaints")  # the CRM rule needs feedback
+    page.wait_for_function("document.querySelector('.page-refusal')?.innerText.includes('needs customer feedback')")
+    page.wait_for_function("document.querySelector('.lever-row-feedback_loop').innerText.includes('Quarterly survey')")
+
+    dh.type_into(page, "n_reps", "10")  # a good value clears the message
+    page.wait_for_function("!document.querySelector('.page-refusal')")
+    page.screenshot(path=dh.ARTIFACTS / "04-refused.png")
+    _no_traceback(page)
+    page.close()
