@@ -3,8 +3,8 @@
 Registered by :func:`add_dashboard` in the style of :mod:`sim.cli`. The server binds to
 loopback unless ``--host`` says otherwise, serves its front-end files from the package (no
 internet needed, see :mod:`sim.dashboard.assets`) and runs in Solara's production mode, so a
-page never shows a traceback. Until ``sim.cli.COMMANDS`` lists it, ``python -m
-sim.dashboard.cli [--host H] [--port N]`` does the same.
+page never shows a traceback. ``python -m sim.dashboard.cli [--host H] [--port N]`` does the
+same as ``salesim dashboard``.
 """
 
 from __future__ import annotations
@@ -166,8 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m sim.dashboard.cli ARGS`` behaves as ``salesim dashboard ARGS``."""
     from sim import cli
 
-    if add_dashboard not in cli.COMMANDS:
-        cli.COMMANDS.append(add_dashboard)
     return cli.main(["dashboard", *(sys.argv[1:] if argv is None else argv)])
 
 
