@@ -34,7 +34,6 @@ class Operations:
         self.disruption_left = 0
         self.projects: list[list[int]] = []  # [category, weeks left]
         self.root_fixes = 0
-        self.fixed_this_week = 0
         self.fix_wait: list[float] = []
 
     @property
@@ -140,7 +139,6 @@ class Operations:
         self.resolve(acc, queue)
         recovery = self.p.fix_recovery * (2.0 if self.p.feedback_loop == "closed_loop" else 1.0)
         acc.sat[queue] = np.minimum(1.0, acc.sat[queue] + recovery)
-        self.fixed_this_week = queue.size
         return queue
 
     @staticmethod

@@ -18,7 +18,6 @@ from sim.params import Params
 NO_NEED, PURCHASE, SERVICE = 0, 1, 2
 # Issue categories (seed 004: product performance, price, service around the product)
 NO_ISSUE, PRODUCT, PRICE, SERVICE_ISSUE = 0, 1, 2, 3
-ISSUE_NAMES = ("none", "product", "price", "service")
 # Churn causes (M4 competing risks)
 ALIVE, NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE = 0, 1, 2, 3, 4
 CAUSE_NAMES = ("alive", "neglect", "service", "pitch", "price")
