@@ -2,8 +2,12 @@
 
 The model adds weekly counts to a :class:`Ledger`; KPIs are functions of the
 ledger's totals over the measured weeks (after the burn-in). Money KPIs are
-annualised (per 52 weeks) so runs of different length compare. Names in
-The names of the main KPIs are contracts with the rest of the system and are never renamed.
+annualised (per 52 weeks) so runs of different length compare. The names of
+the main KPIs are contracts with the rest of the system and are never renamed.
+
+A KPI whose events never happened (a close rate with no banner opened, a time
+to fix with nothing fixed) is NaN, shown as "–", never a silent 0; each
+KPI's docstring says when it is NaN.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 WEEKS_PER_YEAR = 52.0
+PAY_KEYS = ("pay_base", "pay_commission", "pay_bonus", "pay_relationship")
+SERVE_KEYS = ("cost_hours", "cost_needs", "cost_fixes")
+COST_KEYS = ("cost_goods", *PAY_KEYS, *SERVE_KEYS, "cost_management", "cost_acquisition", "cost_audits")
 
 # Weekly counts the model records (one DataCollector column each).
 COUNTS = (
@@ -24,7 +31,11 @@ COUNTS = (
     "hidden_concessions", "official_discounts", "big_deals",
     "churned_neglect", "churned_service", "churned_pitch", "churned_price", "exposure",
     "hours_selling", "hours_paid", "quits", "rep_weeks", "vacant_slots", "escalations",
-    "issues_open", "issues_fixed", "unwanted_pitches",
+    "issues_open", "issues_fixed", "fix_weeks", "unwanted_pitches",
+    "customers_won", "won_marketing", "won_referral", "won_prospecting", "hours_prospecting",
+    # money (M12), booked by sim.economics
+    "cost_goods", "pay_base", "pay_commission", "pay_bonus", "pay_relationship",
+    "cost_hours", "cost_needs", "cost_fixes", "cost_management", "cost_acquisition", "cost_audits",
 )
 # Weekly levels (stocks) recorded alongside.
 LEVELS = ("rep_stress_mean", "nps", "active_accounts", "failure_rate", "banners_up")
@@ -41,9 +52,10 @@ class Ledger:
     rep_quarter_revenue: list[float] = field(default_factory=list)
     quota_hits: list[bool] = field(default_factory=list)
     fix_waits: list[float] = field(default_factory=list)
-    final_nps: float = 0.0
-    value_promoter: float = 0.0
-    value_detractor: float = 0.0
+    final_nps: float = float("nan")
+    # whole-run value and profit of each starting promoter / detractor account (set every week)
+    start_value: dict[str, np.ndarray] = field(default_factory=dict)
+    start_profit: dict[str, np.ndarray] = field(default_factory=dict)
 
     def new_week(self) -> None:
         for k in self.week:
@@ -63,8 +75,17 @@ class Ledger:
         self.weeks += 1
 
 
+NAN = float("nan")
+
+
 def _ratio(a: float, b: float) -> float:
-    return float(a / b) if b > 0 else 0.0
+    """a / b, or NaN when there is nothing to divide by (no events)."""
+    return float(a / b) if b > 0 else NAN
+
+
+def _mean(x) -> float:
+    """Mean of a sequence, or NaN when it is empty."""
+    return float(np.mean(x)) if len(x) else NAN
 
 
 @dataclass(frozen=True)
@@ -75,6 +96,8 @@ class KPI:
     label: str
     unit: str
     fn: Callable[[Ledger], float]
+    nan_when: str | None = None  # the events whose absence makes it NaN; None: never NaN
+
 
     @property
     def doc(self) -> str:
@@ -84,11 +107,12 @@ class KPI:
 KPIS: dict[str, KPI] = {}
 
 
-def kpi(name: str, label: str, unit: str) -> Callable[[Callable[[Ledger], float]], Callable[[Ledger], float]]:
-    """Register a KPI function under its contract name."""
+def kpi(name: str, label: str, unit: str, nan_when: str | None = None
+        ) -> Callable[[Callable[[Ledger], float]], Callable[[Ledger], float]]:
+    """Register a KPI function under its contract name; ``nan_when`` says when it has no value."""
 
     def deco(fn: Callable[[Ledger], float]) -> Callable[[Ledger], float]:
-        KPIS[name] = KPI(name, label, unit, fn)
+        KPIS[name] = KPI(name, label, unit, fn, nan_when)
         return fn
 
     return deco
@@ -98,25 +122,30 @@ def _annual(t: Ledger, key: str) -> float:
     return _ratio(t.total[key] * WEEKS_PER_YEAR, t.weeks)
 
 
-@kpi("reported_banner_close_rate", "Banner close rate (reported)", "fraction")
+@kpi("reported_banner_close_rate", "Banner close rate (reported)", "fraction",
+     nan_when="no banner account was opened")
 def reported_banner_close_rate(t: Ledger) -> float:
-    """Banner closes / banner accounts opened: the rate management sees."""
+    """Banner closes / banner accounts opened: the rate management sees (NaN if none was opened)."""
     return _ratio(t.total["banner_closed"], t.total["banner_opened"])
 
 
-@kpi("true_banner_conversion", "Banner conversion (true)", "fraction")
+@kpi("true_banner_conversion", "Banner conversion (true)", "fraction",
+     nan_when="no banner was raised")
 def true_banner_conversion(t: Ledger) -> float:
-    """Banner closes / all banner opportunities (opened or left to expire)."""
+    """Banner closes / all banner opportunities, opened or left to expire (NaN if no banner was raised)."""
     return _ratio(t.total["banner_closed"], t.total["banner_opened"] + t.total["banner_expired"])
 
 
-@kpi("banner_avoidance_rate", "Banner accounts avoided", "fraction")
+@kpi("banner_avoidance_rate", "Banner accounts avoided", "fraction",
+     nan_when="no banner was raised")
 def banner_avoidance_rate(t: Ledger) -> float:
-    """Banner opportunities that expired after the rep chose not to open them / all banner opportunities."""
+    """Banner opportunities that expired after the rep chose not to open them / all banner opportunities
+    (NaN if no banner was raised)."""
     return _ratio(t.total["banner_avoided"], t.total["banner_opened"] + t.total["banner_expired"])
 
 
-@kpi("reporting_gap", "Reported minus true banner rate", "fraction")
+@kpi("reporting_gap", "Reported minus true banner rate", "fraction",
+     nan_when="no banner account was opened")
 def reporting_gap(t: Ledger) -> float:
     """Reported banner close rate minus true banner conversion: what avoidance hides."""
     return reported_banner_close_rate(t) - true_banner_conversion(t)
@@ -153,9 +182,81 @@ def revenue_lost_avoidance(t: Ledger) -> float:
     return _annual(t, "lost_avoidance")
 
 
-@kpi("annual_churn_rate", "Customers lost per year", "fraction")
+@kpi("profit", "Profit (per year)", "currency/year")
+def profit(t: Ledger) -> float:
+    """Net revenue less cost of goods, pay, cost to serve, management, acquisition and audit costs."""
+    return revenue(t) - sum(_annual(t, k) for k in COST_KEYS)
+
+
+@kpi("profit_margin", "Profit margin", "fraction of net revenue",
+     nan_when="there was no revenue")
+def profit_margin(t: Ledger) -> float:
+    """Profit / net revenue (NaN if there was no revenue)."""
+    return _ratio(profit(t), revenue(t))
+
+
+@kpi("pay_cost", "Pay cost (per year)", "currency/year")
+def pay_cost(t: Ledger) -> float:
+    """Everything reps are paid: base salary, commission, banner, close-rate and quota bonuses,
+    retention and NPS pay."""
+    return sum(_annual(t, k) for k in PAY_KEYS)
+
+
+@kpi("cost_to_serve", "Cost to serve (per year)", "currency/year")
+def cost_to_serve(t: Ledger) -> float:
+    """Hours with or for customers at the hourly cost, plus a cost per need served and per problem fixed."""
+    return sum(_annual(t, k) for k in SERVE_KEYS)
+
+
+@kpi("cost_of_goods", "Cost of goods (per year)", "currency/year")
+def cost_of_goods(t: Ledger) -> float:
+    """(1 - gross margin) x gross revenue: what the goods and services sold cost to deliver."""
+    return _annual(t, "cost_goods")
+
+
+@kpi("management_cost", "Management cost (per year)", "currency/year")
+def management_cost(t: Ledger) -> float:
+    """Managers' salaries: the cost of the time managers give the team."""
+    return _annual(t, "cost_management")
+
+
+@kpi("acquisition_cost", "Acquisition cost (per year)", "currency/year")
+def acquisition_cost(t: Ledger) -> float:
+    """Marketing's cost of the customers its leads won, plus reps' prospecting and big-deal hours at
+    the hourly cost."""
+    return _annual(t, "cost_acquisition")
+
+
+@kpi("audit_effort_cost", "Audit effort (per year)", "currency/year")
+def audit_effort_cost(t: Ledger) -> float:
+    """Review effort spent checking expired banner accounts for avoidance."""
+    return _annual(t, "cost_audits")
+
+
+@kpi("discounts", "Discounts and concessions (per year)", "currency/year")
+def discounts(t: Ledger) -> float:
+    """Official discounts plus hidden concessions: the gap between gross and net revenue."""
+    return _annual(t, "official_discounts") + _annual(t, "hidden_concessions")
+
+
+@kpi("customers_won", "Customers won per year", "accounts/year")
+def customers_won(t: Ledger) -> float:
+    """New customers from marketing leads, referrals and prospecting (won-back customers included)."""
+    return _annual(t, "customers_won")
+
+
+@kpi("referral_share", "Share of new customers from referrals", "fraction",
+     nan_when="no customer was won")
+def referral_share(t: Ledger) -> float:
+    """Customers won through referrals / all customers won (NaN if none was won)."""
+    return _ratio(t.total["won_referral"], t.total["customers_won"])
+
+
+@kpi("annual_churn_rate", "Customers lost per year", "fraction",
+     nan_when="there were no customers")
 def annual_churn_rate(t: Ledger) -> float:
-    """1 - exp(-52 x churn events / active account-weeks): the annual churn implied by the weekly hazard."""
+    """1 - exp(-52 x churn events / active account-weeks): the annual churn implied by the weekly hazard
+    (NaN if there were no customers)."""
     churned = sum(t.total[f"churned_{c}"] for c in ("neglect", "service", "pitch", "price"))
     return 1.0 - math.exp(-WEEKS_PER_YEAR * _ratio(churned, t.total["exposure"]))
 
@@ -165,39 +266,47 @@ def _churn_share(t: Ledger, cause: str) -> float:
     return _ratio(t.total[f"churned_{cause}"], churned)
 
 
-@kpi("churn_share_neglect", "Churn share: neglect", "fraction")
+@kpi("churn_share_neglect", "Churn share: neglect", "fraction",
+     nan_when="no customer left")
 def churn_share_neglect(t: Ledger) -> float:
-    """Share of churned accounts whose recorded cause is neglect (no value-adding contact, unserved needs)."""
+    """Share of churned accounts whose recorded cause is neglect (no value-adding contact, unserved needs);
+    NaN, like every churn share, if no customer left."""
     return _churn_share(t, "neglect")
 
 
-@kpi("churn_share_service", "Churn share: service failure", "fraction")
+@kpi("churn_share_service", "Churn share: service failure", "fraction",
+     nan_when="no customer left")
 def churn_share_service(t: Ledger) -> float:
     """Share of churned accounts lost to an unresolved product or service failure."""
     return _churn_share(t, "service")
 
 
-@kpi("churn_share_pitch", "Churn share: unwanted pitch", "fraction")
+@kpi("churn_share_pitch", "Churn share: unwanted pitch", "fraction",
+     nan_when="no customer left")
 def churn_share_pitch(t: Ledger) -> float:
     """Share of churned accounts lost right after a sales pitch they did not want."""
     return _churn_share(t, "pitch")
 
 
-@kpi("churn_share_price", "Churn share: price", "fraction")
+@kpi("churn_share_price", "Churn share: price", "fraction",
+     nan_when="no customer left")
 def churn_share_price(t: Ledger) -> float:
     """Share of churned accounts lost to price (competitors, or an open price problem)."""
     return _churn_share(t, "price")
 
 
-@kpi("nps", "Net promoter score", "score -100..100")
+@kpi("nps", "Net promoter score", "score -100..100",
+     nan_when="no customer is left at the end")
 def nps(t: Ledger) -> float:
-    """% promoters (score 9-10) minus % detractors (0-6) among active accounts at the end of the run."""
+    """% promoters (score 9-10) minus % detractors (0-6) among active accounts at the end of the run
+    (NaN with no customers left)."""
     return t.final_nps
 
 
-@kpi("hidden_concession_share", "Hidden concessions / gross revenue", "fraction")
+@kpi("hidden_concession_share", "Hidden concessions / gross revenue", "fraction",
+     nan_when="there was no gross revenue")
 def hidden_concession_share(t: Ledger) -> float:
-    """Unreported discounts reps granted to keep unhappy customers, over gross revenue."""
+    """Unreported discounts reps granted to keep unhappy customers, over gross revenue (NaN without revenue)."""
     return _ratio(t.total["hidden_concessions"], t.total["revenue_gross"])
 
 
@@ -207,9 +316,13 @@ def rep_stress_mean(t: Ledger) -> float:
     return _ratio(t.stress_sum, t.weeks)
 
 
-@kpi("rep_turnover_rate", "Rep turnover per year", "fraction")
+@kpi("rep_turnover_rate", "Rep turnover per year", "quits per rep-year",
+     nan_when="no rep was in post")
 def rep_turnover_rate(t: Ledger) -> float:
-    """Quits per rep-year in post."""
+    """Quits per rep-year in post; a leaver's last week counts as a week in post (NaN if no rep was in post).
+
+    At most 52 (every rep quitting in its first week); about the annual share of reps who leave when
+    quits are rare."""
     return _ratio(t.total["quits"] * WEEKS_PER_YEAR, t.total["rep_weeks"])
 
 
@@ -219,15 +332,17 @@ def escalations(t: Ledger) -> float:
     return _annual(t, "escalations")
 
 
-@kpi("win_rate_purchase", "Win rate on purchase needs", "fraction")
+@kpi("win_rate_purchase", "Win rate on purchase needs", "fraction",
+     nan_when="no purchase need was opened")
 def win_rate_purchase(t: Ledger) -> float:
-    """Purchase needs closed / purchase needs opened."""
+    """Purchase needs closed / purchase needs opened (NaN if none was opened)."""
     return _ratio(t.total["purchase_closed"], t.total["purchase_opened"])
 
 
-@kpi("selling_time_share", "Share of rep time selling", "fraction")
+@kpi("selling_time_share", "Share of rep time selling", "fraction",
+     nan_when="no rep was in post")
 def selling_time_share(t: Ledger) -> float:
-    """Hours on purchase needs, banner pitches and big-deal chasing / paid hours."""
+    """Hours on purchase needs, banner pitches, prospecting and big-deal chasing / paid hours."""
     return _ratio(t.total["hours_selling"], t.total["hours_paid"])
 
 
@@ -237,35 +352,67 @@ def vacancy_share(t: Ledger) -> float:
     return _ratio(t.total["vacant_slots"], t.total["vacant_slots"] + t.total["rep_weeks"])
 
 
-@kpi("quota_attainment", "Reps reaching quota", "fraction")
+@kpi("quota_attainment", "Reps reaching quota", "fraction",
+     nan_when="no quarter ended in the measured weeks")
 def quota_attainment(t: Ledger) -> float:
-    """Share of rep-quarters in which the deal quota was met."""
-    return float(np.mean(t.quota_hits)) if t.quota_hits else 0.0
+    """Share of rep-quarters in which the deal quota was met (NaN if no quarter ended in the measured weeks)."""
+    return _mean(t.quota_hits)
 
 
-@kpi("revenue_cv_reps", "Deal revenue variability", "coefficient of variation")
+@kpi("revenue_cv_reps", "Deal revenue variability", "coefficient of variation",
+     nan_when="no quarter ended in the measured weeks, or no deal revenue")
 def revenue_cv_reps(t: Ledger) -> float:
-    """Coefficient of variation of deal revenue across rep-quarters ("flash in the pan")."""
+    """Coefficient of variation of deal revenue across rep-quarters ("flash in the pan"); NaN without a
+    measured quarter or with no deal revenue."""
     x = np.asarray(t.rep_quarter_revenue)
-    return float(x.std() / x.mean()) if x.size and x.mean() > 0 else 0.0
+    return float(x.std() / x.mean()) if x.size and x.mean() > 0 else NAN
 
 
-@kpi("time_to_fix", "Weeks to fix a reported problem", "weeks")
+@kpi("time_to_fix", "Weeks to fix a reported problem", "weeks",
+     nan_when="nothing was fixed")
 def time_to_fix(t: Ledger) -> float:
-    """Mean age of problems when operations fixed them."""
-    return float(np.mean(t.fix_waits)) if t.fix_waits else 0.0
+    """Mean age of problems when operations fixed them (NaN if nothing was fixed)."""
+    return _mean(t.fix_waits)
 
 
-@kpi("value_per_promoter", "Revenue per starting promoter", "currency/account")
+@kpi("value_per_promoter", "Revenue per starting promoter", "currency/account",
+     nan_when="the book started with no promoter")
 def value_per_promoter(t: Ledger) -> float:
-    """Mean net revenue over the whole run (churned accounts included) of accounts that started as promoters."""
-    return t.value_promoter
+    """Mean net revenue over the whole run of accounts that started as promoters, until each first
+    left (churned accounts included); NaN if the book started with none."""
+    return _mean(t.start_value.get("promoter", ()))
 
 
-@kpi("value_per_detractor", "Revenue per starting detractor", "currency/account")
+@kpi("value_per_detractor", "Revenue per starting detractor", "currency/account",
+     nan_when="the book started with no detractor")
 def value_per_detractor(t: Ledger) -> float:
-    """Mean net revenue over the whole run (churned accounts included) of accounts that started as detractors."""
-    return t.value_detractor
+    """Mean net revenue over the whole run of accounts that started as detractors, as for promoters."""
+    return _mean(t.start_value.get("detractor", ()))
+
+
+@kpi("profit_per_promoter", "Profit per starting promoter", "currency/account",
+     nan_when="the book started with no promoter")
+def profit_per_promoter(t: Ledger) -> float:
+    """Mean whole-run profit of accounts that started as promoters: net revenue less cost of goods,
+    commission, cost to serve and relationship pay traced to the account, plus the referrals it brought
+    valued at the marketing cost of a customer (NaN if the book started with none)."""
+    return _mean(t.start_profit.get("promoter", ()))
+
+
+@kpi("profit_per_detractor", "Profit per starting detractor", "currency/account",
+     nan_when="the book started with no detractor")
+def profit_per_detractor(t: Ledger) -> float:
+    """As for promoters, for accounts that started as detractors; the customers they deterred are
+    charged, so it can be negative."""
+    return _mean(t.start_profit.get("detractor", ()))
+
+
+@kpi("detractors_below_zero", "Starting detractors worth less than nothing", "fraction",
+     nan_when="the book started with no detractor")
+def detractors_below_zero(t: Ledger) -> float:
+    """Share of starting detractors whose whole-run profit is negative (NaN if the book started with none)."""
+    x = t.start_profit.get("detractor", ())
+    return _mean(np.asarray(x) < 0)
 
 
 def compute(t: Ledger) -> dict[str, float]:

@@ -11,8 +11,12 @@ One step is one week, a fixed list of named stages:
 7. ``needs_expire``        unserved needs and unworked banners lapse
 8. ``operations_fix``      reported problems fixed within capacity; root causes
 9. ``customers_decide``    satisfaction drifts; competing-risks churn
-10. ``reps_review``        stress, escalations, reviews, audits, quotas, quits, hires
-11. ``record``             ledger and DataCollector
+10. ``customers_arrive``   leads, referrals and prospecting win new customers (M11)
+11. ``reps_review``        stress, escalations, reviews, audits, quotas, pay, quits, hires
+12. ``record``             ledger and DataCollector
+
+Every money flow (revenue, pay, cost to serve, discounts, ...) is booked by
+:mod:`sim.economics`; the stages only say what happened.
 
 Nothing here knows about the command line, the store or the dashboard.
 """
@@ -28,6 +32,8 @@ import pandas as pd
 
 from sim import kpis
 from sim.agents import ESCALATION_AGE, Manager, Rep
+from sim.economics import Economics
+from sim.errors import UserError
 from sim.operations import DISRUPTION_CUT, Operations
 from sim.params import Params
 from sim.policies import crm, pay
@@ -40,6 +46,7 @@ from sim.population import (
     PRICE,
     PRICE_CAUSE,
     PRODUCT,
+    PROMOTER_SAT,
     PURCHASE,
     SERVICE_FAILURE,
     SERVICE_ISSUE,
@@ -82,6 +89,7 @@ class Streams:
     hires: np.random.Generator
     deals: np.random.Generator
     audits: np.random.Generator
+    acquisition: np.random.Generator
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
@@ -111,6 +119,7 @@ class SalesModel(mesa.Model):
         self.acc = Accounts(p, p.n_reps, self.streams.population)
         self.ops = Operations(p)
         self.ledger = kpis.Ledger()
+        self.econ = Economics(p, self.acc, self.ledger)
         self.managers = [Manager(self, list(range(i, p.n_reps, p.n_managers))) for i in range(p.n_managers)]
         self.slot_rep: list[Rep | None] = [self._hire(s, experienced=True) for s in range(p.n_reps)]
         self.vacant_for = np.zeros(p.n_reps, np.int32)
@@ -118,6 +127,11 @@ class SalesModel(mesa.Model):
         self.avoided_since_review = np.zeros(p.n_reps)
         self._weekly_observed = np.zeros(self.acc.n)
         self._season = np.ones(self.acc.n)
+        self._prospecting = np.zeros(p.n_reps)  # hours each slot prospected this week
+        self._selling_skill = np.zeros(p.n_reps)
+        self._quarter_active = self.acc.active.copy()  # customers at the start of the quarter
+        self._start_promoter = np.flatnonzero(self.acc.start_score >= 9)
+        self._start_detractor = np.flatnonzero((self.acc.start_score >= 0) & (self.acc.start_score <= 6))
         self.datacollector = mesa.DataCollector(
             model_reporters={k: _reporter(k) for k in kpis.COUNTS + kpis.LEVELS}
         )
@@ -170,6 +184,7 @@ class SalesModel(mesa.Model):
         self.needs_expire()
         self.operations_fix()
         self.customers_decide()
+        self.customers_arrive()
         self.reps_review()
         self.record()
         self.week += 1
@@ -183,15 +198,10 @@ class SalesModel(mesa.Model):
         observed = a.spend * self._season * (1.0 - DISRUPTION_CUT * a.disrupted)
         self._weekly_observed = observed
         conc = a.active & (a.conc_left > 0)
-        paid = np.where(a.active, observed, 0.0) * (1.0 - p.concession_discount * conc)
-        a.value += paid
-        gross = observed[a.active].sum()
-        hidden = observed[conc].sum() * p.concession_discount
-        led.add("revenue_gross", gross)
-        led.add("revenue", gross - hidden)
-        led.add("hidden_concessions", hidden)
-        led.add("revenue_potential", observed.sum())
-        led.add("lost_churn", observed[~a.active].sum())
+        self.econ.recurring(observed, conc)
+        lost = ~a.active & a.ever_customer
+        led.add("revenue_potential", observed[a.active | lost].sum())
+        led.add("lost_churn", observed[lost].sum())
         a.since[a.active] += 1.0
         a.conc_left[conc] -= 1
         a.pitched[:] = False
@@ -207,7 +217,11 @@ class SalesModel(mesa.Model):
 
     def crm_raises_banners(self) -> None:
         """Surveys refresh what the company knows; the CRM rule raises banners."""
-        self.ops.survey(self.acc, self.week, self.streams.feedback)
+        found = self.ops.survey(self.acc, self.week, self.streams.feedback)
+        if self.p.nps_pay > 0 and found.size:
+            promoters = found[self.acc.known_score[found] >= 9]
+            covered = np.array([r is not None for r in self.slot_rep])
+            self.econ.relationship_pay(promoters[covered[self.acc.rep[promoters]]], self.p.nps_pay)
         crm.update_banners(self.acc, self.p, self._weekly_observed, self._season, self.streams.banners)
 
     def managers_coach(self) -> None:
@@ -261,14 +275,13 @@ class SalesModel(mesa.Model):
         a.unwanted_pitch[uw] = True
         a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
         extract = uw[luck[2, uw] < p.discount_demand]
-        discount = a.spend[extract] * p.concession_discount * p.concession_weeks
-        a.value[extract] -= discount
-        led.add("official_discounts", discount.sum())
+        self.econ.discount(extract, a.spend[extract] * p.concession_discount * p.concession_weeks)
 
         a.contact(o, plan.weight, p)
         self._problems_on_contact(o[plan.weight >= 1.0])
 
-        a.value[o] += deal
+        self.econ.deals(o, deal, pay.commission(p, deal))
+        self.econ.serve(o, plan.hours, a.need[o] != NO_NEED)
         won = o[need_closed | play_closed]
         a.share[won] += SALE_SHARE_GAIN * a.room()[won]
         a.need[o] = NO_NEED
@@ -287,39 +300,42 @@ class SalesModel(mesa.Model):
             s = r.slot
             r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
             r.quarter_deals += slot_deals[s]
-            r.pay += pay.variable_pay(p, slot_deals[s], int(slot_bclose[s]))
+            banner_pay = pay.banner_pay(p, int(slot_bclose[s]))
+            r.pay += pay.commission(p, slot_deals[s]) + banner_pay
+            self.econ.bonus(banner_pay)
 
-        official = led.week["official_discounts"]
-        led.add("revenue", deal.sum() + big.sum() - official)
-        led.add("revenue_gross", deal.sum() + big.sum())
+        self.econ.big_deals(big.sum(), pay.commission(p, big.sum()))
+        self._prospecting = plan.prospecting
+        self._selling_skill = w.skill
+        self.econ.acquisition(0, plan.prospecting.sum() + chase[w.covered].sum())
         led.add("revenue_potential", big.sum())
-        led.add("big_deals", big.sum())
+        led.add("hours_prospecting", plan.prospecting.sum())
         led.add("banner_opened", flagged.sum())
         led.add("banner_closed", banner_close.sum())
         led.add("purchase_opened", purchase.sum())
         led.add("purchase_closed", need_closed.sum())
         led.add("revenue_potential", (np.where(purchase & a.need_buy[o], a.need_value[o], 0.0)).sum())
         led.add("revenue_potential", (np.where(flagged & a.play_buy[o], a.play_value[o], 0.0)).sum())
-        led.add("hours_selling", plan.hours[plan.selling].sum() + chase[w.covered].sum())
+        led.add("hours_selling", plan.hours[plan.selling].sum() + chase[w.covered].sum() + plan.prospecting.sum())
         led.add("hours_paid", p.hours_per_week * w.covered.sum())
         led.add("unwanted_pitches", uw.size)
 
     def _problems_on_contact(self, uids: np.ndarray) -> None:
         """A live conversation surfaces problems; reps fix them officially or improvise in secret (M8)."""
         p, a = self.p, self.acc
+        # Drawn whatever the levers, so the outcome stream stays aligned across scenarios.
+        u = self.streams.outcomes.random(a.n)
         has = uids[a.issue[uids] != NO_ISSUE]
         a.issue_reported[has] = True
         fixable = has[(a.issue[has] == PRICE) | (a.issue[has] == SERVICE_ISSUE)]
         if p.empowerment:
-            cost = a.spend[fixable] * p.concession_discount * EMPOWERED_REMEDY_WEEKS
-            a.value[fixable] -= cost
-            self.ledger.add("official_discounts", cost.sum())
+            self.econ.discount(fixable, a.spend[fixable] * p.concession_discount * EMPOWERED_REMEDY_WEEKS)
             a.sat[fixable] = np.minimum(1.0, a.sat[fixable] + p.fix_recovery)
             Operations.resolve(a, fixable)
             return
         stuck = has[(a.issue_age[has] >= p.concession_patience) & (a.conc_left[has] == 0)]
         valued = stuck[a.spend[stuck] >= self._valued_spend]
-        grant = valued[self.streams.outcomes.random(a.n)[valued] < p.concession_propensity]
+        grant = valued[u[valued] < p.concession_propensity]
         a.conc_left[grant] = p.concession_weeks
         a.sat[grant] = np.minimum(1.0, a.sat[grant] + 0.5 * p.fix_recovery)
 
@@ -331,7 +347,7 @@ class SalesModel(mesa.Model):
         # Needs of churned accounts lapse at once: shadow demand, lost to churn.
         gone = pending & ~a.active
         lapsed = pending & (a.need_age >= p.need_patience)
-        buyer_value = np.where((a.need == PURCHASE) & a.need_buy, a.need_value, 0.0)
+        buyer_value = np.where((a.need == PURCHASE) & a.need_buy & a.ever_customer, a.need_value, 0.0)
         led.add("revenue_potential", buyer_value[gone | lapsed].sum())
         led.add("lost_churn", buyer_value[gone].sum())
         unserved = np.flatnonzero(lapsed & a.active)
@@ -349,13 +365,16 @@ class SalesModel(mesa.Model):
         led.add("banner_avoided", avoided.size)
         led.add("revenue_potential", play_value[ended].sum())
         led.add("lost_avoidance", play_value[avoided].sum())
+        self.econ.audits(p.audits * ended.size)
         self.avoided_since_review += np.bincount(a.rep[avoided], minlength=p.n_reps)
         a.clear_flags(ended, p.flag_cooldown)
 
     def operations_fix(self) -> None:
         """Operations fix reported problems in the feedback loop's order."""
         fixed = self.ops.fix(self.acc, self.streams.failures)
+        self.econ.fixes(fixed)
         self.ledger.add("issues_fixed", fixed.size)
+        self.ledger.add("fix_weeks", float(np.sum(self.ops.fix_wait)))
         if self.week >= self.p.burn_in_weeks:
             self.ledger.fix_waits.extend(self.ops.fix_wait)
         self.ops.fix_wait.clear()
@@ -393,11 +412,43 @@ class SalesModel(mesa.Model):
         pick = u[1, gone] * total[gone]
         cause_idx = (pick[None, :] > np.cumsum(h[:, gone], axis=0)).sum(axis=0)
         causes = np.array([NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE], np.int8)[np.minimum(cause_idx, 3)]
-        a.active[gone] = False
-        a.cause[gone] = causes
+        a.lose(gone, causes, p.winback_weeks)
         for key, c in zip(CAUSE_KEYS, (NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE), strict=True):
             led.add(key, (causes == c).sum())
         led.add("exposure", act.sum())
+
+    def customers_arrive(self) -> None:
+        """Prospects become customers: marketing leads, referrals net of deterrals, prospecting (M11).
+
+        Each open prospect (not a customer, not lost too recently) is won with a
+        weekly hazard: ``lead_rate`` plus word of mouth (promoters' referrals less
+        detractors' deterrals, spread over the market's seats, never below zero
+        in total) plus its territory's prospecting hours x skill x
+        ``prospect_yield`` spread over the territory's seats. So inflow shrinks as
+        the market fills: the book settles where inflow equals churn.
+        """
+        p, a, led = self.p, self.acc, self.ledger
+        u = self.streams.acquisition.random((4, a.n))
+        a.winback_left[a.winback_left > 0] -= 1
+        promoters = np.flatnonzero(a.active & (a.sat >= PROMOTER_SAT))
+        detractors = np.flatnonzero(a.active & (a.sat < DETRACTOR_SAT))
+        open_ = ~a.active & (a.winback_left <= 0)
+        wom = (p.referral_rate * promoters.size - p.deter_rate * detractors.size) / a.n
+        h_lead = max(0.0, p.lead_rate + min(0.0, wom))
+        h_ref = max(0.0, wom)
+        h_pros = (p.prospect_yield * self._selling_skill * self._prospecting / a.seats_by_slot)[a.rep]
+        h = h_lead + h_ref + h_pros
+        won = np.flatnonzero(open_ & (u[0] < -np.expm1(-h)))
+        pick = u[1, won] * h[won]
+        marketing = int((pick < h_lead).sum())
+        referral = int(((pick >= h_lead) & (pick < h_lead + h_ref)).sum())
+        a.win(p, won, self._season, u[2:, won])
+        self.econ.acquisition(marketing, 0.0)
+        self.econ.word_of_mouth(promoters, detractors, open_.sum() / a.n)
+        led.add("customers_won", won.size)
+        led.add("won_marketing", marketing)
+        led.add("won_referral", referral)
+        led.add("won_prospecting", won.size - marketing - referral)
 
     def reps_review(self) -> None:
         """Stress, escalations, reviews with audits, quarter-end quotas, quits and hires."""
@@ -418,24 +469,49 @@ class SalesModel(mesa.Model):
             for m in self.managers:
                 m.audit(self.avoided_since_review)
             self.avoided_since_review[:] = 0
+            self._pay_close_rate_bonus()
         if (self.week + 1) % pay.QUARTER == 0:
             self._close_quarter()
         self._turnover()
 
+    def _pay_close_rate_bonus(self) -> None:
+        """At a review, reps whose measured banner close rate meets the target earn the bonus."""
+        p = self.p
+        if p.close_rate_bonus <= 0:
+            return
+        for r in self.reps:
+            if r.measured_rate >= p.banner_target:
+                r.pay += p.close_rate_bonus
+                self.econ.bonus(p.close_rate_bonus)
+
     def _close_quarter(self) -> None:
-        measured = self.week >= self.p.burn_in_weeks
+        """Quota bonuses for reps who met quota; retention pay for accounts kept through the quarter."""
+        p, a = self.p, self.acc
+        measured = self.week >= p.burn_in_weeks
         for r in self.reps:
             hit = r.quota > 0 and r.quarter_deals >= r.quota
             if hit:
-                r.pay += self.p.quota_bonus
+                r.pay += p.quota_bonus
+                self.econ.bonus(p.quota_bonus)
             if measured:
                 self.ledger.quota_hits.append(bool(hit))
                 self.ledger.rep_quarter_revenue.append(r.quarter_deals)
             r.quarter_deals = 0.0
+        if p.retention_pay > 0:
+            covered = np.array([r is not None for r in self.slot_rep])
+            kept = np.flatnonzero(a.active & self._quarter_active & covered[a.rep])
+            self.econ.relationship_pay(kept, p.retention_pay)
+            for r in self.reps:
+                r.pay += p.retention_pay * np.count_nonzero(a.rep[kept] == r.slot)
+        self._quarter_active = a.active.copy()
 
     def _turnover(self) -> None:
         """Stressed reps quit; their book waits uncovered, then a new hire takes it."""
         p, led = self.p, self.ledger
+        in_post = len(self.reps)  # reps who worked this week, leavers included
+        led.add("rep_weeks", in_post)
+        led.add("vacant_slots", p.n_reps - in_post)
+        self.econ.base_pay(in_post)
         for s, r in enumerate(self.slot_rep):
             if r is None:
                 self.vacant_for[s] -= 1
@@ -449,8 +525,6 @@ class SalesModel(mesa.Model):
                 if p.vacancy_weeks == 0:
                     self.slot_rep[s] = self._hire(s, experienced=False)
         reps = self.reps
-        led.add("rep_weeks", len(reps))
-        led.add("vacant_slots", p.n_reps - len(reps))
         led.week["rep_stress_mean"] = float(np.mean([r.stress for r in reps])) if reps else 0.0
 
     def record(self) -> None:
@@ -461,15 +535,22 @@ class SalesModel(mesa.Model):
         led.week["failure_rate"] = self.ops.failure_rate_now()
         led.week["banners_up"] = float(a.flag.sum())
         led.week["issues_open"] = float((a.active & (a.issue != NO_ISSUE)).sum())
-        promoter, detractor = a.initial_score >= 9, a.initial_score <= 6
-        led.value_promoter = float(a.value[promoter].mean()) if promoter.any() else 0.0
-        led.value_detractor = float(a.value[detractor].mean()) if detractor.any() else 0.0
+        led.start_value = {"promoter": a.value[self._start_promoter], "detractor": a.value[self._start_detractor]}
+        led.start_profit = {"promoter": a.profit[self._start_promoter], "detractor": a.profit[self._start_detractor]}
         led.close_week(measured=self.week >= self.p.burn_in_weeks)
         self.datacollector.collect(self)
 
     # --- results ---------------------------------------------------------------------
     def kpis(self) -> dict[str, float]:
-        """Every KPI (see :mod:`sim.kpis`) over the weeks after the burn-in."""
+        """Every KPI (see :mod:`sim.kpis`) over the weeks after the burn-in.
+
+        Raises:
+            UserError: if the run has not gone past the burn-in, so nothing was measured.
+        """
+        if self.ledger.weeks == 0:
+            raise UserError(f"no week was measured: the run has {self.week} weeks and burn_in_weeks is "
+                            f"{self.p.burn_in_weeks}; run more than {self.p.burn_in_weeks} weeks or lower "
+                            "burn_in_weeks")
         return kpis.compute(self.ledger)
 
     def timeseries(self, window: int = 8) -> pd.DataFrame:

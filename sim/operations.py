@@ -4,7 +4,13 @@ Operations create issues (product, price, service) at a failure rate; supply
 disruptions add product failures and cut deliveries (M7, seed 004). Issues
 are fixed only once reported, in the order the feedback loop sets, within a
 weekly capacity; root causes are fixed by projects started from escalations
-(M9) or, with a closed loop, from the feedback data itself (M10).
+(M9) or, with a closed loop, from the feedback data itself (M10). Root-cause
+gains do not last for ever: new failure modes appear and fixes wear off, so
+each category's failure rate drifts back toward its base at
+``failure_drift`` per week and operations reach a steady state (M11).
+
+Every stream here is drawn at a fixed size each week, whatever the levers and
+whatever happens, so that paired runs face the same shocks.
 """
 
 from __future__ import annotations
@@ -19,7 +25,6 @@ DISRUPTION_REACH = 0.3  # share of accounts a supply disruption touches (assumpt
 DISRUPTION_CUT = 0.4  # share of a touched account's deliveries lost while it lasts (assumption)
 DISRUPTION_WEEKS = 4  # how long a disruption lasts (assumption)
 SELF_RESOLVE = 0.03  # weekly chance an unreported issue fades by itself (assumption)
-ROOT_FIX_EFFECT = 0.35  # share of a category's failure rate a root-cause fix removes (assumption)
 ROOT_FIX_WEEKS = 8  # weeks a root-cause project takes (assumption)
 ROOT_FIX_FLOOR = 0.25  # failure rates never fall below this share of their start (assumption)
 
@@ -29,7 +34,8 @@ class Operations:
 
     def __init__(self, p: Params) -> None:
         self.p = p
-        self.rate = {c: p.failure_rate * w for c, w in ISSUE_MIX.items()}
+        self.base = {c: p.failure_rate * w for c, w in ISSUE_MIX.items()}
+        self.rate = dict(self.base)
         self.floor = {c: r * ROOT_FIX_FLOOR for c, r in self.rate.items()}
         self.disruption_left = 0
         self.projects: list[list[int]] = []  # [category, weeks left]
@@ -45,15 +51,22 @@ class Operations:
         return float(sum(self.rate.values()))
 
     def step_disruption(self, acc: Accounts, rng: np.random.Generator) -> None:
-        """Start or run down a supply disruption; touched accounts get a product problem."""
+        """Start or run down a supply disruption; touched accounts get a product problem.
+
+        Two numbers are drawn every week (the start uniform and a seed for the
+        touched accounts' draws), so the stream's position never depends on
+        whether a disruption is running.
+        """
+        start = rng.random()
+        seed = int(rng.integers(2**63))
         if self.disruption_left > 0:
             self.disruption_left -= 1
             if self.disruption_left == 0:
                 acc.disrupted[:] = False
             return
-        if rng.random() < self.p.disruption_rate:
+        if start < self.p.disruption_rate:
             self.disruption_left = DISRUPTION_WEEKS
-            u = rng.random((3, acc.n))
+            u = np.random.default_rng(seed).random((3, acc.n))
             touched = acc.active & (u[0] < DISRUPTION_REACH)
             acc.disrupted[:] = touched
             hit = np.flatnonzero(touched & (acc.issue == NO_ISSUE))
@@ -78,10 +91,14 @@ class Operations:
         acc.issue_reported[uids] = u[1] < self.p.complaint_rate
 
     def survey(self, acc: Accounts, week: int, rng: np.random.Generator) -> np.ndarray:
-        """Ask customers how likely they are to recommend us; respondents report open problems."""
+        """Ask customers how likely they are to recommend us; respondents report open problems.
+
+        The response uniforms are drawn every week, survey or not, to keep the stream aligned.
+        """
+        u = rng.random(acc.n)
         if self.p.feedback_loop == "none" or week % self.p.survey_weeks != 0:
             return np.empty(0, np.int64)
-        resp = np.flatnonzero(acc.active & (rng.random(acc.n) < self.p.survey_response))
+        resp = np.flatnonzero(acc.active & (u < self.p.survey_response))
         acc.known_score[resp] = np.clip(np.floor(acc.sat[resp] * 10 + 0.5), 0, 10)
         acc.issue_reported[resp] |= acc.issue[resp] != NO_ISSUE
         if self.p.feedback_loop == "closed_loop":
@@ -112,12 +129,14 @@ class Operations:
 
     def fix(self, acc: Accounts, rng: np.random.Generator) -> np.ndarray:
         """Fix reported problems within capacity; returns the uids fixed this week."""
-        # Root-cause projects finish: the category fails less from now on.
+        # New failure modes appear and old fixes wear off; finished projects lower a category's rate.
+        for c, base in self.base.items():
+            self.rate[c] += self.p.failure_drift * (base - self.rate[c])
         for proj in list(self.projects):
             proj[1] -= 1
             if proj[1] <= 0:
                 c = proj[0]
-                self.rate[c] = max(self.floor[c], self.rate[c] * (1 - ROOT_FIX_EFFECT))
+                self.rate[c] = max(self.floor[c], self.rate[c] * (1 - self.p.root_fix_effect))
                 self.root_fixes += 1
                 self.projects.remove(proj)
         queue = np.flatnonzero(acc.active & acc.issue_reported & (acc.issue != NO_ISSUE))

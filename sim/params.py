@@ -9,7 +9,9 @@ Groups:
 - ``size``: how big the simulated sales unit is;
 - ``lever``: what a strategist or manager controls;
 - ``behaviour``: uncertain assumptions about how reps and customers act
-  (candidates for sensitivity analysis and calibration).
+  (candidates for sensitivity analysis and calibration);
+- ``economics``: what things cost the firm (margins, salaries, cost to serve),
+  which set profit but do not enter any agent's decision.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ def _lever(default: Any, unit: str, source: str, help: str, **kw: Any) -> Any:
 
 def _size(default: Any, unit: str, source: str, help: str, **kw: Any) -> Any:
     return _p(default, unit, source, help, group="size", **kw)
+
+
+def _money(default: Any, unit: str, source: str, help: str, **kw: Any) -> Any:
+    return _p(default, unit, source, help, group="economics", **kw)
 
 
 A = "assumption"
@@ -113,7 +119,7 @@ class Params(BaseModel):
     # --- company and operations (M7-M10) ----------------------------------
     failure_rate: float = _lever(0.012, "issues per account-week", A + ": calibrated to churn shares (FACTS 4)",
                                  "Rate at which operations create a problem for an account", ge=0.0, le=0.2)
-    fix_capacity: float = _lever(0.006, "fixes per account-week", A,
+    fix_capacity: float = _lever(0.015, "fixes per account-week", A,
                                  "Reported issues operations can fix each week, per active account",
                                  ge=0.0, le=0.2)
     feedback_loop: FeedbackLoop = _lever("survey", "choice", "seed 004",
@@ -240,6 +246,53 @@ class Params(BaseModel):
                                   ge=0.05, le=0.95)
     share_drift: float = _p(0.02, "per week", A, "Speed at which share of wallet follows satisfaction",
                             ge=0.0, le=1.0)
+
+    # --- market and acquisition (M11) ---------------------------------------
+    prospect_pool: float = _p(0.25, "prospects per initial customer", A + ": the reachable market is 25 % "
+                              "larger than the book", "Accounts in the market that are not (yet) customers, "
+                              "per initial customer", ge=0.05, le=3.0)
+    lead_rate: float = _p(0.012, "conversions per prospect-week", A + ": set so that, with referrals and "
+                          "prospecting, the baseline book is stationary", "Chance marketing wins a given "
+                          "prospect in a week", ge=0.0, le=0.2)
+    referral_rate: float = _p(0.01, "referrals per promoter-week", "seed 004: promoters recommend us",
+                              "New customers a promoter brings per week in a market of prospects only",
+                              ge=0.0, le=0.5)
+    deter_rate: float = _p(0.01, "deterrals per detractor-week", "seed 004: detractors warn others off",
+                           "Would-be customers a detractor turns away per week in a market of prospects only",
+                           ge=0.0, le=0.5)
+    prospect_yield: float = _p(0.15, "customers per prospecting hour", A, "New customers an hour of "
+                               "prospecting wins at full skill in a market of prospects only", ge=0.0, le=5.0)
+    prospect_hours: float = _p(4.0, "hours per rep-week", A, "Most hours a rep spends prospecting in a week",
+                               ge=0.0, le=40.0)
+    prospect_drive: float = _p(200.0, "currency-equivalent per hour", A, "What an hour of prospecting is "
+                               "worth to a rep (pipeline expectations), weighed against check-ins",
+                               ge=0.0, le=1000.0)
+    winback_weeks: int = _p(26, "weeks", A, "Weeks before a lost customer can be won back", ge=0, le=520)
+    root_fix_effect: float = _p(0.2, "fraction", "seed 002: fixing root causes", "Share of a category's "
+                                "failure rate a finished root-cause project removes", ge=0.0, le=1.0)
+    failure_drift: float = _p(0.1, "per week", A + ": new failure modes appear and fixes wear off",
+                              "Speed at which a category's failure rate returns to its base after a "
+                              "root-cause fix", ge=0.0, le=1.0)
+
+    # --- economics (M12): what things cost; no agent decides on these ----------
+    gross_margin: float = _money(0.3, "fraction of gross revenue", A + ": B2B distribution margins of "
+                                 "20-40 %", "Revenue left after the cost of the goods and services sold",
+                                 ge=0.0, le=1.0)
+    base_salary: float = _money(60000.0, "currency per rep-year", A + ": a B2B account manager's base",
+                                "Base salary of a rep in post", ge=0.0, le=1e6)
+    manager_salary: float = _money(110000.0, "currency per manager-year", A,
+                                   "Salary of a sales manager", ge=0.0, le=1e6)
+    hour_cost: float = _money(35.0, "currency per customer hour", A + ": travel, tools and support "
+                              "behind each hour with a customer", "Non-pay cost of an hour a rep spends "
+                              "with or for a customer", ge=0.0, le=1000.0)
+    cost_per_need: float = _money(60.0, "currency per need served", A + ": order handling, quotes, tickets",
+                                  "Back-office cost of serving one need", ge=0.0, le=10000.0)
+    cost_per_fix: float = _money(400.0, "currency per problem fixed", A, "Operations' cost of fixing "
+                                 "one reported problem", ge=0.0, le=100000.0)
+    lead_cost: float = _money(1500.0, "currency per marketing-won customer", A, "Marketing cost of "
+                              "each customer that marketing leads win", ge=0.0, le=100000.0)
+    audit_review_cost: float = _money(50.0, "currency per banner audited", A, "Review effort to check one "
+                               "expired banner account for avoidance", ge=0.0, le=10000.0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Params:

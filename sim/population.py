@@ -1,8 +1,14 @@
 """Customer accounts: many and simple, so their state lives in uid-indexed arrays.
 
-An account's uid is its array position for the whole run; churned accounts are
-masked (``active == False``), never removed. Reps own accounts through the
-``rep`` index array. Every weekly update here is vectorised over accounts.
+The arrays hold the whole reachable market: customers (``active``) and
+prospects, a fixed number of seats for the whole run (``n_accounts`` customers
+at the start plus ``prospect_pool`` prospects per customer). An account's uid
+is its seat; a customer who leaves becomes a prospect again and may be won
+back later; prospects become customers through marketing leads, referrals and
+the reps' prospecting (M11). Because the seat count never changes, every
+per-account random draw has the same size whatever the policy, so paired runs
+stay paired. Reps own seats through the ``rep`` index array (a territory).
+Every weekly update here is vectorised over seats.
 """
 
 from __future__ import annotations
@@ -26,6 +32,16 @@ PROMOTER_SAT = 0.85  # satisfaction >= this scores 9-10 (promoter)
 DETRACTOR_SAT = 0.65  # satisfaction < this scores 0-6 (detractor)
 DISPOSITION_CONCENTRATION = 12.0  # Beta concentration of customers' dispositions (sets the NPS spread)
 INTENT_CONCENTRATION = 2.0  # Beta concentration of buying intent: some come to buy, most browse
+# The starting book is drawn as a long-running book would look (a steady state, not a fresh cohort):
+# dispositions are resampled in proportion to expected tenure, 1 / (floor + ((1 - d) / (1 - ref))^2),
+# the shape of the churn hazards in SalesModel.customers_decide, and satisfaction starts a typical
+# distance below disposition (measured on the baseline after a year: 0.03).
+TENURE_DRAWS = 4  # candidates per starting account for the resampling
+TENURE_FLOOR = 0.05  # hazard floor relative to the reference, so the happiest are not infinitely tenured
+TENURE_REFERENCE_SAT = 0.7  # as CHURN_REFERENCE_SAT in sim.model
+START_SAT_GAP = 0.03  # typical steady-state gap between disposition and satisfaction
+START_SHARE_A, START_SHARE_B = 30.0, 17.0  # long-run share of wallet in the baseline (mean 0.64, measured)
+SHARE_A, SHARE_B = 6.0, 4.0  # Beta shape of a won customer's first share of wallet (mean 0.6; assumption)
 
 
 def nps_score(sat: np.ndarray) -> np.ndarray:
@@ -65,27 +81,57 @@ def intent(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
     return lo * (1 - dm) + hi * dm
 
 
+def market_seats(p: Params) -> int:
+    """Seats in the market: the starting customers plus the prospect pool."""
+    return p.n_accounts + max(1, round(p.n_accounts * p.prospect_pool))
+
+
+def share_draw(u: np.ndarray) -> np.ndarray:
+    """Share of wallet a won customer starts with, at uniforms ``u`` (as the starting book's)."""
+    return np.clip(betaincinv(SHARE_A, SHARE_B, u), 0.05, 0.95)
+
+
+def disposition_draw(p: Params, u: np.ndarray) -> np.ndarray:
+    """Satisfaction a customer returns to when nothing happens, at uniforms ``u``."""
+    k = DISPOSITION_CONCENTRATION
+    return betaincinv(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, u)
+
+
 class Accounts:
-    """State of every customer account, one array per attribute."""
+    """State of every seat in the market (customers and prospects), one array per attribute."""
 
     def __init__(self, p: Params, n_slots: int, rng: np.random.Generator) -> None:
-        n = p.n_accounts
+        n = market_seats(p)
         self.n = n
         self.uid = np.arange(n)
-        # Accounts are dealt to rep slots in contiguous books of near-equal size.
+        # Seats are dealt to rep slots in contiguous territories of near-equal size.
         self.rep = (self.uid * n_slots // n).astype(np.int32)
+        self.seats_by_slot = np.bincount(self.rep, minlength=n_slots).astype(float)
         self.wallet = p.mean_spend * rng.lognormal(-0.5 * p.spend_sigma**2, p.spend_sigma, n) / 0.6
-        self.share = np.clip(rng.beta(6.0, 4.0, n), 0.05, 0.95)
+        self.share = np.clip(rng.beta(START_SHARE_A, START_SHARE_B, n), 0.05, 0.95)
         # Industries share seasonal calendars: four clusters of phase, small jitter.
         self.phase = rng.integers(0, 4, n) * (np.pi / 2) + rng.normal(0.0, 0.2, n)
         # Each customer has a disposition its satisfaction returns to when nothing happens.
         k = DISPOSITION_CONCENTRATION
         self.disposition = rng.beta(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, n)
-        self.sat = self.disposition.copy()
+        # The starting book is a long-running one: customers who stay longer are more of it (M11).
+        cand = rng.beta(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, (TENURE_DRAWS, n))
+        tenure = 1.0 / (TENURE_FLOOR + ((1.0 - cand) / (1.0 - TENURE_REFERENCE_SAT)) ** 2)
+        pick = (tenure.cumsum(axis=0) / tenure.sum(axis=0) < rng.random(n)).sum(axis=0)
+        self.disposition = cand[np.minimum(pick, TENURE_DRAWS - 1), np.arange(n)]
+        self.sat = np.maximum(0.0, self.disposition - START_SAT_GAP)
         self.since = rng.uniform(0.0, p.neglect_horizon, n)
         self.unserved = np.zeros(n)
-        self.value = np.zeros(n)  # net revenue the account has paid us so far (lifetime value to date)
-        self.initial_score = nps_score(self.sat)  # 0-10 score at the start, for value by NPS class
+        # Which seats start as customers: exactly n_accounts of them, spread over every territory.
+        self.active = np.zeros(n, bool)
+        self.active[rng.permutation(n)[: p.n_accounts]] = True
+        self.ever_customer = self.active.copy()  # was a customer at some point in the run
+        self.winback_left = np.zeros(n, np.int16)  # weeks until a lost customer can be won back
+        # The starting book, followed until each account first leaves: value by NPS class (seed 004).
+        self.cohort = self.active.copy()
+        self.start_score = np.where(self.active, nps_score(self.sat), -1).astype(np.int8)
+        self.value = np.zeros(n)  # net revenue a starting account has paid while in the cohort
+        self.profit = np.zeros(n)  # its contribution after costs and word of mouth, same period
         # pending need
         self.need = np.zeros(n, np.int8)
         self.need_age = np.zeros(n, np.int16)
@@ -109,7 +155,6 @@ class Accounts:
         # hidden concession weeks left (M8)
         self.conc_left = np.zeros(n, np.int16)
         # churn
-        self.active = np.ones(n, bool)
         self.cause = np.zeros(n, np.int8)
         self.known_score = np.full(n, -1, np.int8)
         self.pitched = np.zeros(n, bool)
@@ -188,8 +233,37 @@ class Accounts:
         self.since[uids] *= 1.0 - weight
 
     def nps(self) -> float:
-        """Net promoter score of active accounts, on the usual -100..100 scale."""
+        """Net promoter score of active accounts, on the usual -100..100 scale (NaN with no customers)."""
         s = self.sat[self.active]
         if s.size == 0:
-            return 0.0
+            return float("nan")
         return float(100.0 * (np.mean(s >= PROMOTER_SAT) - np.mean(s < DETRACTOR_SAT)))
+
+    def lose(self, uids: np.ndarray, causes: np.ndarray, winback_weeks: int) -> None:
+        """Customers leave: they become prospects that cannot be won back for a while."""
+        self.active[uids] = False
+        self.cause[uids] = causes
+        self.cohort[uids] = False
+        self.winback_left[uids] = winback_weeks
+
+    def win(self, p: Params, uids: np.ndarray, season: np.ndarray, u: np.ndarray) -> None:
+        """Prospects become customers with a fresh relationship; ``u`` holds two uniforms per uid."""
+        self.active[uids] = True
+        self.ever_customer[uids] = True
+        self.share[uids] = share_draw(u[0])
+        self.disposition[uids] = disposition_draw(p, u[1])
+        self.sat[uids] = self.disposition[uids]
+        self.since[uids] = 0.0
+        self.unserved[uids] = 0.0
+        self.cause[uids] = ALIVE
+        self.known_score[uids] = -1
+        self.conc_left[uids] = 0
+        self.need[uids] = NO_NEED
+        self.issue[uids] = NO_ISSUE
+        self.issue_sev[uids] = 0.0
+        self.issue_age[uids] = 0
+        self.issue_reported[uids] = False
+        self.clear_flags(uids, 0)
+        spend = self.spend[uids]
+        self.trail[uids] = spend * season[uids]
+        self.trail_deseason[uids] = spend

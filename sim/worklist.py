@@ -9,8 +9,14 @@ where shortfall = max(0, target - chance of a close) applies to banner
 accounts only, because opening one that does not close lowers the rep's
 measured banner close rate. Each rep then works its candidates in order of
 utility per hour until its weekly hours are spent, serving customers who came
-with a need before outbound work (check-ins and banner plays); candidates with
-u <= 0 are left alone on purpose (avoidance), the rest that do not fit wait.
+with a need before outbound work (check-ins, banner plays and prospecting);
+candidates with u <= 0 are left alone on purpose (avoidance), the rest that do
+not fit wait.
+
+Prospecting competes for the same hours (M11): each rep has up to
+``prospect_hours`` of it, in one-hour blocks, each worth ``prospect_drive`` per
+hour times the share of its territory still open to winning. A rep whose book
+keeps it busy with needs and overdue check-ins prospects less.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class Plan:
     hours: np.ndarray  # hours spent on each opened uid
     selling: np.ndarray  # True where the opening worked a sale (purchase need or banner pitch)
     declined: np.ndarray  # banner uids whose utility was not positive
+    prospecting: np.ndarray  # hours each slot spent prospecting
 
 
 def _channel_hours(p: Params, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -93,6 +100,20 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     shortfall = np.maximum(0.0, p.banner_target - p_close)
     u = pay_exp + care + np.where(flag, w.audit[slot] - w.pressure[slot] * shortfall, 0.0)
 
+    # Prospecting blocks, one-hour outbound work appended after the accounts.
+    n_slots = w.hours.size
+    blocks = int(np.ceil(p.prospect_hours))
+    b_slot = np.repeat(np.arange(n_slots), blocks)
+    b_hours = np.tile(np.minimum(1.0, p.prospect_hours - np.arange(blocks)), n_slots)
+    open_share = np.bincount(acc.rep, weights=~acc.active & (acc.winback_left <= 0), minlength=n_slots)
+    open_share = open_share / np.maximum(acc.seats_by_slot, 1.0)
+    b_u = np.where(w.covered[b_slot], p.prospect_drive * b_hours * open_share[b_slot], 0.0)
+    n_cand = cand.size
+    slot = np.concatenate([slot, b_slot])
+    hours = np.concatenate([hours, b_hours])
+    u = np.concatenate([u, b_u])
+    has_need = np.concatenate([has_need, np.zeros(b_slot.size, bool)])
+
     positive = u > 0
     # Customers who came with a need are served before outbound work; within each tier the best
     # utility per hour goes first. One float key (slot, tier, ratio), one sort.
@@ -105,10 +126,12 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     start = np.searchsorted(s_sorted, s_sorted, side="left")
     within = csum - (csum[start] - h_sorted[start])
     take_sorted = positive[order] & (within <= w.hours[s_sorted])
-    take = np.zeros(cand.size, bool)
-    take[order] = take_sorted
+    take_all = np.zeros(slot.size, bool)
+    take_all[order] = take_sorted
+    take = take_all[:n_cand]
+    prospecting = np.bincount(b_slot[take_all[n_cand:]], weights=b_hours[take_all[n_cand:]], minlength=n_slots)
 
     opened = cand[take]
     selling = (need[take] == PURCHASE) | flag[take]
-    return Plan(opened=opened, weight=weight[take], hours=hours[take], selling=selling,
-                declined=cand[flag & ~positive])
+    return Plan(opened=opened, weight=weight[take], hours=hours[:n_cand][take], selling=selling,
+                declined=cand[flag & ~positive[:n_cand]], prospecting=prospecting)

@@ -1,7 +1,8 @@
 """Pay schemes: what a rep stands to earn from each kind of work (M3, M6).
 
-Salary does not depend on behaviour and so does not enter decisions. The
-variable parts each change what a rep weighs:
+Salary does not depend on behaviour and so does not enter decisions. Every
+part is paid, and what it costs the firm is booked by :mod:`sim.economics`.
+The variable parts each change what a rep weighs:
 - ``commission_rate``: a share of deal value, for any deal;
 - ``banner_bonus``: money per banner close (seed 000: by default nothing extra);
 - ``close_rate_bonus``: paid per review if the banner close rate meets the
@@ -45,6 +46,11 @@ def quota_gamble(p: Params, week_in_quarter: int, attained: float) -> float:
     return p.quota_chase * behind * min(2.0, p.quota_bonus / BONUS_SCALE)
 
 
-def variable_pay(p: Params, deal_value: float, banner_closes: int) -> float:
-    """Commission and banner bonuses earned on this week's closes."""
-    return p.commission_rate * deal_value + p.banner_bonus * banner_closes
+def commission(p: Params, deal_value):
+    """Commission earned on deals of this value (a number or an array of deals)."""
+    return p.commission_rate * deal_value
+
+
+def banner_pay(p: Params, banner_closes: int) -> float:
+    """Banner bonuses earned on this week's banner closes."""
+    return p.banner_bonus * banner_closes

@@ -1,0 +1,154 @@
+"""Every money flow in one place: what the firm earns and what each policy costs (M12).
+
+The model's stages say *what happened* (a deal closed, a need was served, a
+problem was fixed, a bonus fell due); this module books the money, on both
+sides, in the week's ledger and in the starting book's per-account accounts:
+
+- revenue: recurring spend, deals and big deals at list price (``revenue_gross``),
+  less official discounts and hidden concessions (``revenue``, net);
+- cost of goods: ``1 - gross_margin`` of gross revenue;
+- pay: base salary of reps in post, commission, banner, close-rate and quota
+  bonuses, retention and NPS pay;
+- cost to serve: hours with or for customers at ``hour_cost``, each need served
+  at ``cost_per_need``, each problem fixed at ``cost_per_fix``;
+- management: managers' salaries; audits: review effort per banner checked;
+- acquisition: marketing's cost per customer won, prospecting and big-deal
+  hours at ``hour_cost``.
+
+``profit`` = ``revenue`` - every cost above, exactly (a test reconciles it).
+Per starting account (value by NPS class, seed 004) the same flows are
+booked where they can be traced to the account, plus word of mouth valued at
+what marketing pays to win a customer: a promoter's referrals are credited, a
+detractor's deterrals charged, so a detractor can be worth less than nothing.
+No agent decides on anything here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.kpis import COST_KEYS, PAY_KEYS, SERVE_KEYS, WEEKS_PER_YEAR, Ledger
+from sim.params import Params
+from sim.population import Accounts
+
+
+class Economics:
+    """Books the money of each week's events in the ledger and in the starting book's accounts."""
+
+    def __init__(self, p: Params, acc: Accounts, ledger: Ledger) -> None:
+        self.p, self.acc, self.led = p, acc, ledger
+
+    def _account(self, uids: np.ndarray | slice, value: np.ndarray | float, profit: np.ndarray | float) -> None:
+        """Add net revenue and contribution to the starting accounts among ``uids`` (others are not followed)."""
+        a = self.acc
+        keep = a.cohort[uids]
+        a.value[uids] += np.where(keep, value, 0.0)
+        a.profit[uids] += np.where(keep, profit, 0.0)
+
+    # --- revenue -------------------------------------------------------------------
+    def recurring(self, observed: np.ndarray, concession: np.ndarray) -> None:
+        """This week's spend of every customer at list price, less hidden concessions (M8)."""
+        p, a, led = self.p, self.acc, self.led
+        gross = np.where(a.active, observed, 0.0)
+        hidden = gross * (p.concession_discount * concession)
+        goods = (1.0 - p.gross_margin) * gross
+        led.add("revenue_gross", gross.sum())
+        led.add("hidden_concessions", hidden.sum())
+        led.add("revenue", gross.sum() - hidden.sum())
+        led.add("cost_goods", goods.sum())
+        self._account(slice(None), gross - hidden, gross - hidden - goods)
+
+    def deals(self, uids: np.ndarray, values: np.ndarray, commission: np.ndarray) -> None:
+        """Deals closed on accounts: revenue at list price, goods cost, and the commission they paid."""
+        p, led = self.p, self.led
+        goods = (1.0 - p.gross_margin) * values
+        led.add("revenue_gross", values.sum())
+        led.add("revenue", values.sum())
+        led.add("cost_goods", goods.sum())
+        led.add("pay_commission", commission.sum())
+        self._account(uids, values, values - goods - commission)
+
+    def big_deals(self, total: float, commission: float) -> None:
+        """New-logo deals from big-deal chasing (not on any account of the book)."""
+        p, led = self.p, self.led
+        led.add("revenue_gross", total)
+        led.add("revenue", total)
+        led.add("big_deals", total)
+        led.add("cost_goods", (1.0 - p.gross_margin) * total)
+        led.add("pay_commission", commission)
+
+    def discount(self, uids: np.ndarray, amounts: np.ndarray) -> None:
+        """Official discounts granted on accounts (extracted by detractors, or official remedies)."""
+        self.led.add("official_discounts", amounts.sum())
+        self.led.add("revenue", -amounts.sum())
+        self._account(uids, -amounts, -amounts)
+
+    # --- pay ----------------------------------------------------------------------
+    def base_pay(self, reps_in_post: int) -> None:
+        """A week of base salary for every rep in post and of every manager's salary."""
+        p, led = self.p, self.led
+        led.add("pay_base", reps_in_post * p.base_salary / WEEKS_PER_YEAR)
+        led.add("cost_management", p.n_managers * p.manager_salary / WEEKS_PER_YEAR)
+
+    def bonus(self, amount: float) -> None:
+        """Banner, close-rate or quota bonuses (not traceable to one account)."""
+        self.led.add("pay_bonus", amount)
+
+    def relationship_pay(self, uids: np.ndarray, per_account: float) -> None:
+        """Retention or NPS pay for these accounts (kept through a quarter, or promoters found)."""
+        amount = np.full(uids.size, per_account)
+        self.led.add("pay_relationship", amount.sum())
+        self._account(uids, 0.0, -amount)
+
+    # --- serving and fixing -------------------------------------------------------
+    def serve(self, uids: np.ndarray, hours: np.ndarray, needs_served: np.ndarray) -> None:
+        """Hours reps spent on these accounts and the needs among them that were served."""
+        p, led = self.p, self.led
+        hour_cost = hours * p.hour_cost
+        need_cost = needs_served * p.cost_per_need
+        led.add("cost_hours", hour_cost.sum())
+        led.add("cost_needs", need_cost.sum())
+        self._account(uids, 0.0, -(hour_cost + need_cost))
+
+    def fixes(self, uids: np.ndarray) -> None:
+        """Problems operations fixed on these accounts."""
+        cost = np.full(uids.size, self.p.cost_per_fix)
+        self.led.add("cost_fixes", cost.sum())
+        self._account(uids, 0.0, -cost)
+
+    def audits(self, banners_checked: float) -> None:
+        """Review effort of checking expired banners for avoidance."""
+        self.led.add("cost_audits", banners_checked * self.p.audit_review_cost)
+
+    # --- acquisition --------------------------------------------------------------
+    def acquisition(self, marketing_wins: int, selling_hours: float) -> None:
+        """Marketing's cost of the customers it won, and reps' hours spent winning new business."""
+        p = self.p
+        self.led.add("cost_acquisition", marketing_wins * p.lead_cost + selling_hours * p.hour_cost)
+
+    def word_of_mouth(self, promoters: np.ndarray, detractors: np.ndarray, open_share: float) -> None:
+        """Credit promoters with the referrals they bring and charge detractors the customers they deter.
+
+        Valued at ``lead_cost``, what marketing pays to win a customer; ``open_share``
+        is the share of the market still open to winning (prospects / seats).
+        """
+        p = self.p
+        self._account(promoters, 0.0, p.referral_rate * open_share * p.lead_cost)
+        self._account(detractors, 0.0, -p.deter_rate * open_share * p.lead_cost)
+
+
+def profit_lines(total: dict[str, float]) -> dict[str, float]:
+    """Group a ledger's money totals into the lines of a profit statement (same unit as the totals)."""
+    pay = sum(total[k] for k in PAY_KEYS)
+    serve = sum(total[k] for k in SERVE_KEYS)
+    costs = sum(total[k] for k in COST_KEYS)
+    return {
+        "revenue": total["revenue"],
+        "cost_goods": total["cost_goods"],
+        "pay": pay,
+        "serve": serve,
+        "management": total["cost_management"],
+        "acquisition": total["cost_acquisition"],
+        "audits": total["cost_audits"],
+        "profit": total["revenue"] - costs,
+    }
