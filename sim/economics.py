@@ -42,8 +42,9 @@ class Economics:
         """Add net revenue and contribution to the starting accounts among ``uids`` (others are not followed)."""
         a = self.acc
         keep = a.cohort[uids]
-        a.value[uids] += np.where(keep, value, 0.0)
-        a.profit[uids] += np.where(keep, profit, 0.0)
+        if not isinstance(value, float) or value != 0.0:
+            a.value[uids] += value * keep
+        a.profit[uids] += profit * keep
 
     # --- revenue -------------------------------------------------------------------
     def recurring(self, observed: np.ndarray, concession: np.ndarray) -> None:

@@ -19,9 +19,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 WEEKS_PER_YEAR = 52.0
-PAY_KEYS = ("pay_base", "pay_commission", "pay_bonus", "pay_relationship")
-SERVE_KEYS = ("cost_hours", "cost_needs", "cost_fixes")
-COST_KEYS = ("cost_goods", *PAY_KEYS, *SERVE_KEYS, "cost_management", "cost_acquisition", "cost_audits")
 
 # Weekly counts the model records (one DataCollector column each).
 COUNTS = (
@@ -39,13 +36,21 @@ COUNTS = (
 )
 # Weekly levels (stocks) recorded alongside.
 LEVELS = ("rep_stress_mean", "nps", "active_accounts", "failure_rate", "banners_up")
+PAY_KEYS = ("pay_base", "pay_commission", "pay_bonus", "pay_relationship")
+SERVE_KEYS = ("cost_hours", "cost_needs", "cost_fixes")
+COST_KEYS = ("cost_goods", *PAY_KEYS, *SERVE_KEYS, "cost_management", "cost_acquisition", "cost_audits")
+# Weekly money totals derived from the cost lines when a week closes.
+MONEY = ("profit", "pay_cost", "cost_to_serve")
+# What the weekly series (DataCollector) records: every count and level except the single cost lines,
+# which the weekly totals above sum up.
+SERIES = tuple(k for k in COUNTS if k not in COST_KEYS) + LEVELS + MONEY
 
 
 @dataclass
 class Ledger:
     """Weekly counts and their totals over the measured period."""
 
-    week: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COUNTS + LEVELS, 0.0))
+    week: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COUNTS + LEVELS + MONEY, 0.0))
     total: dict[str, float] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0.0))
     stress_sum: float = 0.0
     weeks: int = 0
@@ -65,8 +70,12 @@ class Ledger:
         self.week[key] += float(value)
 
     def close_week(self, measured: bool) -> None:
-        """Fold this week's counts into the totals if the week is past the burn-in."""
-        self.final_nps = self.week["nps"]
+        """Sum this week's money lines, and fold its counts into the totals if the week is past the burn-in."""
+        w = self.week
+        w["pay_cost"] = sum(w[k] for k in PAY_KEYS)
+        w["cost_to_serve"] = sum(w[k] for k in SERVE_KEYS)
+        w["profit"] = w["revenue"] - sum(w[k] for k in COST_KEYS)
+        self.final_nps = w["nps"]
         if not measured:
             return
         for k in COUNTS:
@@ -413,6 +422,34 @@ def detractors_below_zero(t: Ledger) -> float:
     """Share of starting detractors whose whole-run profit is negative (NaN if the book started with none)."""
     x = t.start_profit.get("detractor", ())
     return _mean(np.asarray(x) < 0)
+
+
+# What each unit allows; a KPI whose unit is not listed here may take any value.
+UNIT_RANGES = {
+    "fraction": (0.0, 1.0),
+    "0-1": (0.0, 1.0),
+    "score -100..100": (-100.0, 100.0),
+    "quits per rep-year": (0.0, WEEKS_PER_YEAR),
+    "count/year": (0.0, math.inf),
+    "accounts/year": (0.0, math.inf),
+    "weeks": (0.0, math.inf),
+    "coefficient of variation": (0.0, math.inf),
+}
+UNBOUNDED = (-math.inf, math.inf)
+NON_NEGATIVE_MONEY = {"revenue_potential", "pay_cost", "cost_to_serve", "cost_of_goods", "management_cost",
+                      "acquisition_cost", "audit_effort_cost", "discounts", "revenue_lost_churn",
+                      "revenue_lost_avoidance", "value_per_promoter", "value_per_detractor"}
+# Exceptions to the unit's range: a difference of two rates, a margin that losses can push below 0.
+RANGE_OVERRIDES = {"reporting_gap": (-1.0, 1.0), "profit_margin": (-math.inf, 1.0)}
+
+
+def declared_range(k: KPI) -> tuple[float, float]:
+    """The values a KPI may take: from its unit, or from the overrides above."""
+    if k.name in RANGE_OVERRIDES:
+        return RANGE_OVERRIDES[k.name]
+    if k.name in NON_NEGATIVE_MONEY:
+        return (0.0, math.inf)
+    return UNIT_RANGES.get(k.unit, UNBOUNDED)
 
 
 def compute(t: Ledger) -> dict[str, float]:

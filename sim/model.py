@@ -133,7 +133,7 @@ class SalesModel(mesa.Model):
         self._start_promoter = np.flatnonzero(self.acc.start_score >= 9)
         self._start_detractor = np.flatnonzero((self.acc.start_score >= 0) & (self.acc.start_score <= 6))
         self.datacollector = mesa.DataCollector(
-            model_reporters={k: _reporter(k) for k in kpis.COUNTS + kpis.LEVELS}
+            model_reporters={k: _reporter(k) for k in kpis.SERIES}
         )
 
     # --- construction -------------------------------------------------------
@@ -428,7 +428,8 @@ class SalesModel(mesa.Model):
         the market fills: the book settles where inflow equals churn.
         """
         p, a, led = self.p, self.acc, self.ledger
-        u = self.streams.acquisition.random((4, a.n))
+        u = self.streams.acquisition.random((2, a.n))
+        seed = int(self.streams.acquisition.integers(2**63))
         a.winback_left[a.winback_left > 0] -= 1
         promoters = np.flatnonzero(a.active & (a.sat >= PROMOTER_SAT))
         detractors = np.flatnonzero(a.active & (a.sat < DETRACTOR_SAT))
@@ -442,7 +443,8 @@ class SalesModel(mesa.Model):
         pick = u[1, won] * h[won]
         marketing = int((pick < h_lead).sum())
         referral = int(((pick >= h_lead) & (pick < h_lead + h_ref)).sum())
-        a.win(p, won, self._season, u[2:, won])
+        if won.size:
+            a.win(p, won, self._season, np.random.default_rng(seed).random((2, won.size)))
         self.econ.acquisition(marketing, 0.0)
         self.econ.word_of_mouth(promoters, detractors, open_.sum() / a.n)
         led.add("customers_won", won.size)
