@@ -34,7 +34,8 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def _accounts(rows: list[dict]) -> SimpleNamespace:
     """A tiny book: one account per row, every field defaulted to a fine, active account."""
-    base = {"active": True, "cause": 0, "flag": False, "flag_declined": False, "since": 0.0, "sat": 0.75, "rep": 0}
+    base = {"active": True, "ever_customer": True, "cause": 0,
+            "flag": False, "flag_declined": False, "since": 0.0, "sat": 0.75, "rep": 0}
     cols = {k: np.array([{**base, **r}[k] for r in rows]) for k in base}
     return SimpleNamespace(n=len(rows), **cols)
 
@@ -52,6 +53,7 @@ def test_book_colours_each_account_by_the_first_state_that_applies():
         {"sat": lo},                                                     # detractor
         {"sat": hi},                                                     # promoter
         {},                                                              # fine
+        {"active": False, "ever_customer": False},                       # open prospect
     ]
     states = book.classify(_accounts(rows), neglect_horizon=12.0)
     assert [book.STATES[s].key for s in states] == [s.key for s in book.STATES]
@@ -73,7 +75,9 @@ def test_book_of_a_real_model_shows_avoidance_under_the_mandate():
     s = state.Session(preset="banner_mandate")
     s.step(30)
     counts = book.counts(book.render_model(s.run.model).state)
-    assert sum(counts.values()) == s.params.n_accounts
+    acc = s.run.model.acc
+    assert sum(counts.values()) == acc.n
+    assert counts["prospect"] == int((~acc.ever_customer).sum()) > 0
     assert counts["avoided"] > 0 and counts["churned_service"] > 0
 
 
@@ -237,10 +241,11 @@ def test_play_steps_more_weeks_per_frame_when_drawing_is_slow():
     assert state.frame_weeks(32, 0.25) == 8
 
 
-def test_a_week_fits_the_dashboards_time_budget():
-    result = timing.step_breakdown(weeks=8, start_week=10)
+def test_the_time_breakdown_covers_the_step_and_the_drawing():
+    # speed itself lives in benchmarks/dashboard.py (against timing.BUDGET_MS), not in a test
+    result = timing.step_breakdown(weeks=4, start_week=10)
     assert result["model_step_ms"] > 0 and result["draw_ms"] > 0
-    assert result["week_cpu_ms"] <= timing.BUDGET_MS, result
+    assert result["week_ms"] >= max(result["model_step_ms"], result["draw_ms"])
 
 
 # --- assets and command line ---------------------------------------------------------------------

@@ -58,6 +58,20 @@ def test_morris_elementary_effects_of_a_linear_function_are_its_slopes():
     assert (np.abs(df["mu_star"] - np.abs(a)) <= df["mu_star_conf"] + 1e-9).all()
 
 
+def test_morris_drops_only_the_trajectories_where_an_output_has_no_value():
+    a = np.array([1.0, -2.0, 4.0])
+
+    def undefined_near_zero(p, seed):  # a KPI that is NaN in part of the space (say, no banner was raised)
+        return {"y": float("nan") if p["x0"] < 0.2 else float(sum(a[i] * p[f"x{i}"] for i in range(3)))}
+
+    df = analyze({"names": ["x0", "x1", "x2"], "bounds": [[0, 1]] * 3}, undefined_near_zero, method="morris",
+                 n=20, seed=2)
+    assert np.allclose(df["mu_star"], np.abs(a))
+    assert 8 <= df["points_used"].iloc[0] < 20 * 4 and df["points_used"].iloc[0] % 4 == 0
+    sobol = analyze({"names": ["x0", "x1", "x2"], "bounds": [[0, 1]] * 3}, undefined_near_zero, n=64, seed=2)
+    assert sobol["S1"].isna().all() and (sobol["points_used"] == 0).all()  # Sobol needs its whole design
+
+
 def test_replications_average_out_seed_noise():
     def noisy(p, seed):  # noise that differs between points and seeds
         return {"y": p["x0"] + 0.3 * np.random.default_rng([seed, int(p["x0"] * 1e9)]).standard_normal()}
@@ -109,7 +123,7 @@ def test_model_morris_through_the_cli(tmp_path, capsys):
                  "--weeks", "20", "--workers", "2", "--quiet", *SMALL_SET, "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     idx = pd.read_csv(out / "indices.csv")
-    assert list(idx.columns) == ["kpi", "parameter", "mu_star", "mu_star_conf", "sigma"]
+    assert list(idx.columns) == ["kpi", "parameter", "mu_star", "mu_star_conf", "sigma", "points_used"]
     prob = load_problem("screening")
     assert len(idx) == len(prob.names) * len(prob.kpis)
     assert idx[["mu_star", "sigma"]].ge(0).all().all() and idx["mu_star"].notna().all()

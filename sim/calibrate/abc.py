@@ -52,6 +52,9 @@ class Simulator:
         return {k: float(np.mean([r[k] for r in rows])) for k in self.kpis}
 
 
+NAN_MISS = 3.0  # range widths; how far outside its range a KPI with no value counts (assumption)
+
+
 @dataclass
 class RangeDistance:
     """How far a simulation lies outside the targets' ranges, each miss scaled by its range's width.
@@ -65,7 +68,10 @@ class RangeDistance:
     def __call__(self, x: dict[str, float], x0: dict[str, float]) -> float:
         total = 0.0
         for k, (lo, hi) in self.ranges.items():
-            miss = max(lo - x[k], 0.0, x[k] - hi)
+            value = x[k]
+            # a KPI with no value (NaN: the run never saw the event it measures) cannot match a
+            # published figure: it counts as a miss of NAN_MISS range widths, finite so ABC can rank it
+            miss = NAN_MISS * (hi - lo) if not np.isfinite(value) else max(lo - value, 0.0, value - hi)
             total += (miss / (hi - lo)) ** 2
         return float(total)
 

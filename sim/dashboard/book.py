@@ -1,7 +1,9 @@
 """The book of business: every account as one coloured cell, one block of cells per rep.
 
 Each account shows one state, the first that applies in this order (most telling first):
-churned (by cause) > banner avoided > banner up > neglected > detractor > promoter > fine.
+churned (by cause) > banner avoided > banner up > neglected > detractor > promoter > fine >
+open prospect (a seat of the market that has never been a customer; marketing, referrals and
+the rep's prospecting can win it).
 Within a rep's block, cells are sorted by that order, so each block reads like a small gauge:
 the more dark and red at the top, the worse the book. A block framed in black has no rep in
 post (the rep quit and the book is uncovered).
@@ -42,6 +44,7 @@ STATES: tuple[BookState, ...] = (
     BookState("detractor", "unhappy (detractor)", ORANGE),
     BookState("promoter", "happy (promoter)", GREEN),
     BookState("ok", "served, fine", "#D9D9D9"),
+    BookState("prospect", "open prospect (never a customer)", "#EFEFEF"),
 )
 STATE_INDEX = {s.key: i for i, s in enumerate(STATES)}
 VACANT_LABEL = "book with no rep (rep quit)"
@@ -66,6 +69,8 @@ def classify(acc, neglect_horizon: float) -> np.ndarray:
     state[acc.flag] = STATE_INDEX["banner"]
     state[acc.flag & acc.flag_declined] = STATE_INDEX["avoided"]
     gone = ~acc.active
+    state[gone] = STATE_INDEX["prospect"]
+    gone &= acc.ever_customer
     # cause codes 1..4 (neglect, service, pitch, price) map onto the first four states
     state[gone] = np.clip(acc.cause[gone].astype(np.int8) - 1, 0, 3)
     return state

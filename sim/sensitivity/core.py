@@ -59,10 +59,11 @@ def sample(problem: Problem, method: str, n: int, seed: int) -> np.ndarray:
 def analyse(problem: Problem, X: np.ndarray, Y: np.ndarray, method: str, seed: int, kpi: str) -> pd.DataFrame:
     """Indices of one output with SALib's bootstrap confidence intervals, one row per parameter."""
     names = list(problem.names)
-    if not np.isfinite(Y).all() or np.ptp(Y) == 0:
+    X, Y = _finite_points(problem, X, Y, method)
+    if Y.size == 0 or np.ptp(Y) == 0:
         cols = (["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol"
                 else ["mu_star", "mu_star_conf", "sigma"])
-        return pd.DataFrame({"kpi": kpi, "parameter": names, **{c: np.nan for c in cols}})
+        return pd.DataFrame({"kpi": kpi, "parameter": names, **{c: np.nan for c in cols}, "points_used": Y.size})
     if method == "sobol":
         r = sobol_analyze.analyze(problem.salib, Y, calc_second_order=False, seed=seed)
         cols = {"S1": r["S1"], "S1_conf": r["S1_conf"], "ST": r["ST"], "ST_conf": r["ST_conf"]}
@@ -85,7 +86,30 @@ def analyse(problem: Problem, X: np.ndarray, Y: np.ndarray, method: str, seed: i
         cols = {"pawn_median": r["median"], "pawn_mean": r["mean"], "pawn_cv": r["CV"]}
     else:
         raise UserError(f"method {method!r} is not known; use one of {', '.join(METHODS + GIVEN_DATA_METHODS)}.")
-    return pd.DataFrame({"kpi": kpi, "parameter": names, **{k: np.asarray(v, float) for k, v in cols.items()}})
+    return pd.DataFrame({"kpi": kpi, "parameter": names, **{k: np.asarray(v, float) for k, v in cols.items()},
+                         "points_used": Y.size})
+
+
+def _finite_points(problem: Problem, X: np.ndarray, Y: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The design points an analysis can use when some outputs are NaN (a KPI with no value in that run).
+
+    Morris keeps every whole trajectory whose points all have a value (trajectories are independent);
+    the given-data methods keep every point with a value; Sobol's estimators need the whole Saltelli
+    design, so any NaN leaves nothing. ``points_used`` in the result says how many points were analysed.
+    """
+    ok = np.isfinite(Y)
+    if ok.all():
+        return X, Y
+    if method == "morris":
+        step = len(problem.names) + 1
+        whole = ok.reshape(-1, step).all(axis=1)
+        if whole.sum() < 2:
+            return X[:0], Y[:0]
+        keep = np.repeat(whole, step)
+        return X[keep], Y[keep]
+    if method in GIVEN_DATA_METHODS:
+        return X[ok], Y[ok]
+    return X[:0], Y[:0]
 
 
 def residual_noise_variance(Y_reps: np.ndarray) -> float:
