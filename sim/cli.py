@@ -88,6 +88,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"{scenario.title}: {args.weeks} weeks, seed {args.seed}")
     model = SalesModel.from_scenario(scenario, rng=args.seed).run(args.weeks)
     kpis = model.kpis()
+    print(money_line(kpis))
     print(kpi_table(kpis, KPIS))
     _write_outputs(out, scenario, args, kpis, model.timeseries())
     print(f"\nwrote {out / 'summary.json'}, {out / 'timeseries.csv'} and {out / 'weekly.png'}")
@@ -171,6 +172,17 @@ def cmd_validate(args: argparse.Namespace) -> int:
 # --- KPI table -----------------------------------------------------------------------
 
 
+def money_line(kpis: dict[str, float]) -> str:
+    """One line that answers in money: what the run earned, what it cost and what was left, per year."""
+    money = ("revenue", "pay_cost", "cost_to_serve", "cost_of_goods", "profit")
+    x = {k: float(kpis.get(k, float("nan"))) for k in money}
+    x["other"] = x["revenue"] - x["cost_of_goods"] - x["pay_cost"] - x["cost_to_serve"] - x["profit"]
+    v = {k: format_value(value, "currency") for k, value in x.items()}
+    margin = format_value(kpis.get("profit_margin", float("nan")), "fraction")
+    return (f"per year: net revenue {v['revenue']} - cost of goods {v['cost_of_goods']} - pay {v['pay_cost']} "
+            f"- cost to serve {v['cost_to_serve']} - other costs {v['other']} = profit {v['profit']} ({margin} margin)")
+
+
 def kpi_table(values: dict[str, float], catalogue: dict[str, Any]) -> str:
     """A plain-text table of KPIs: name, plain-language label, formatted value and unit."""
     names = [n for n in catalogue if n in values] + [n for n in values if n not in catalogue]
@@ -190,7 +202,7 @@ def format_value(value: Any, unit: str = "") -> str:
     except (TypeError, ValueError):
         return str(value)
     if not math.isfinite(number):
-        return "n/a"
+        return "–"  # a KPI with no value (NaN: the events it measures never happened)
     if _is_fraction(unit):
         return f"{number * 100:.1f} %"
     if abs(number) >= 1000 or (number.is_integer() and abs(number) >= 1):

@@ -88,8 +88,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-HEADLINE = ("revenue", "revenue_lost", "annual_churn_rate", "reported_banner_close_rate", "true_banner_conversion",
-            "banner_avoidance_rate", "rep_stress_mean", "nps")
+HEADLINE = ("revenue", "profit", "pay_cost", "cost_to_serve", "revenue_lost", "annual_churn_rate",
+            "reported_banner_close_rate", "true_banner_conversion", "banner_avoidance_rate", "rep_stress_mean", "nps")
 
 
 def _headline(comp, names: list[str]) -> str:

@@ -106,7 +106,7 @@ class KPI:
     unit: str
     fn: Callable[[Ledger], float]
     nan_when: str | None = None  # the events whose absence makes it NaN; None: never NaN
-
+    better: int = 0  # +1 higher is better for the business, -1 lower is better, 0 no preferred direction
 
     @property
     def doc(self) -> str:
@@ -116,12 +116,14 @@ class KPI:
 KPIS: dict[str, KPI] = {}
 
 
-def kpi(name: str, label: str, unit: str, nan_when: str | None = None
+def kpi(name: str, label: str, unit: str, nan_when: str | None = None, better: int = 0
         ) -> Callable[[Callable[[Ledger], float]], Callable[[Ledger], float]]:
-    """Register a KPI function under its contract name; ``nan_when`` says when it has no value."""
+    """Register a KPI function under its contract name; ``nan_when`` says when it has no value and
+    ``better`` which way is good for the business (0: none, e.g. a higher reported close rate may
+    only mean more avoidance)."""
 
     def deco(fn: Callable[[Ledger], float]) -> Callable[[Ledger], float]:
-        KPIS[name] = KPI(name, label, unit, fn, nan_when)
+        KPIS[name] = KPI(name, label, unit, fn, nan_when, better)
         return fn
 
     return deco
@@ -139,14 +141,14 @@ def reported_banner_close_rate(t: Ledger) -> float:
 
 
 @kpi("true_banner_conversion", "Banner conversion (true)", "fraction",
-     nan_when="no banner was raised")
+     nan_when="no banner was raised", better=1)
 def true_banner_conversion(t: Ledger) -> float:
     """Banner closes / all banner opportunities, opened or left to expire (NaN if no banner was raised)."""
     return _ratio(t.total["banner_closed"], t.total["banner_opened"] + t.total["banner_expired"])
 
 
 @kpi("banner_avoidance_rate", "Banner accounts avoided", "fraction",
-     nan_when="no banner was raised")
+     nan_when="no banner was raised", better=-1)
 def banner_avoidance_rate(t: Ledger) -> float:
     """Banner opportunities that expired after the rep chose not to open them / all banner opportunities
     (NaN if no banner was raised)."""
@@ -154,101 +156,101 @@ def banner_avoidance_rate(t: Ledger) -> float:
 
 
 @kpi("reporting_gap", "Reported minus true banner rate", "fraction",
-     nan_when="no banner account was opened")
+     nan_when="no banner account was opened", better=-1)
 def reporting_gap(t: Ledger) -> float:
     """Reported banner close rate minus true banner conversion: what avoidance hides."""
     return reported_banner_close_rate(t) - true_banner_conversion(t)
 
 
-@kpi("revenue", "Revenue (net, per year)", "currency/year")
+@kpi("revenue", "Revenue (net, per year)", "currency/year", better=1)
 def revenue(t: Ledger) -> float:
     """Recurring spend of active accounts plus closed deals, less official discounts and hidden concessions."""
     return _annual(t, "revenue")
 
 
-@kpi("revenue_potential", "Revenue potential (per year)", "currency/year")
+@kpi("revenue_potential", "Revenue potential (per year)", "currency/year", better=1)
 def revenue_potential(t: Ledger) -> float:
     """What the book would have paid: spend of every initial account (churned ones too) plus every
     willing buyer's deal among needs and banner plays."""
     return _annual(t, "revenue_potential")
 
 
-@kpi("revenue_lost", "Revenue lost (per year)", "currency/year")
+@kpi("revenue_lost", "Revenue lost (per year)", "currency/year", better=-1)
 def revenue_lost(t: Ledger) -> float:
     """Potential minus revenue: churned spend, unserved or unconverted buyers, discounts and concessions."""
     return revenue_potential(t) - revenue(t)
 
 
-@kpi("revenue_lost_churn", "Revenue lost to churn (per year)", "currency/year")
+@kpi("revenue_lost_churn", "Revenue lost to churn (per year)", "currency/year", better=-1)
 def revenue_lost_churn(t: Ledger) -> float:
     """Spend and willing deals of accounts after they churned."""
     return _annual(t, "lost_churn")
 
 
-@kpi("revenue_lost_avoidance", "Revenue lost to avoided banners (per year)", "currency/year")
+@kpi("revenue_lost_avoidance", "Revenue lost to avoided banners (per year)", "currency/year", better=-1)
 def revenue_lost_avoidance(t: Ledger) -> float:
     """Deals of willing buyers on banner accounts that reps chose not to open."""
     return _annual(t, "lost_avoidance")
 
 
-@kpi("profit", "Profit (per year)", "currency/year")
+@kpi("profit", "Profit (per year)", "currency/year", better=1)
 def profit(t: Ledger) -> float:
     """Net revenue less cost of goods, pay, cost to serve, management, acquisition and audit costs."""
     return revenue(t) - sum(_annual(t, k) for k in COST_KEYS)
 
 
 @kpi("profit_margin", "Profit margin", "fraction of net revenue",
-     nan_when="there was no revenue")
+     nan_when="there was no revenue", better=1)
 def profit_margin(t: Ledger) -> float:
     """Profit / net revenue (NaN if there was no revenue)."""
     return _ratio(profit(t), revenue(t))
 
 
-@kpi("pay_cost", "Pay cost (per year)", "currency/year")
+@kpi("pay_cost", "Pay cost (per year)", "currency/year", better=-1)
 def pay_cost(t: Ledger) -> float:
     """Everything reps are paid: base salary, commission, banner, close-rate and quota bonuses,
     retention and NPS pay."""
     return sum(_annual(t, k) for k in PAY_KEYS)
 
 
-@kpi("cost_to_serve", "Cost to serve (per year)", "currency/year")
+@kpi("cost_to_serve", "Cost to serve (per year)", "currency/year", better=-1)
 def cost_to_serve(t: Ledger) -> float:
     """Hours with or for customers at the hourly cost, plus a cost per need served and per problem fixed."""
     return sum(_annual(t, k) for k in SERVE_KEYS)
 
 
-@kpi("cost_of_goods", "Cost of goods (per year)", "currency/year")
+@kpi("cost_of_goods", "Cost of goods (per year)", "currency/year", better=-1)
 def cost_of_goods(t: Ledger) -> float:
     """(1 - gross margin) x gross revenue: what the goods and services sold cost to deliver."""
     return _annual(t, "cost_goods")
 
 
-@kpi("management_cost", "Management cost (per year)", "currency/year")
+@kpi("management_cost", "Management cost (per year)", "currency/year", better=-1)
 def management_cost(t: Ledger) -> float:
     """Managers' salaries: the cost of the time managers give the team."""
     return _annual(t, "cost_management")
 
 
-@kpi("acquisition_cost", "Acquisition cost (per year)", "currency/year")
+@kpi("acquisition_cost", "Acquisition cost (per year)", "currency/year", better=-1)
 def acquisition_cost(t: Ledger) -> float:
     """Marketing's cost of the customers its leads won, plus reps' prospecting and big-deal hours at
     the hourly cost."""
     return _annual(t, "cost_acquisition")
 
 
-@kpi("audit_effort_cost", "Audit effort (per year)", "currency/year")
+@kpi("audit_effort_cost", "Audit effort (per year)", "currency/year", better=-1)
 def audit_effort_cost(t: Ledger) -> float:
     """Review effort spent checking expired banner accounts for avoidance."""
     return _annual(t, "cost_audits")
 
 
-@kpi("discounts", "Discounts and concessions (per year)", "currency/year")
+@kpi("discounts", "Discounts and concessions (per year)", "currency/year", better=-1)
 def discounts(t: Ledger) -> float:
     """Official discounts plus hidden concessions: the gap between gross and net revenue."""
     return _annual(t, "official_discounts") + _annual(t, "hidden_concessions")
 
 
-@kpi("customers_won", "Customers won per year", "accounts/year")
+@kpi("customers_won", "Customers won per year", "accounts/year", better=1)
 def customers_won(t: Ledger) -> float:
     """New customers from marketing leads, referrals and prospecting (won-back customers included)."""
     return _annual(t, "customers_won")
@@ -262,7 +264,7 @@ def referral_share(t: Ledger) -> float:
 
 
 @kpi("annual_churn_rate", "Customers lost per year", "fraction",
-     nan_when="there were no customers")
+     nan_when="there were no customers", better=-1)
 def annual_churn_rate(t: Ledger) -> float:
     """1 - exp(-52 x churn events / active account-weeks): the annual churn implied by the weekly hazard
     (NaN if there were no customers)."""
@@ -305,7 +307,7 @@ def churn_share_price(t: Ledger) -> float:
 
 
 @kpi("nps", "Net promoter score", "score -100..100",
-     nan_when="no customer is left at the end")
+     nan_when="no customer is left at the end", better=1)
 def nps(t: Ledger) -> float:
     """% promoters (score 9-10) minus % detractors (0-6) among active accounts at the end of the run
     (NaN with no customers left)."""
@@ -313,20 +315,20 @@ def nps(t: Ledger) -> float:
 
 
 @kpi("hidden_concession_share", "Hidden concessions / gross revenue", "fraction",
-     nan_when="there was no gross revenue")
+     nan_when="there was no gross revenue", better=-1)
 def hidden_concession_share(t: Ledger) -> float:
     """Unreported discounts reps granted to keep unhappy customers, over gross revenue (NaN without revenue)."""
     return _ratio(t.total["hidden_concessions"], t.total["revenue_gross"])
 
 
-@kpi("rep_stress_mean", "Rep stress (mean)", "0-1")
+@kpi("rep_stress_mean", "Rep stress (mean)", "0-1", better=-1)
 def rep_stress_mean(t: Ledger) -> float:
     """Mean over measured weeks of the average stress of reps in post."""
     return _ratio(t.stress_sum, t.weeks)
 
 
 @kpi("rep_turnover_rate", "Rep turnover per year", "quits per rep-year",
-     nan_when="no rep was in post")
+     nan_when="no rep was in post", better=-1)
 def rep_turnover_rate(t: Ledger) -> float:
     """Quits per rep-year in post; a leaver's last week counts as a week in post (NaN if no rep was in post).
 
@@ -335,14 +337,14 @@ def rep_turnover_rate(t: Ledger) -> float:
     return _ratio(t.total["quits"] * WEEKS_PER_YEAR, t.total["rep_weeks"])
 
 
-@kpi("escalations", "Escalations per year", "count/year")
+@kpi("escalations", "Escalations per year", "count/year", better=-1)
 def escalations(t: Ledger) -> float:
     """Recurring problems reps raised with their manager (fire alarms), per year."""
     return _annual(t, "escalations")
 
 
 @kpi("win_rate_purchase", "Win rate on purchase needs", "fraction",
-     nan_when="no purchase need was opened")
+     nan_when="no purchase need was opened", better=1)
 def win_rate_purchase(t: Ledger) -> float:
     """Purchase needs closed / purchase needs opened (NaN if none was opened)."""
     return _ratio(t.total["purchase_closed"], t.total["purchase_opened"])
@@ -355,14 +357,14 @@ def selling_time_share(t: Ledger) -> float:
     return _ratio(t.total["hours_selling"], t.total["hours_paid"])
 
 
-@kpi("vacancy_share", "Share of books uncovered", "fraction")
+@kpi("vacancy_share", "Share of books uncovered", "fraction", better=-1)
 def vacancy_share(t: Ledger) -> float:
     """Slot-weeks with no rep in post / all slot-weeks."""
     return _ratio(t.total["vacant_slots"], t.total["vacant_slots"] + t.total["rep_weeks"])
 
 
 @kpi("quota_attainment", "Reps reaching quota", "fraction",
-     nan_when="no quarter ended in the measured weeks")
+     nan_when="no quarter ended in the measured weeks", better=1)
 def quota_attainment(t: Ledger) -> float:
     """Share of rep-quarters in which the deal quota was met (NaN if no quarter ended in the measured weeks)."""
     return _mean(t.quota_hits)
@@ -378,14 +380,14 @@ def revenue_cv_reps(t: Ledger) -> float:
 
 
 @kpi("time_to_fix", "Weeks to fix a reported problem", "weeks",
-     nan_when="nothing was fixed")
+     nan_when="nothing was fixed", better=-1)
 def time_to_fix(t: Ledger) -> float:
     """Mean age of problems when operations fixed them (NaN if nothing was fixed)."""
     return _mean(t.fix_waits)
 
 
 @kpi("value_per_promoter", "Revenue per starting promoter", "currency/account",
-     nan_when="the book started with no promoter")
+     nan_when="the book started with no promoter", better=1)
 def value_per_promoter(t: Ledger) -> float:
     """Mean net revenue over the whole run of accounts that started as promoters, until each first
     left (churned accounts included); NaN if the book started with none."""
@@ -393,14 +395,14 @@ def value_per_promoter(t: Ledger) -> float:
 
 
 @kpi("value_per_detractor", "Revenue per starting detractor", "currency/account",
-     nan_when="the book started with no detractor")
+     nan_when="the book started with no detractor", better=1)
 def value_per_detractor(t: Ledger) -> float:
     """Mean net revenue over the whole run of accounts that started as detractors, as for promoters."""
     return _mean(t.start_value.get("detractor", ()))
 
 
 @kpi("profit_per_promoter", "Profit per starting promoter", "currency/account",
-     nan_when="the book started with no promoter")
+     nan_when="the book started with no promoter", better=1)
 def profit_per_promoter(t: Ledger) -> float:
     """Mean whole-run profit of accounts that started as promoters: net revenue less cost of goods,
     commission, cost to serve and relationship pay traced to the account, plus the referrals it brought
@@ -409,7 +411,7 @@ def profit_per_promoter(t: Ledger) -> float:
 
 
 @kpi("profit_per_detractor", "Profit per starting detractor", "currency/account",
-     nan_when="the book started with no detractor")
+     nan_when="the book started with no detractor", better=1)
 def profit_per_detractor(t: Ledger) -> float:
     """As for promoters, for accounts that started as detractors; the customers they deterred are
     charged, so it can be negative."""
@@ -417,7 +419,7 @@ def profit_per_detractor(t: Ledger) -> float:
 
 
 @kpi("detractors_below_zero", "Starting detractors worth less than nothing", "fraction",
-     nan_when="the book started with no detractor")
+     nan_when="the book started with no detractor", better=-1)
 def detractors_below_zero(t: Ledger) -> float:
     """Share of starting detractors whose whole-run profit is negative (NaN if the book started with none)."""
     x = t.start_profit.get("detractor", ())

@@ -565,6 +565,7 @@ class SalesModel(mesa.Model):
         df["true_banner_conversion"] = (roll["banner_closed"] / opp).fillna(0.0)
         df["banner_avoidance_rate"] = (roll["banner_avoided"] / opp).fillna(0.0)
         df["revenue_lost_cum"] = (df["revenue_potential"] - df["revenue"]).cumsum()
+        df["profit_cum"] = df["profit"].cumsum()
         for key in CAUSE_KEYS:
             df[f"{key}_cum"] = df[key].cumsum()
         return df

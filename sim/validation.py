@@ -558,7 +558,7 @@ def evaluate_targets(scenario: str = "baseline", settings: Settings = FULL, runs
 def fmt(x: float, unit: str, diff: bool = False) -> str:
     """A number for the report: fractions in percent (points for differences), money in thousands."""
     if not math.isfinite(x):
-        return "n/a"
+        return "–"
     sign = "+" if diff and x > 0 else ""
     if unit == "fraction":
         return f"{sign}{100 * x:.1f}{' pp' if diff else ' %'}"

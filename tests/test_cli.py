@@ -227,7 +227,7 @@ def test_run_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 @pytest.mark.parametrize(("value", "unit", "text"), [
     (0.1234, "fraction", "12.3 %"), (1234567.8, "currency/year", "1,234,568"), (12.0, "count/year", "12"),
-    (0.4567, "0-1", "0.457"), (float("nan"), "fraction", "n/a"), (-12.34, "score -100..100", "-12.3"),
+    (0.4567, "0-1", "0.457"), (float("nan"), "fraction", "–"), (-12.34, "score -100..100", "-12.3"),
 ])
 def test_format_value(value: float, unit: str, text: str) -> None:
     assert format_value(value, unit) == text

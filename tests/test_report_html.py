@@ -78,7 +78,7 @@ def test_report_is_one_self_contained_file(report: str) -> None:
     assert report.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", report, re.IGNORECASE)
     assert "<link" not in report and "<script" not in report.lower()
-    assert len(IMG.findall(report)) == 7
+    assert len(IMG.findall(report)) == 8
     assert "could not be drawn" not in report
 
 
@@ -116,7 +116,7 @@ def test_single_scenario_report(inputs: dict, tmp_path: Path) -> None:
     text = write_report(tmp_path, inputs["scenarios"][:1], one, runs, series, inputs["meta"]).read_text()
     assert "Why pairing matters" not in text and "At a glance" not in text and "paired" not in text
     assert "Δ" not in text.split("Headline KPIs", 1)[1].split("</table>", 1)[0]
-    assert len(IMG.findall(text)) == 6 and "could not be drawn" not in text
+    assert len(IMG.findall(text)) == 7 and "could not be drawn" not in text
 
 
 def test_text_from_inputs_is_escaped(inputs: dict, tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_missing_series_columns_do_not_break_the_report(inputs: dict, tmp_path: 
     keep = ["scenario", "replication", "week", "revenue"]
     text = write_report(tmp_path, inputs["scenarios"], inputs["comparison"], inputs["runs"],
                         inputs["series"][keep], inputs["meta"]).read_text()
-    assert len(IMG.findall(text)) == 7 and "could not be drawn" not in text
+    assert len(IMG.findall(text)) == 8 and "could not be drawn" not in text
 
 
 def test_significant_differences_are_highlighted(inputs: dict, tmp_path: Path) -> None:

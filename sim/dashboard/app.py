@@ -156,7 +156,8 @@ def _tiles(run: LiveRun) -> list[tuple[str, str, bool]]:
     n = run.params.n_accounts
     if not len(df):
         return [("–", "banners avoided (last 8 weeks)", False), ("–", "banner close rate: reported / true", False),
-                ("–", "revenue lost so far", False), ("–", f"customers lost (of {n:,})", False),
+                ("–", "revenue lost so far", False), ("–", "profit so far", False),
+                ("–", f"customers lost (of {n:,})", False),
                 ("–", "reps who quit", False), ("–", "net promoter score", False)]
     last = df.iloc[-1]
     lost = int(sum(float(last.get(f"{k}_cum", 0.0)) for k, _, _ in charts.CAUSES))
@@ -167,6 +168,7 @@ def _tiles(run: LiveRun) -> list[tuple[str, str, bool]]:
         (_pct(avoid), "banners avoided (last 8 weeks)", avoid > 0.2),
         (f"{100 * rep:.0f} / {100 * true:.0f} %", "banner close rate: reported / true", rep - true > 0.15),
         (charts.money(float(last.get("revenue_lost_cum", 0.0))), "revenue lost so far", False),
+        (charts.money(float(last.get("profit_cum", 0.0))), "profit so far", float(last.get("profit_cum", 0.0)) < 0),
         (f"{lost:,}", f"customers lost (of {n:,})", False),
         (f"{quits}", "reps who quit", quits > 0),
         (f"{float(last.get('nps', 0.0)):+.0f}", "net promoter score", float(last.get("nps", 0.0)) < 0),

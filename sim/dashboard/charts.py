@@ -185,7 +185,7 @@ class CloseRateChart(ChartSpec):
 
 
 class RevenueChart(ChartSpec):
-    key, title = "revenue", "Revenue vs potential, per week"
+    key, title = "revenue", "Revenue vs potential, and profit, per week"
 
     def limits(self, df):
         potential = _col(df, "revenue_potential")
@@ -202,7 +202,7 @@ class RevenueChart(ChartSpec):
 
     def handles(self):
         return [_proxy(BLUE, label="revenue"), _proxy(BLACK, 2.5, "--", "potential"),
-                Patch(color=GREY, alpha=0.35, label="lost")]
+                Patch(color=GREY, alpha=0.35, label="lost"), _proxy(GREEN, label="profit")]
 
     def data(self, axes, df, animated):
         ax = axes[0]
@@ -214,11 +214,16 @@ class RevenueChart(ChartSpec):
                                              alpha=0.35, lw=0, interpolate=True, animated=animated)]
         out += ax.plot(x, potential, color=BLACK, lw=2.5, ls="--", animated=animated)
         out += ax.plot(x, revenue, color=BLUE, lw=LW, animated=animated)
+        profit = _col(df, "profit")
+        if profit is not None:  # what is left after every cost: the strategist's question
+            out += ax.plot(x, profit, color=GREEN, lw=LW, animated=animated)
         return out
 
     def badge(self, df):
-        lost = _col(df, "revenue_lost_cum")
-        return f"lost so far: {money(lost[-1])}" if lost is not None else ""
+        lost, profit = _col(df, "revenue_lost_cum"), _col(df, "profit_cum")
+        parts = [f"lost so far: {money(lost[-1])}" if lost is not None else "",
+                 f"profit so far: {money(profit[-1])}" if profit is not None else ""]
+        return " · ".join(p for p in parts if p)
 
 
 class ChurnChart(ChartSpec):

@@ -179,7 +179,7 @@ def summarise(runs: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-HEADLINE = ("revenue", "annual_churn_rate", "banner_avoidance_rate", "reported_banner_close_rate",
+HEADLINE = ("revenue", "profit", "annual_churn_rate", "banner_avoidance_rate", "reported_banner_close_rate",
             "true_banner_conversion", "rep_stress_mean")
 
 

@@ -9,7 +9,8 @@ from sim.experiment.jobs import Job
 
 # Weekly columns kept for reports (bands across replications).
 SERIES = (
-    "revenue", "revenue_potential", "revenue_lost_cum", "reported_banner_close_rate", "true_banner_conversion",
+    "revenue", "revenue_potential", "revenue_lost_cum", "profit", "profit_cum", "reported_banner_close_rate",
+    "true_banner_conversion",
     "banner_avoidance_rate", "churned_neglect_cum", "churned_service_cum", "churned_pitch_cum",
     "churned_price_cum", "rep_stress_mean", "nps", "active_accounts", "failure_rate",
 )

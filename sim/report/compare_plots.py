@@ -82,7 +82,7 @@ def short_number(value: float) -> str:
 
 def is_fraction(kpi: str) -> bool:
     """Whether a KPI is a fraction (shown as a percentage)."""
-    return kpi in KPIS and KPIS[kpi].unit == "fraction"
+    return kpi in KPIS and KPIS[kpi].unit.startswith("fraction")
 
 
 def kpi_label(kpi: str) -> str:

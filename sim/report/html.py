@@ -30,24 +30,16 @@ from sim.report import compare_plots as cp
 log = logging.getLogger(__name__)
 
 HEADLINE_KPIS = (
-    "revenue", "revenue_lost", "annual_churn_rate", "reported_banner_close_rate", "true_banner_conversion",
+    "revenue", "profit", "pay_cost", "cost_to_serve", "revenue_lost", "annual_churn_rate",
+    "reported_banner_close_rate", "true_banner_conversion",
     "banner_avoidance_rate", "reporting_gap", "nps", "rep_stress_mean", "rep_turnover_rate",
     "hidden_concession_share", "churn_share_neglect", "churn_share_service", "churn_share_pitch",
     "churn_share_price",
 )
 # Headline KPIs drawn as bar charts (churn shares have their own stacked chart).
-BAR_KPIS = HEADLINE_KPIS[:11]
+BAR_KPIS = HEADLINE_KPIS[:14]
 # KPIs whose paired and unpaired intervals are drawn side by side.
-PAIRING_KPIS = ("revenue", "annual_churn_rate")
-# +1: higher is better for the business, -1: lower is better; KPIs not listed have no preferred direction
-# (a higher reported close rate, for one, may only mean more avoidance).
-GOOD_DIRECTION = {
-    "revenue": 1, "revenue_potential": 1, "revenue_lost": -1, "revenue_lost_churn": -1,
-    "revenue_lost_avoidance": -1, "annual_churn_rate": -1, "true_banner_conversion": 1,
-    "banner_avoidance_rate": -1, "reporting_gap": -1, "nps": 1, "rep_stress_mean": -1, "rep_turnover_rate": -1,
-    "hidden_concession_share": -1, "win_rate_purchase": 1, "vacancy_share": -1, "quota_attainment": 1,
-    "time_to_fix": -1,
-}
+PAIRING_KPIS = ("revenue", "profit", "annual_churn_rate")
 MINUS = "\u2212"
 
 HOW_TO_READ = (
@@ -146,7 +138,7 @@ def format_value(value: Any, unit: str) -> str:
     v = _float(value)
     if v is None:
         return "–"
-    if unit == "fraction":
+    if unit.startswith("fraction"):
         return _minus(f"{v * 100:.{_decimals(v * 100)}f} %")
     if unit.startswith("score"):
         return _minus(f"{v:.1f}")
@@ -161,7 +153,7 @@ def format_diff(value: Any, unit: str) -> str:
     if v is None:
         return "–"
     sign = "+" if v > 0 else ""
-    if unit == "fraction":
+    if unit.startswith("fraction"):
         return _minus(f"{sign}{v * 100:.{_decimals(v * 100)}f} pp")
     if unit.startswith("score"):
         return _minus(f"{sign}{v:.1f}")
@@ -337,6 +329,10 @@ def _charts_section(comparison: pd.DataFrame, runs: pd.DataFrame, series: pd.Dat
         ("Revenue and its potential, week by week", lambda: cp.plot_revenue_series(series, colors),
          "Lines are means over replications, bands span the middle 80 % of replications (10th to 90th "
          "percentile)."),
+        ("Profit, week by week", lambda: cp.plot_series_bands(
+            series, {"profit": "Profit per week", "profit_cum": "Profit so far (cumulative)"}, colors),
+         "What is left of net revenue after the cost of goods, pay (base, commission, every bonus), managers, "
+         "cost to serve, audits and acquisition; bands as above."),
         ("Reported banner close rate vs true conversion", lambda: cp.plot_close_rate_gap(series, colors),
          "The rate management sees (closes ÷ banner accounts opened) against the true conversion (closes ÷ all "
          "banner opportunities); the shaded gap is what avoidance hides. 8-week rolling rates, means over "
@@ -360,7 +356,7 @@ def _runs_section(runs: pd.DataFrame, names: list[str]) -> str:
     """Each run's scenario, replication, seed and headline KPIs, so any run can be reproduced."""
     if runs is None or runs.empty:
         return ""
-    kpis = [k for k in HEADLINE_KPIS[:11] if k in runs.columns]
+    kpis = [k for k in BAR_KPIS if k in runs.columns]
     cols = [c for c in ("scenario", "replication", "seed") if c in runs.columns]
     head = "".join(f"<th class='kpi'>{_e(c)}</th>" for c in cols)
     head += "".join(f"<th title='{_e(KPIS[k].doc)}'>{_e(cp.kpi_label(k))}</th>" for k in kpis)
@@ -467,7 +463,7 @@ def _significant(r: pd.Series, meta: dict) -> bool:
 
 def _verdict(kpi: str, diff: Any) -> str:
     """'better' or 'worse' for KPIs with a preferred direction, '' otherwise."""
-    d, direction = _float(diff), GOOD_DIRECTION.get(kpi, 0)
+    d, direction = _float(diff), KPIS[kpi].better if kpi in KPIS else 0
     if d is None or d == 0 or direction == 0:
         return ""
     return "better" if d * direction > 0 else "worse"
