@@ -238,7 +238,7 @@ def add_reference(sub: argparse._SubParsersAction) -> None:
                        description="Print every parameter (with default, range, unit and source) or every KPI.")
     p.add_argument("what", choices=["parameters", "kpis", "readme"],
                    help="which table; 'readme' rewrites the generated tables in README.md")
-    p.add_argument("--group", choices=["size", "lever", "behaviour"], help="only this group of parameters")
+    p.add_argument("--group", choices=["size", "lever", "behaviour", "economics"], help="only this group of parameters")
     p.set_defaults(func=cmd_reference)
 
 

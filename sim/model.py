@@ -66,6 +66,9 @@ UNSERVED_WEIGHT = 3.0  # a need left unserved weighs like this many weeks-of-hor
 CAUSE_KEYS = ("churned_neglect", "churned_service", "churned_pitch", "churned_price")
 
 
+WEEKLY = "weekly"  # the DataCollector table of weekly counts, levels and money
+
+
 @dataclass(frozen=True)
 class Streams:
     """Independent random streams, one per process, all derived from the model's seed.
@@ -132,9 +135,9 @@ class SalesModel(mesa.Model):
         self._quarter_active = self.acc.active.copy()  # customers at the start of the quarter
         self._start_promoter = np.flatnonzero(self.acc.start_score >= 9)
         self._start_detractor = np.flatnonzero((self.acc.start_score >= 0) & (self.acc.start_score <= 6))
-        self.datacollector = mesa.DataCollector(
-            model_reporters={k: _reporter(k) for k in kpis.SERIES}
-        )
+        # One row a week in a Mesa DataCollector table: the ledger's week as it closes (a table row is
+        # appended as is; model reporters would call and deep-copy one function per column).
+        self.datacollector = mesa.DataCollector(tables={WEEKLY: list(kpis.SERIES)})
 
     # --- construction -------------------------------------------------------
     @classmethod
@@ -162,7 +165,7 @@ class SalesModel(mesa.Model):
         """Deal revenue a rep of this skill could expect from its book in a quarter."""
         p, a = self.p, self.acc
         book = (a.rep == slot) & a.active
-        per_week = p.need_rate * p.purchase_share * p.p_purchase * willingness(a.sat[book]) * a.deal_value(p)[book]
+        per_week = p.need_rate * p.purchase_share * p.p_purchase * willingness(a.sat[book]) * a.deal_value(p, book)
         return float(pay.QUARTER * per_week.sum() * skill)
 
     # --- running ----------------------------------------------------------------
@@ -200,7 +203,7 @@ class SalesModel(mesa.Model):
         conc = a.active & (a.conc_left > 0)
         self.econ.recurring(observed, conc)
         lost = ~a.active & a.ever_customer
-        led.add("revenue_potential", observed[a.active | lost].sum())
+        led.add("revenue_potential", observed[a.ever_customer].sum())  # customers and lost customers
         led.add("lost_churn", observed[lost].sum())
         a.since[a.active] += 1.0
         a.conc_left[conc] -= 1
@@ -275,7 +278,7 @@ class SalesModel(mesa.Model):
         a.unwanted_pitch[uw] = True
         a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
         extract = uw[luck[2, uw] < p.discount_demand]
-        self.econ.discount(extract, a.spend[extract] * p.concession_discount * p.concession_weeks)
+        self.econ.discount(extract, a.spend_of(extract) * p.concession_discount * p.concession_weeks)
 
         a.contact(o, plan.weight, p)
         self._problems_on_contact(o[plan.weight >= 1.0])
@@ -283,7 +286,7 @@ class SalesModel(mesa.Model):
         self.econ.deals(o, deal, pay.commission(p, deal))
         self.econ.serve(o, plan.hours, a.need[o] != NO_NEED)
         won = o[need_closed | play_closed]
-        a.share[won] += SALE_SHARE_GAIN * a.room()[won]
+        a.share[won] += SALE_SHARE_GAIN * a.room(won)
         a.need[o] = NO_NEED
         a.clear_flags(o[flagged], p.flag_cooldown)
 
@@ -300,9 +303,8 @@ class SalesModel(mesa.Model):
             s = r.slot
             r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
             r.quarter_deals += slot_deals[s]
-            banner_pay = pay.banner_pay(p, int(slot_bclose[s]))
-            r.pay += pay.commission(p, slot_deals[s]) + banner_pay
-            self.econ.bonus(banner_pay)
+            r.pay += pay.commission(p, slot_deals[s]) + pay.banner_pay(p, int(slot_bclose[s]))
+        self.econ.bonus(pay.banner_pay(p, int(slot_bclose[[r.slot for r in self.reps]].sum())))
 
         self.econ.big_deals(big.sum(), pay.commission(p, big.sum()))
         self._prospecting = plan.prospecting
@@ -329,12 +331,12 @@ class SalesModel(mesa.Model):
         a.issue_reported[has] = True
         fixable = has[(a.issue[has] == PRICE) | (a.issue[has] == SERVICE_ISSUE)]
         if p.empowerment:
-            self.econ.discount(fixable, a.spend[fixable] * p.concession_discount * EMPOWERED_REMEDY_WEEKS)
+            self.econ.discount(fixable, a.spend_of(fixable) * p.concession_discount * EMPOWERED_REMEDY_WEEKS)
             a.sat[fixable] = np.minimum(1.0, a.sat[fixable] + p.fix_recovery)
             Operations.resolve(a, fixable)
             return
         stuck = has[(a.issue_age[has] >= p.concession_patience) & (a.conc_left[has] == 0)]
-        valued = stuck[a.spend[stuck] >= self._valued_spend]
+        valued = stuck[a.spend_of(stuck) >= self._valued_spend]
         grant = valued[u[valued] < p.concession_propensity]
         a.conc_left[grant] = p.concession_weeks
         a.sat[grant] = np.minimum(1.0, a.sat[grant] + 0.5 * p.fix_recovery)
@@ -428,25 +430,25 @@ class SalesModel(mesa.Model):
         the market fills: the book settles where inflow equals churn.
         """
         p, a, led = self.p, self.acc, self.ledger
-        u = self.streams.acquisition.random((2, a.n))
-        seed = int(self.streams.acquisition.integers(2**63))
+        u = self.streams.acquisition.random((4, a.n))  # hazard, source, and two for a won seat's new customer
         a.winback_left[a.winback_left > 0] -= 1
         promoters = np.flatnonzero(a.active & (a.sat >= PROMOTER_SAT))
         detractors = np.flatnonzero(a.active & (a.sat < DETRACTOR_SAT))
-        open_ = ~a.active & (a.winback_left <= 0)
+        open_ = np.flatnonzero(~a.active & (a.winback_left <= 0))
         wom = (p.referral_rate * promoters.size - p.deter_rate * detractors.size) / a.n
         h_lead = max(0.0, p.lead_rate + min(0.0, wom))
         h_ref = max(0.0, wom)
-        h_pros = (p.prospect_yield * self._selling_skill * self._prospecting / a.seats_by_slot)[a.rep]
+        h_pros = (p.prospect_yield * self._selling_skill * self._prospecting / a.seats_by_slot)[a.rep[open_]]
         h = h_lead + h_ref + h_pros
-        won = np.flatnonzero(open_ & (u[0] < -np.expm1(-h)))
-        pick = u[1, won] * h[won]
+        hit = u[0, open_] < -np.expm1(-h)
+        won = open_[hit]
+        pick = u[1, won] * h[hit]
         marketing = int((pick < h_lead).sum())
         referral = int(((pick >= h_lead) & (pick < h_lead + h_ref)).sum())
         if won.size:
-            a.win(p, won, self._season, np.random.default_rng(seed).random((2, won.size)))
+            a.win(p, won, self._season, u[2:, won])
         self.econ.acquisition(marketing, 0.0)
-        self.econ.word_of_mouth(promoters, detractors, open_.sum() / a.n)
+        self.econ.word_of_mouth(promoters, detractors, open_.size / a.n)
         led.add("customers_won", won.size)
         led.add("won_marketing", marketing)
         led.add("won_referral", referral)
@@ -540,7 +542,7 @@ class SalesModel(mesa.Model):
         led.start_value = {"promoter": a.value[self._start_promoter], "detractor": a.value[self._start_detractor]}
         led.start_profit = {"promoter": a.profit[self._start_promoter], "detractor": a.profit[self._start_detractor]}
         led.close_week(measured=self.week >= self.p.burn_in_weeks)
-        self.datacollector.collect(self)
+        self.datacollector.add_table_row(WEEKLY, led.week)
 
     # --- results ---------------------------------------------------------------------
     def kpis(self) -> dict[str, float]:
@@ -555,9 +557,13 @@ class SalesModel(mesa.Model):
                             "burn_in_weeks")
         return kpis.compute(self.ledger)
 
+    def weekly(self) -> pd.DataFrame:
+        """The weekly series as recorded (one row a week, one column per :data:`sim.kpis.SERIES` entry)."""
+        return self.datacollector.get_table_dataframe(WEEKLY)
+
     def timeseries(self, window: int = 8) -> pd.DataFrame:
         """Weekly series: raw counts plus rolling rates over ``window`` weeks, one row a week."""
-        df = self.datacollector.get_model_vars_dataframe().copy()
+        df = self.weekly()
         df.index.name = "week"
         roll = df.rolling(window, min_periods=1).sum()
         opp = roll["banner_opened"] + roll["banner_expired"]
@@ -569,7 +575,3 @@ class SalesModel(mesa.Model):
         for key in CAUSE_KEYS:
             df[f"{key}_cum"] = df[key].cumsum()
         return df
-
-
-def _reporter(key: str):
-    return lambda m: m.ledger.week[key]

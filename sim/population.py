@@ -172,13 +172,18 @@ class Accounts:
         """Seasonal multiplier on spend and appetite for each account this week."""
         return 1.0 + amplitude * np.sin(2 * np.pi * week / 52.0 + self.phase)
 
-    def room(self) -> np.ndarray:
-        """Unbought share of wallet: the room a sale can fill."""
-        return 1.0 - self.share
+    def spend_of(self, uids: np.ndarray) -> np.ndarray:
+        """Base weekly spend of these accounts only (cheaper than ``spend[uids]`` on a few)."""
+        return self.wallet[uids] * self.share[uids]
 
-    def deal_value(self, p: Params) -> np.ndarray:
-        """Value of a deal that fills part of the unbought wallet."""
-        return p.deal_weeks * self.wallet * self.room()
+    def room(self, uids: np.ndarray | None = None) -> np.ndarray:
+        """Unbought share of wallet (of every seat, or of ``uids``): the room a sale can fill."""
+        return 1.0 - (self.share if uids is None else self.share[uids])
+
+    def deal_value(self, p: Params, uids: np.ndarray | None = None) -> np.ndarray:
+        """Value of a deal that fills part of the unbought wallet (of every seat, or of ``uids``)."""
+        wallet = self.wallet if uids is None else self.wallet[uids]
+        return p.deal_weeks * wallet * self.room(uids)
 
     def arrive_needs(self, p: Params, season: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """New needs (purchase or service-only) with the customer's latent willingness to buy.
@@ -194,7 +199,7 @@ class Accounts:
         kind = np.where(u[1, uids] < p.purchase_share, PURCHASE, SERVICE).astype(np.int8)
         self.need[uids] = kind
         self.need_age[uids] = 0
-        self.need_value[uids] = np.where(kind == PURCHASE, self.deal_value(p)[uids], 0.0)
+        self.need_value[uids] = np.where(kind == PURCHASE, self.deal_value(p, uids), 0.0)
         mean = np.clip(p.p_purchase * willingness(self.sat[uids]), 0.01, 0.99)
         self.need_intent[uids] = np.where(kind == PURCHASE, intent(mean, u[2, uids]), 0.0)
         self.need_buy[uids] = u[3, uids] < self.need_intent[uids]
@@ -204,7 +209,7 @@ class Accounts:
         """Chance a banner play finds a willing buyer: appetite, room, season, no open problem."""
         issue_factor = np.where(self.issue[uids] != NO_ISSUE, 0.3, 1.0)
         return np.clip(
-            p.p_upsell * willingness(self.sat[uids]) * 2.0 * self.room()[uids] * season[uids] * issue_factor,
+            p.p_upsell * willingness(self.sat[uids]) * 2.0 * self.room(uids) * season[uids] * issue_factor,
             0.0,
             1.0,
         )
@@ -218,7 +223,7 @@ class Accounts:
         u = rng.random((2, self.n))
         self.play_intent[uids] = intent(np.clip(self.p_play(p, season, uids), 0.01, 0.99), u[0, uids])
         self.play_buy[uids] = u[1, uids] < self.play_intent[uids]
-        self.play_value[uids] = self.deal_value(p)[uids]
+        self.play_value[uids] = self.deal_value(p, uids)
 
     def clear_flags(self, uids: np.ndarray, cooldown: int) -> None:
         """Take banners down (worked or expired) and start their cooldown."""
@@ -264,6 +269,6 @@ class Accounts:
         self.issue_age[uids] = 0
         self.issue_reported[uids] = False
         self.clear_flags(uids, 0)
-        spend = self.spend[uids]
+        spend = self.spend_of(uids)
         self.trail[uids] = spend * season[uids]
         self.trail_deseason[uids] = spend

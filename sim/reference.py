@@ -30,7 +30,7 @@ def _default(value) -> str:
 
 
 def params_markdown(group: str | None = None) -> str:
-    """Markdown table of parameters (optionally one group: size, lever, behaviour)."""
+    """Markdown table of parameters (optionally one group: size, lever, behaviour, economics)."""
     rows = ["| parameter | group | default | range | unit | meaning | source |", "|---|---|---|---|---|---|---|"]
     for name, info in param_info().items():
         if group and info.group != group:

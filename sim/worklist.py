@@ -22,6 +22,7 @@ keeps it busy with needs and overdue check-ins prospects less.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -58,14 +59,25 @@ class Plan:
     prospecting: np.ndarray  # hours each slot spent prospecting
 
 
-def _channel_hours(p: Params, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """Draw the channel of a proactive contact for each of ``n`` accounts; return hours and value weights."""
-    u = rng.random((2, n))
+def _channel_hours(p: Params, n: int, cand: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw the channel of a proactive contact for each of ``n`` seats (a fixed-size draw, so the stream
+    stays aligned) and return hours and value weights of the candidates ``cand``."""
+    u = rng.random((2, n))[:, cand]
     email = u[0] < p.email_share
     visit = ~email & (u[1] < p.visit_share)
     hours = np.where(email, p.hours_email, np.where(visit, p.hours_visit, p.hours_call))
     weight = np.where(email, p.email_weight, 1.0)
     return hours, weight
+
+
+@lru_cache(maxsize=8)
+def _prospect_blocks(prospect_hours: float, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each slot's prospecting time as one-hour blocks: (slot of each block, hours of each block)."""
+    blocks = int(np.ceil(prospect_hours))
+    b_slot = np.repeat(np.arange(n_slots), blocks)
+    b_hours = np.tile(np.minimum(1.0, prospect_hours - np.arange(blocks)), n_slots)
+    b_slot.flags.writeable = b_hours.flags.writeable = False  # shared between calls
+    return b_slot, b_hours
 
 
 def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
@@ -78,7 +90,7 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     flag = acc.flag[cand]
     has_need = need != NO_NEED
 
-    hours, weight = (x[cand] for x in _channel_hours(p, acc.n, rng))
+    hours, weight = _channel_hours(p, acc.n, cand, rng)
     # A pitch adds to the time of serving a need; on an outbound contact the pitch is the conversation.
     need_hours = np.where(need == PURCHASE, p.hours_purchase, p.hours_service) + np.where(flag, p.hours_pitch, 0.0)
     hours = np.where(has_need, need_hours, np.where(flag, np.maximum(hours, p.hours_pitch), hours))
@@ -91,7 +103,7 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     value = skill * (p_need * acc.need_value[cand] + p_play * acc.play_value[cand])
     pay_exp = p.commission_rate * value + np.where(flag, p_close * p.banner_bonus, 0.0)
 
-    size = np.clip(np.sqrt(acc.spend[cand] / p.mean_spend), 0.3, 3.0)
+    size = np.clip(np.sqrt(acc.spend_of(cand) / p.mean_spend), 0.3, 3.0)
     neglect = np.minimum(1.0, acc.since[cand] / p.neglect_horizon)
     urgency = np.where(need == SERVICE, URGENCY_SERVICE,
                        np.where(need == PURCHASE, URGENCY_PURCHASE, URGENCY_CONTACT * weight * neglect))
@@ -102,11 +114,9 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
 
     # Prospecting blocks, one-hour outbound work appended after the accounts.
     n_slots = w.hours.size
-    blocks = int(np.ceil(p.prospect_hours))
-    b_slot = np.repeat(np.arange(n_slots), blocks)
-    b_hours = np.tile(np.minimum(1.0, p.prospect_hours - np.arange(blocks)), n_slots)
-    open_share = np.bincount(acc.rep, weights=~acc.active & (acc.winback_left <= 0), minlength=n_slots)
-    open_share = open_share / np.maximum(acc.seats_by_slot, 1.0)
+    b_slot, b_hours = _prospect_blocks(float(p.prospect_hours), n_slots)
+    open_seats = np.flatnonzero(~acc.active & (acc.winback_left <= 0))
+    open_share = np.bincount(acc.rep[open_seats], minlength=n_slots) / np.maximum(acc.seats_by_slot, 1.0)
     b_u = np.where(w.covered[b_slot], p.prospect_drive * b_hours * open_share[b_slot], 0.0)
     n_cand = cand.size
     slot = np.concatenate([slot, b_slot])

@@ -39,7 +39,7 @@ def test_retention_pay_costs_the_bonus_for_every_account_kept_each_quarter():
     weeks = paid.ledger.weeks
     extra = (paid.kpis()["pay_cost"] - base.kpis()["pay_cost"]) * weeks / WEEKS_PER_YEAR
     quarters = len(paid.ledger.quota_hits) / len(paid.reps)  # quarter-ends in the measured weeks
-    customers = np.mean(paid.datacollector.get_model_vars_dataframe()["active_accounts"].iloc[-weeks:])
+    customers = np.mean(paid.weekly()["active_accounts"].iloc[-weeks:])
     expected = 50 * customers * quarters
     assert quarters == pytest.approx(4, abs=0.5)
     assert extra == pytest.approx(expected, rel=0.1), (extra, expected)

@@ -63,7 +63,7 @@ def test_weekly_series_one_row_a_week():
     assert {"revenue", "reported_banner_close_rate", "true_banner_conversion", "rep_stress_mean", "nps"} <= set(
         df.columns
     )
-    assert len(m.datacollector.get_model_vars_dataframe()) == 25
+    assert len(m.weekly()) == 25
 
 
 def test_run_chains_and_burn_in_excludes_early_weeks():

@@ -12,7 +12,7 @@ SERIES = (
     "revenue", "revenue_potential", "revenue_lost_cum", "profit", "profit_cum", "reported_banner_close_rate",
     "true_banner_conversion",
     "banner_avoidance_rate", "churned_neglect_cum", "churned_service_cum", "churned_pitch_cum",
-    "churned_price_cum", "rep_stress_mean", "nps", "active_accounts", "failure_rate",
+    "churned_price_cum", "rep_stress_mean", "nps", "active_accounts", "failure_rate", "issues_fixed", "fix_weeks",
 )
 
 

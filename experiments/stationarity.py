@@ -1,0 +1,114 @@
+"""Is the baseline a steady state? First vs last measured quarter, over paired seeds (issue: Model v2, part 1).
+
+Runs the baseline through the project's one runner (``sim.experiment.compare``), then compares, per seed,
+the first measured quarter (the 13 weeks after the burn-in) with the last quarter of the run for active
+accounts, weekly revenue, failure rate, NPS and time to fix. Prints a Markdown table of the mean relative
+change with a 95 % interval (a t interval on the per-seed log ratio, so it is a ratio of geometric means)
+and writes ``docs/img/stationarity.png`` (quarterly means relative to the first measured quarter).
+
+    python experiments/stationarity.py --replications 10 [--scenario baseline] [--set disruption_rate=0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from scipy import stats  # noqa: E402
+
+from sim.experiment.compare import compare  # noqa: E402
+from sim.experiment.executors import make_executor  # noqa: E402
+from sim.scenario import load_scenario, parse_set  # noqa: E402
+
+QUARTER = 13
+QUANTITIES = {  # label: how a quarter's value is computed from its weekly rows
+    "active accounts": lambda q: q["active_accounts"].mean(),
+    "weekly revenue": lambda q: q["revenue"].mean(),
+    "failure rate": lambda q: q["failure_rate"].mean(),
+    "NPS": lambda q: q["nps"].mean(),
+    "time to fix (weeks)": lambda q: q["fix_weeks"].sum() / max(q["issues_fixed"].sum(), 1.0),
+}
+FIGURE = Path(__file__).resolve().parents[1] / "docs" / "img" / "stationarity.png"
+
+
+def quarterly(series: pd.DataFrame, burn_in: int) -> pd.DataFrame:
+    """One row per replication and measured quarter, one column per quantity."""
+    s = series[series["week"] >= burn_in].copy()
+    s["quarter"] = (s["week"] - burn_in) // QUARTER
+    rows = [{"replication": r, "quarter": k, **{n: f(g) for n, f in QUANTITIES.items()}}
+            for (r, k), g in s.groupby(["replication", "quarter"]) if len(g) == QUARTER]
+    return pd.DataFrame(rows)
+
+
+def first_vs_last(q: pd.DataFrame) -> pd.DataFrame:
+    """Mean relative change from the first to the last measured quarter, with a 95 % interval over seeds."""
+    first, last = q[q["quarter"] == q["quarter"].min()], q[q["quarter"] == q["quarter"].max()]
+    first, last = first.set_index("replication"), last.set_index("replication")
+    out = []
+    for name in QUANTITIES:
+        ratio = np.log(last[name] / first[name]).to_numpy()
+        n = ratio.size
+        half = stats.t.ppf(0.975, n - 1) * ratio.std(ddof=1) / np.sqrt(n)
+        m = ratio.mean()
+        out.append({"quantity": name, "first quarter": first[name].mean(), "last quarter": last[name].mean(),
+                    "change": np.expm1(m), "low": np.expm1(m - half), "high": np.expm1(m + half), "seeds": n})
+    return pd.DataFrame(out)
+
+
+def plot(q: pd.DataFrame, path: Path, title: str) -> None:
+    """Each quantity's quarterly mean over seeds relative to the first measured quarter, ±5 % band shaded."""
+    rel = q.copy()
+    base = q[q["quarter"] == 0].set_index("replication")
+    for name in QUANTITIES:
+        rel[name] = q[name] / q["replication"].map(base[name])
+    mean = rel.groupby("quarter")[list(QUANTITIES)].mean()
+    fig, ax = plt.subplots(figsize=(10, 5.5))
+    ax.axhspan(0.95, 1.05, color="#dddddd", label="±5 %")
+    for name, style in zip(QUANTITIES, ("o-", "s-", "^-", "D-", "v--"), strict=True):
+        ax.plot(mean.index + 1, mean[name], style, label=name, lw=2)
+    ax.set_xlabel("measured quarter (after the burn-in)")
+    ax.set_ylabel("relative to the first measured quarter")
+    ax.set_title(title)
+    ax.legend(fontsize=10, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="baseline")
+    ap.add_argument("--replications", type=int, default=10)
+    ap.add_argument("--weeks", type=int, default=104)
+    ap.add_argument("--seed", type=int, default=20261202)
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--figure", type=Path, default=FIGURE)
+    args = ap.parse_args()
+    scen = load_scenario(args.scenario, parse_set(args.set))
+    with tempfile.TemporaryDirectory() as tmp:
+        result = compare([scen], args.replications, args.weeks, args.seed, make_executor(args.workers),
+                         Path(tmp) / "run", progress=False)
+    q = quarterly(result.series, scen.params.burn_in_weeks)
+    table = first_vs_last(q)
+    print(f"{args.scenario} {' '.join(args.set)}: {args.replications} seeds, {args.weeks} weeks, "
+          f"burn-in {scen.params.burn_in_weeks}")
+    print("| quantity | first measured quarter | last quarter | change (95 % CI) |")
+    print("|---|---|---|---|")
+    for _, r in table.iterrows():
+        print(f"| {r['quantity']} | {r['first quarter']:.4g} | {r['last quarter']:.4g} | "
+              f"{100 * r['change']:+.1f} % [{100 * r['low']:+.1f}, {100 * r['high']:+.1f}] |")
+    plot(q, args.figure, f"{args.scenario}: quarterly means over {args.replications} seeds")
+    print(f"wrote {args.figure}")
+
+
+if __name__ == "__main__":
+    main()
