@@ -52,12 +52,13 @@ class Economics:
         p, a, led = self.p, self.acc, self.led
         gross = np.where(a.active, observed, 0.0)
         hidden = gross * (p.concession_discount * concession)
-        goods = (1.0 - p.gross_margin) * gross
-        led.add("revenue_gross", gross.sum())
-        led.add("hidden_concessions", hidden.sum())
-        led.add("revenue", gross.sum() - hidden.sum())
-        led.add("cost_goods", goods.sum())
-        self._account(slice(None), gross - hidden, gross - hidden - goods)
+        net = gross - hidden
+        gross_sum, hidden_sum = gross.sum(), hidden.sum()
+        led.add("revenue_gross", gross_sum)
+        led.add("hidden_concessions", hidden_sum)
+        led.add("revenue", gross_sum - hidden_sum)
+        led.add("cost_goods", (1.0 - p.gross_margin) * gross_sum)
+        self._account(slice(None), net, net - (1.0 - p.gross_margin) * gross)
 
     def deals(self, uids: np.ndarray, values: np.ndarray, commission: np.ndarray) -> None:
         """Deals closed on accounts: revenue at list price, goods cost, and the commission they paid."""

@@ -58,7 +58,7 @@ class Ledger:
     quota_hits: list[bool] = field(default_factory=list)
     fix_waits: list[float] = field(default_factory=list)
     final_nps: float = float("nan")
-    # whole-run value and profit of each starting promoter / detractor account (set every week)
+    # whole-run value and profit of each starting promoter / detractor account (set when KPIs are computed)
     start_value: dict[str, np.ndarray] = field(default_factory=dict)
     start_profit: dict[str, np.ndarray] = field(default_factory=dict)
 

@@ -205,8 +205,8 @@ class SalesModel(mesa.Model):
         lost = ~a.active & a.ever_customer
         led.add("revenue_potential", observed[a.ever_customer].sum())  # customers and lost customers
         led.add("lost_churn", observed[lost].sum())
-        a.since[a.active] += 1.0
-        a.conc_left[conc] -= 1
+        a.since += a.active  # +1 week for customers (a masked add without a gather)
+        a.conc_left -= conc
         a.pitched[:] = False
         a.unwanted_pitch[:] = False
 
@@ -345,7 +345,7 @@ class SalesModel(mesa.Model):
         """Needs nobody served and banners nobody worked lapse; willing buyers among them are lost."""
         p, a, led = self.p, self.acc, self.ledger
         pending = a.need != NO_NEED
-        a.need_age[pending] += 1
+        a.need_age += pending
         # Needs of churned accounts lapse at once: shadow demand, lost to churn.
         gone = pending & ~a.active
         lapsed = pending & (a.need_age >= p.need_patience)
@@ -359,7 +359,7 @@ class SalesModel(mesa.Model):
         self._needs_by_slot = np.bincount(a.rep[pending & a.active], minlength=p.n_reps)
         a.need[gone | lapsed] = NO_NEED
 
-        a.flag_left[a.flag] -= 1
+        a.flag_left -= a.flag
         ended = np.flatnonzero(a.flag & ((a.flag_left <= 0) | ~a.active))
         avoided = ended[a.flag_declined[ended]]
         play_value = np.where(a.play_buy, a.play_value, 0.0)
@@ -431,7 +431,7 @@ class SalesModel(mesa.Model):
         """
         p, a, led = self.p, self.acc, self.ledger
         u = self.streams.acquisition.random((4, a.n))  # hazard, source, and two for a won seat's new customer
-        a.winback_left[a.winback_left > 0] -= 1
+        a.winback_left -= a.winback_left > 0
         promoters = np.flatnonzero(a.active & (a.sat >= PROMOTER_SAT))
         detractors = np.flatnonzero(a.active & (a.sat < DETRACTOR_SAT))
         open_ = np.flatnonzero(~a.active & (a.winback_left <= 0))
@@ -539,8 +539,6 @@ class SalesModel(mesa.Model):
         led.week["failure_rate"] = self.ops.failure_rate_now()
         led.week["banners_up"] = float(a.flag.sum())
         led.week["issues_open"] = float((a.active & (a.issue != NO_ISSUE)).sum())
-        led.start_value = {"promoter": a.value[self._start_promoter], "detractor": a.value[self._start_detractor]}
-        led.start_profit = {"promoter": a.profit[self._start_promoter], "detractor": a.profit[self._start_detractor]}
         led.close_week(measured=self.week >= self.p.burn_in_weeks)
         self.datacollector.add_table_row(WEEKLY, led.week)
 
@@ -555,7 +553,11 @@ class SalesModel(mesa.Model):
             raise UserError(f"no week was measured: the run has {self.week} weeks and burn_in_weeks is "
                             f"{self.p.burn_in_weeks}; run more than {self.p.burn_in_weeks} weeks or lower "
                             "burn_in_weeks")
-        return kpis.compute(self.ledger)
+        a, led = self.acc, self.ledger
+        # whole-run value and profit of each starting promoter and detractor (read when asked for)
+        led.start_value = {"promoter": a.value[self._start_promoter], "detractor": a.value[self._start_detractor]}
+        led.start_profit = {"promoter": a.profit[self._start_promoter], "detractor": a.profit[self._start_detractor]}
+        return kpis.compute(led)
 
     def weekly(self) -> pd.DataFrame:
         """The weekly series as recorded (one row a week, one column per :data:`sim.kpis.SERIES` entry)."""

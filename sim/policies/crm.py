@@ -44,5 +44,5 @@ def update_banners(acc: Accounts, p: Params, observed: np.ndarray, season: np.nd
     acc.raise_flags(new, p, season, rng)
     acc.trail += TRAIL_WEIGHT * (observed - acc.trail)
     acc.trail_deseason += TRAIL_WEIGHT * (observed / season - acc.trail_deseason)
-    acc.flag_cool[acc.flag_cool > 0] -= 1
+    acc.flag_cool -= acc.flag_cool > 0
     return new
