@@ -1,11 +1,11 @@
 """The dashboard's defences, against real servers and real Chromium, plus the bind decision.
 
 Two servers run for the whole module (started together, stopped at the end): an open one with
-``--max-sessions 2`` and one with ``--join-code``. Requests go out with ``http.client`` (so a
-path is sent exactly as written, encoded dots and all) and websockets with the ``websockets``
-client; pages load in Debian's Chromium through ``tests/dashboard_helpers.py``. Browser tests
-are skipped when Chromium or Playwright is missing, unless SALESIM_REQUIRE_BROWSER=1.
-"""
+``--max-sessions 1`` (one tab fills the room) and one with ``--join-code``. Requests go out
+with ``http.client`` (so a path is sent exactly as written, encoded dots and all) and
+websockets with the ``websockets`` client; pages load in Debian's Chromium through
+``tests/dashboard_helpers.py``. Browser tests are skipped when Chromium or Playwright is
+missing, unless SALESIM_REQUIRE_BROWSER=1."""
 
 from __future__ import annotations
 
@@ -187,8 +187,8 @@ def _browser_or_skip():
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    """An open server capped at 2 sessions and a server with a join code, both on loopback."""
-    started = [dh.spawn_server(tmp_path_factory.mktemp("exports-open"), args=["--max-sessions", "2"]),
+    """An open server capped at 1 session and a server with a join code, both on loopback."""
+    started = [dh.spawn_server(tmp_path_factory.mktemp("exports-open"), args=["--max-sessions", "1"]),
                dh.spawn_server(tmp_path_factory.mktemp("exports-join"), args=["--join-code", JOIN])]
     try:
         for proc, url in started:
@@ -201,10 +201,13 @@ def servers(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(servers):
+    """Chromium, and one context for the open server (its cache keeps later page loads fast)."""
     sync_playwright = _browser_or_skip()
     with sync_playwright() as p:
         chromium = dh.launch(p)
-        yield chromium
+        context = chromium.new_context(viewport={"width": 1400, "height": 900})
+        yield SimpleNamespace(chromium=chromium, context=context)
+        context.close()
         chromium.close()
 
 
@@ -286,16 +289,15 @@ def test_deleting_requests_are_refused_and_the_page_still_renders_offline(server
         status, _, _ = _request(servers.open, f"/_solara/cdn/{rel.as_posix()}", "HEAD")
         assert status == 200, rel
 
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
     failed: list[str] = []
-    page = context.new_page()
+    page = browser.context.new_page()  # the first page of this context: every file comes from the server
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.goto(servers.open)
     page.wait_for_selector("img.img-book", timeout=60_000)
     assert "Banner close-rate mandate" in page.locator(".preset-header").inner_text()
     assert failed == [], failed
     page.screenshot(path=_artifact("security-01-after-deleting-requests.png"))
-    context.close()
+    page.close()
 
 
 def _artifact(name: str) -> Path:
@@ -339,25 +341,23 @@ def test_close_requests_that_name_no_session_are_refused_cleanly(servers, path, 
 def test_a_full_room_says_so_and_a_closed_tab_frees_its_place(servers, browser):
     base = servers.open
     _wait_for_sessions(base, 0)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    tabs = [dh.open_dashboard(context, base) for _ in range(2)]
-    assert _live_sessions(base) == 2
+    tab = dh.open_dashboard(browser.context, base)  # the server takes one session: the room is now full
+    assert _live_sessions(base) == 1
 
     status, headers, body = _request(base, "/")
     assert status == 503 and "The room is full" in body and "--max-sessions" in body and headers["Retry-After"]
     assert _ws_status(_ws_url(base), f"http://{urlsplit(base).netloc}") == 403  # no new session behind the page
-    third = context.new_page()
-    third.goto(base)
-    assert "The room is full" in third.locator("h1").inner_text()
-    third.screenshot(path=_artifact("security-02-room-full.png"))
-    third.close()
-    assert dh.week(tabs[0]) == 0 and tabs[0].locator("img.img-book").count() == 1  # the others keep working
-    dh.step(tabs[0])
+    extra = browser.context.new_page()
+    extra.goto(base)
+    assert "The room is full" in extra.locator("h1").inner_text()
+    extra.screenshot(path=_artifact("security-02-room-full.png"))
+    extra.close()
+    dh.step(tab)  # the session the room has keeps working
+    assert dh.week(tab) == 1
 
-    tabs[1].close()
-    _wait_for_sessions(base, 1)
+    tab.close()
+    _wait_for_sessions(base, 0)
     assert _request(base, "/")[0] == 200
-    context.close()
 
 
 def test_join_code_is_needed_for_pages_files_and_websockets(servers, browser):
@@ -377,12 +377,10 @@ def test_join_code_is_needed_for_pages_files_and_websockets(servers, browser):
     assert _request(base, "/", headers={"Cookie": cookie})[0] == 200
     assert _request(base, "/", headers={"Cookie": f"{COOKIE}=forged"})[0] == 403
 
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = browser.chromium.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
-    page.goto(f"{base}?code={JOIN}")
+    page.goto(f"{base}?code={JOIN}")  # once with the code; the page, its files and its websocket then use the cookie
     page.wait_for_selector("img.img-book", timeout=60_000)
     assert "code=" not in page.url
-    page.reload()  # the cookie alone admits the page from now on
-    page.wait_for_selector("img.img-book", timeout=60_000)
     context.close()
     _wait_for_sessions(base, 0, headers={"Cookie": cookie})
