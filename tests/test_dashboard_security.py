@@ -61,6 +61,8 @@ def test_lan_address_binds_warn_with_the_address(host, shown):
     assert not bound.loopback and not bound.every_interface
     text = binding.warning(bound, 9000)
     assert text is not None and f"http://{shown}:9000/" in text and "trusted network" in text
+    with_code = binding.warning(bound, 9000, join_code=True)
+    assert with_code is not None and "trusted network" in with_code and "set --join-code" not in with_code
 
 
 def test_a_name_that_does_not_resolve_is_not_taken_for_loopback():
@@ -126,7 +128,7 @@ def test_websocket_origin_must_be_the_dashboards_own(origin, host, ok):
 
 
 def test_join_codes_are_checked_and_cookies_are_not_the_code():
-    with pytest.raises(UserError, match="4 to 64 letters"):
+    with pytest.raises(UserError, match="4 to 64 letters.*room-42"):
         check_code("a b")
     with pytest.raises(UserError):
         check_code("abc")

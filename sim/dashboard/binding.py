@@ -83,12 +83,13 @@ def classify(host: str) -> Binding:
     return Binding(host, loopback=loopback, every_interface=every, url_host="127.0.0.1" if every else host)
 
 
-def warning(binding: Binding, port: int) -> str | None:
+def warning(binding: Binding, port: int, join_code: bool = False) -> str | None:
     """The warning to print for a bind that other devices can reach, or None for loopback.
 
     Args:
         binding: from :func:`classify`.
         port: the TCP port the dashboard listens on.
+        join_code: whether a join code is set (else the warning suggests one).
     """
     if binding.loopback:
         return None
@@ -97,6 +98,8 @@ def warning(binding: Binding, port: int) -> str | None:
                  f"http://<this computer's address>:{port}/")
     else:
         where = f"on {binding.host}, which other devices can reach: they can open http://{binding.url_host}:{port}/"
-    return (f"salesim: warning: the dashboard is listening {where}. Anyone who can reach it can drive the "
-            "simulation and use its sessions. Do this on a trusted network only, and set --join-code so "
-            "only people in the room can join (see docs/security.md).")
+    who = ("Anyone who can reach it and has the join code can drive the simulation"
+           if join_code else "Anyone who can reach it can drive the simulation and use its sessions")
+    advice = "" if join_code else ", and set --join-code so only people in the room can join"
+    return (f"salesim: warning: the dashboard is listening {where}. {who}. Do this on a trusted network "
+            f"only{advice} (see docs/security.md).")

@@ -97,7 +97,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     bound = binding.classify(args.host)
     url = f"http://{bound.url_host}:{args.port}/" + (f"?code={join.code}" if join else "")
     print(f"Workshop dashboard: {url}  (Ctrl+C to stop)")
-    alarm = binding.warning(bound, args.port)
+    alarm = binding.warning(bound, args.port, join_code=join is not None)
     if alarm:
         print(alarm, file=sys.stderr)
     print(f"At most {args.max_sessions} browser tabs at once" + (", join code required" if join else ""))
@@ -108,8 +108,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 def _join_code(typed: str | None) -> JoinCode | None:
     """The join code from --join-code, else from the environment; None when neither sets one."""
-    code = typed if typed is not None else os.environ.get(ENV_JOIN_CODE, "")
-    return JoinCode(code) if code != "" else None
+    if typed is not None:
+        return JoinCode(typed)
+    code = os.environ.get(ENV_JOIN_CODE, "")
+    return JoinCode(code, ENV_JOIN_CODE) if code != "" else None
 
 
 def check_port_free(host: str, port: int) -> None:

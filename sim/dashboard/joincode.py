@@ -22,22 +22,27 @@ QUERY = "code"
 _PATTERN = re.compile(r"[A-Za-z0-9_-]{4,64}")
 
 
-def check_code(code: str) -> str:
+def check_code(code: str, source: str = "--join-code") -> str:
     """Return ``code`` if it can be a join code, else raise a UserError saying what is allowed.
 
     A code is 4 to 64 letters, digits, ``-`` or ``_``, so it can be typed and put in a URL as is.
+
+    Args:
+        code: the code as given.
+        source: where it came from, for the message (``--join-code`` or the environment variable).
     """
     if not _PATTERN.fullmatch(code):
-        raise UserError(f"--join-code {code!r} is not usable: use 4 to 64 letters, digits, '-' or '_' "
-                        f"(e.g. --join-code room-42), or unset {ENV_JOIN_CODE}.")
+        fix = "e.g. --join-code room-42" if source == "--join-code" else f"or unset {source}"
+        raise UserError(f"{source} {code!r} is not a usable join code: use 4 to 64 letters, digits, "
+                        f"'-' or '_' ({fix}).")
     return code
 
 
 class JoinCode:
     """A join code and the cookie value that proves a browser typed it."""
 
-    def __init__(self, code: str) -> None:
-        self.code = check_code(code)
+    def __init__(self, code: str, source: str = "--join-code") -> None:
+        self.code = check_code(code, source)
         self._secret = secrets.token_bytes(32)
         self.token = hmac.new(self._secret, self.code.encode(), hashlib.sha256).hexdigest()
 
