@@ -91,6 +91,7 @@ def cdn_copy() -> Path:
     ("/_solara/cdn/font-awesome@4.5.0/%2e%2e/x", 400),    # a % left after decoding: double encoding
     ("/_solara/cdn/font-awesome@4.5.0\\css", 400),
     ("/_solara/cdn/font-awesome@4.5.0/nope.css", 404),
+    ("/_solara/cdn/font-awesome@4.5.0/" + "x" * 300, 404),  # too long a name for the file system
     ("/_solara/cdn/", 404),
     ("/_solara/cdn", 404),
 ])
@@ -279,6 +280,7 @@ DELETING_PATHS = [
     "/_solara/cdn/",
     "/_solara/cdn/..",
     "/_solara/cdn/%2e%2e",
+    "/_solara/cdn/font-awesome@4.5.0/" + "x" * 300,
 ]
 
 
@@ -374,6 +376,7 @@ def test_join_code_is_needed_for_pages_files_and_websockets(servers, browser):
 
     status, headers, _ = _request(base, f"/?code={JOIN}&x=1")
     assert status == 303 and headers["Location"] == "/?x=1"
+    assert _request(base, f"//evil.example/?code={JOIN}")[1]["Location"] == "/evil.example/"  # not off-site
     cookie = headers["Set-Cookie"].split(";", 1)[0]
     assert cookie.startswith(f"{COOKIE}=") and JOIN not in cookie and "HttpOnly" in headers["Set-Cookie"]
     assert _request(base, "/", headers={"Cookie": cookie})[0] == 200

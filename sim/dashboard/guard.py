@@ -90,7 +90,10 @@ def cdn_refusal(folder: Path, path: str) -> int | None:
     if len(segments) < 2:
         return 404  # Solara would look for PACKAGE/__main.js, a path that can be a folder
     target = folder.joinpath(*segments)
-    if target.is_symlink() or not target.is_file():
+    try:
+        if target.is_symlink() or not target.is_file():
+            return 404
+    except OSError:  # e.g. a name too long for the file system
         return 404
     return None
 
@@ -219,7 +222,8 @@ class Guard:
                     return HTMLResponse(notices.join_page(wrong=True), status_code=403)
                 rest = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"))
                         if k != QUERY]
-                target = path + (f"?{urlencode(rest)}" if rest else "")
+                # "/" + lstrip: a path like //other.site must not become a redirect to another site
+                target = "/" + path.lstrip("/") + (f"?{urlencode(rest)}" if rest else "")
                 redirect = RedirectResponse(target, status_code=303)
                 redirect.headers.append("set-cookie", join.set_cookie_header())
                 return redirect
