@@ -1,7 +1,8 @@
 """Helpers for driving the dashboard in a real browser: start the server, launch Chromium, wait.
 
-Used by ``tests/test_dashboard.py``; ``python tests/dashboard_helpers.py`` also retakes the
-screenshots in ``docs/img/dashboard-*.png`` with the same browser.
+Used by ``tests/test_dashboard.py`` and ``tests/test_dashboard_security.py``; ``python
+tests/dashboard_helpers.py`` also retakes the screenshots in ``docs/img/dashboard-*.png`` with
+the same browser.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,25 +45,43 @@ def wait_until_up(url: str, proc: subprocess.Popen, timeout: float = 90.0) -> No
     raise TimeoutError(f"the dashboard did not answer at {url} within {timeout:.0f} s")
 
 
-@contextlib.contextmanager
-def dashboard_server(exports: Path, port: int | None = None) -> Iterator[str]:
-    """Run ``salesim dashboard`` (as ``python -m sim.dashboard.cli``) on a free loopback port."""
+def spawn_server(exports: Path, port: int | None = None, args: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
+    """Start ``salesim dashboard`` (as ``python -m sim.dashboard.cli``) on a loopback port; do not wait.
+
+    ``args`` are further command-line arguments (e.g. ``--max-sessions 2``). Returns the process
+    (its stdout and stderr merged, as text) and the page's URL.
+    """
     port = port or free_port()
     env = {**os.environ, "MPLBACKEND": "agg", "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "sim.dashboard.cli", "--host", "127.0.0.1", "--port", str(port),
-           "--exports", str(exports)]
+           "--exports", str(exports), *args]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
+    return proc, f"http://127.0.0.1:{port}/"
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    """Stop a server from :func:`spawn_server` as Ctrl+C would; kill it if it does not stop."""
+    proc.send_signal(signal.SIGINT)
     try:
-        wait_until_up(url, proc)
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def dashboard_server(exports: Path, port: int | None = None, args: Sequence[str] = (),
+                     ready_path: str = "") -> Iterator[str]:
+    """Run ``salesim dashboard`` on a free loopback port until the block ends; yield the page's URL.
+
+    The server is up once ``URL + ready_path`` answers 200 (``readyz`` when a join code guards ``/``).
+    """
+    proc, url = spawn_server(exports, port, args)
+    try:
+        wait_until_up(url + ready_path, proc)
         yield url
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_server(proc)
 
 
 def launch(playwright):

@@ -3,8 +3,11 @@
 Solara's server proxies a public CDN for its front end (the Vuetify app, RequireJS, Font
 Awesome) and caches each file in ``solara.server.settings.assets.proxy_cache_dir``. With no
 internet the page stays blank. The project ships the few files that the page actually asks
-for, in production mode, in ``sim/dashboard/static_cdn/PACKAGE@VERSION/...``, and points the
-proxy cache there before the server starts: nothing is downloaded at run time.
+for, in production mode, in ``sim/dashboard/static_cdn/PACKAGE@VERSION/...``. Before the
+server starts, :func:`use_offline_assets` copies them into a folder this server owns and points
+the proxy cache there: Solara's proxy deletes any folder a request path names, so it must
+never serve the package's own files (``sim.dashboard.guard`` also refuses such paths), and
+nothing is downloaded at run time.
 
 ``MANIFEST`` says which files of which npm package (exact versions, as requested by Solara
 ``SOLARA_VERSION``). After upgrading Solara, run ``python -m sim.dashboard.assets check``
@@ -15,6 +18,7 @@ to fetch the manifest's files again with ``npm pack`` (needs npm and the npm reg
 from __future__ import annotations
 
 import argparse
+import atexit
 import fnmatch
 import re
 import shutil
@@ -43,14 +47,30 @@ MANIFEST: dict[str, tuple[str, ...]] = {
 }
 
 
-def use_offline_assets(folder: Path = ASSET_DIR) -> Path:
-    """Point Solara's CDN proxy cache at the shipped files (call before the server starts)."""
+def serving_copy(source: Path = ASSET_DIR) -> Path:
+    """A fresh copy of ``source`` in a temporary folder, removed when this process exits.
+
+    Whatever a request makes Solara's proxy do to the copy, the shipped files stay as they are.
+    """
+    if not source.is_dir():
+        raise FileNotFoundError(f"the dashboard's front-end folder {source} is missing")
+    root = Path(tempfile.mkdtemp(prefix="salesim-dashboard-cdn-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return Path(shutil.copytree(source, root / "cdn"))
+
+
+def use_offline_assets(source: Path = ASSET_DIR) -> Path:
+    """Point Solara's CDN proxy cache at a server-owned copy of ``source``; return the copy.
+
+    Call before the server starts. The package folder itself is never handed to Solara.
+    """
     import solara.server.settings as server_settings
     import solara.settings
 
+    folder = serving_copy(source)
     solara.settings.assets.proxy = True
-    server_settings.assets.proxy_cache_dir = Path(folder)
-    return Path(folder)
+    server_settings.assets.proxy_cache_dir = folder
+    return folder
 
 
 def shipped_files(folder: Path = ASSET_DIR) -> list[Path]:
