@@ -181,3 +181,21 @@ def _shot(page, path: Path) -> Path:
 if __name__ == "__main__":
     for shot in take_docs_screenshots():
         print(f"{shot} ({shot.stat().st_size / 1024:.0f} KB)")
+
+
+def browser_or_skip():
+    """Playwright's ``sync_playwright``, or skip (fail, with SALESIM_REQUIRE_BROWSER=1) without a browser."""
+    import pytest
+
+    required = os.environ.get("SALESIM_REQUIRE_BROWSER", "") not in ("", "0")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            pytest.fail("SALESIM_REQUIRE_BROWSER=1 but the playwright package is not installed")
+        pytest.skip("the playwright package is not installed")
+    if not CHROMIUM.exists():
+        if required:
+            pytest.fail(f"SALESIM_REQUIRE_BROWSER=1 but {CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); set SALESIM_REQUIRE_BROWSER=1 to fail")
+    return sync_playwright

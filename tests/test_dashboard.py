@@ -9,7 +9,6 @@ Screenshots go to test-artifacts/dashboard/.
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
 import time
 from pathlib import Path
@@ -272,25 +271,10 @@ def test_port_out_of_range_and_port_in_use_exit_2(capsys):
 # --- the real page in a browser ------------------------------------------------------------------
 
 
-def _browser_or_skip():
-    required = os.environ.get("SALESIM_REQUIRE_BROWSER", "") not in ("", "0")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            pytest.fail("SALESIM_REQUIRE_BROWSER=1 but the playwright package is not installed")
-        pytest.skip("the playwright package is not installed")
-    if not dh.CHROMIUM.exists():
-        if required:
-            pytest.fail(f"SALESIM_REQUIRE_BROWSER=1 but {dh.CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{dh.CHROMIUM} is missing (apt-get install chromium); set SALESIM_REQUIRE_BROWSER=1 to fail")
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A running dashboard, a browser and a context (its cache keeps later page loads fast)."""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = dh.browser_or_skip()
     exports = tmp_path_factory.mktemp("exports")
     dh.ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with dh.dashboard_server(exports) as url, sync_playwright() as p:

@@ -173,21 +173,6 @@ def solara_seconds(text: str) -> float:
 # --- real servers ------------------------------------------------------------------------------
 
 
-def _browser_or_skip():
-    required = os.environ.get("SALESIM_REQUIRE_BROWSER", "") not in ("", "0")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            pytest.fail("SALESIM_REQUIRE_BROWSER=1 but the playwright package is not installed")
-        pytest.skip("the playwright package is not installed")
-    if not dh.CHROMIUM.exists():
-        if required:
-            pytest.fail(f"SALESIM_REQUIRE_BROWSER=1 but {dh.CHROMIUM} is missing (apt-get install chromium)")
-        pytest.skip(f"{dh.CHROMIUM} is missing (apt-get install chromium); set SALESIM_REQUIRE_BROWSER=1 to fail")
-    return sync_playwright
-
-
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
     """An open server capped at 1 session and a server with a join code, both on loopback."""
@@ -205,7 +190,7 @@ def servers(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(servers):
     """Chromium, and one context for the open server (its cache keeps later page loads fast)."""
-    sync_playwright = _browser_or_skip()
+    sync_playwright = dh.browser_or_skip()
     with sync_playwright() as p:
         chromium = dh.launch(p)
         context = chromium.new_context(viewport={"width": 1400, "height": 900})
