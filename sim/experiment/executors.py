@@ -11,6 +11,7 @@ Results do not depend on the executor because a job carries its own seed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -148,6 +149,11 @@ class DaskExecutor:
 
         futures = self._futures = [self.client.submit(fn, b, pure=False) for b in batches]
         done = dask_completed(futures)
+        with _quiet_dask_client():
+            yield from self._results(done)
+        self._futures = []
+
+    def _results(self, done: Any) -> Iterator[Any]:
         while True:
             try:
                 f = next(done)
@@ -162,12 +168,12 @@ class DaskExecutor:
                     raise
                 raise self._lost(e) from None
             yield result
-        self._futures = []
 
     def _lost(self, e: Exception) -> WorkersLost:
         where = f"at {self.address}" if self.address else "of the local cluster"
-        why = " ".join(str(e).split()) or type(e).__name__
-        return WorkersLost(f"lost the Dask scheduler {where} mid-run ({type(e).__name__}: {why}).")
+        reason = getattr(e, "reason", None)  # a FutureCancelledError says why, e.g. scheduler-connection-lost
+        why = reason or " ".join(str(e).split()) or type(e).__name__
+        return WorkersLost(f"lost the Dask scheduler {where} mid-run ({why}).")
 
     def _pids(self) -> list[int]:
         if self.cluster is None:
@@ -190,11 +196,26 @@ class DaskExecutor:
                 self.client.cancel(futures, asynchronous=False)
 
     def close(self) -> None:
-        with contextlib.suppress(Exception):
+        with _quiet_dask_client(), contextlib.suppress(Exception):
             self.client.close(timeout=5)
         if self.cluster is not None:
             with contextlib.suppress(Exception):
                 self.cluster.close(timeout=5)
+
+
+@contextlib.contextmanager
+def _quiet_dask_client() -> Iterator[None]:
+    """Silence the client's own tracebacks about a lost scheduler: :class:`WorkersLost` reports it in one paragraph."""
+    loggers = [logging.getLogger(n) for n in ("distributed.client", "distributed.core", "distributed.comm",
+                                               "distributed.batched", "distributed.utils")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def _connect(client_cls: Any, address: str) -> Any:

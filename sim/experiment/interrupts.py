@@ -104,7 +104,7 @@ class CleanStop:
             raise SystemExit(EXIT_CODES[self.signum]) from None
         if isinstance(ev, WorkersLost):
             kill_workers()
-            self._say(f"salesim: error: {ev} The {self._kept()} are kept; when the workers are back, "
+            self._say(f"salesim: error: {ev} The {self._kept()} are kept; once the workers are back, "
                       f"resume with: {resume_command(self.argv, self.out)}")
             raise SystemExit(LOST_EXIT) from None
 
