@@ -75,6 +75,10 @@ def resume_command(argv: list[str], out: Path) -> str:
 class CleanStop:
     """Context manager that turns SIGINT/SIGTERM and lost workers into a clean, resumable exit.
 
+    Meant for the command line: after a signal it ends the process (``SystemExit``, and
+    ``os._exit`` if exiting takes longer than :data:`GRACE_S`), so do not use it inside a
+    long-lived host such as a notebook kernel.
+
     Args:
         out: the experiment folder (finished runs are counted there and kept).
         argv: the command's arguments, for the resume command (default: ``sys.argv[1:]``).
