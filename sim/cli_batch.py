@@ -40,6 +40,13 @@ def _executor(args: argparse.Namespace):
     return make_executor(args.workers, args.scheduler, args.dask_local)
 
 
+def _clean_stop(out: Path):
+    """Ctrl-C, SIGTERM or lost workers end the command cleanly, naming the command that resumes it."""
+    from sim.experiment.interrupts import CleanStop
+
+    return CleanStop(out)
+
+
 def _check_weeks(weeks: int, scenarios) -> None:
     from sim.cli import _check_weeks as check
 
@@ -76,12 +83,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         draws = load_posterior_draws(args.posterior, args.replications, args.seed)
     comparison_jobs(scenarios, args.replications, args.weeks, args.seed, draws)  # validates before start-up
-    executor = _executor(args)
-    try:
-        result = compare(scenarios, args.replications, args.weeks, args.seed, executor, out, resume=args.resume,
-                         progress=not args.quiet, command=_command_line(), draws=draws)
-    finally:
-        executor.close()
+    with _clean_stop(out):
+        executor = _executor(args)
+        try:
+            result = compare(scenarios, args.replications, args.weeks, args.seed, executor, out,
+                             resume=args.resume, progress=not args.quiet, command=_command_line(), draws=draws)
+        finally:
+            executor.close()
     print(_headline(result.comparison, [s.name for s in scenarios]))
     print(f"\nwrote {out / 'comparison.csv'}, {out / 'runs.parquet'}, {out / 'series.parquet'} "
           f"and {out / 'report.html'}")
@@ -140,12 +148,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     points = design(varies, args.design, args.samples, args.seed)
     sweep_jobs(base, points, args.replications, args.weeks, args.seed)  # validates every point first
     out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
-    executor = _executor(args)
-    try:
-        runs = sweep(base, varies, args.design, args.samples, args.replications, args.weeks, args.seed,
-                     executor, out, resume=args.resume, progress=not args.quiet)
-    finally:
-        executor.close()
+    with _clean_stop(out):
+        executor = _executor(args)
+        try:
+            runs = sweep(base, varies, args.design, args.samples, args.replications, args.weeks, args.seed,
+                         executor, out, resume=args.resume, progress=not args.quiet)
+        finally:
+            executor.close()
     print(f"{len(points)} design points x {args.replications} replications = {len(runs)} runs")
     print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'} and {out / 'sweep.png'}")
     return 0
@@ -195,12 +204,13 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     X = sample(problem, method, n, args.seed)
     sensitivity_jobs(problem, X, args.replications, args.seed, base)  # validates every point before start-up
     out = args.out or Path("runs") / f"sensitivity-{name}-{method}"
-    executor = _executor(args)
-    try:
-        res = run_sensitivity(problem, method, n, args.replications, args.seed, executor, out, resume=args.resume,
-                              progress=not args.quiet, base=base)
-    finally:
-        executor.close()
+    with _clean_stop(out):
+        executor = _executor(args)
+        try:
+            res = run_sensitivity(problem, method, n, args.replications, args.seed, executor, out,
+                                  resume=args.resume, progress=not args.quiet, base=base)
+        finally:
+            executor.close()
     print(_top_indices(res.indices, method))
     print(f"\n{res.n_runs} runs ({X.shape[0]} points x {args.replications} replications) in {res.elapsed_s:.0f} s")
     for _, r in res.noise.iterrows():

@@ -157,6 +157,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     (["sweep", "baseline", "--vary", "crm_rule=spend_drop,psychic"], "psychic"),
     (["sweep", "baseline", "--vary", "coaching_style=0:1:3"], "list its values"),
     (["compare", "baseline", "--scheduler", "tcp://127.0.0.1:1", "--dask-local"], "not allowed with"),
+    (["compare", "baseline", "--scheduler", "tls://127.0.0.1:1"], "a tls:// address needs certificates"),
 ])
 def test_bad_input_exits_2_before_any_run(tmp_path, capsys, argv, needle):
     out = tmp_path / "never"

@@ -76,9 +76,9 @@ def predictive_check(cal: Calibration, base: Scenario, draws: list[dict[str, flo
     jobs = [Job(label="ppc", params=base.params.replace(**d).model_dump(), replication=k,
                 seed=job_seed(root_seed, k), weeks=cal.weeks, point=k, keep_series=False, tags=d)
             for k, d in enumerate(draws)]
-    store = Store(out / "ppc_runs")
-    store.open({"kind": "ppc", "jobs": [j.id for j in jobs]}, resume=True)
-    records = run_jobs(jobs, store, executor, progress=False)
+    with Store(out / "ppc_runs") as store:  # holds the folder's lock while runs are written
+        store.open({"kind": "ppc", "jobs": [j.id for j in jobs]}, resume=True)
+        records = run_jobs(jobs, store, executor, progress=False)
     sims = pd.DataFrame([r["kpis"] for r in records])
     rows = []
     for t in cal.targets:

@@ -65,31 +65,31 @@ def compare(scenarios: list[Scenario], replications: int, weeks: int, root_seed:
             draws: list[dict[str, float]] | None = None) -> Comparison:
     """Run the comparison (or what is missing of it) and write its tables and report into ``out``."""
     jobs = comparison_jobs(scenarios, replications, weeks, root_seed, draws)
-    store = Store(out)
-    spec = {"kind": "compare", "scenarios": [s.name for s in scenarios], "replications": replications,
-            "weeks": weeks, "root_seed": root_seed, "jobs": [j.id for j in jobs]}
-    store.open(spec, resume)
-    t0 = time.perf_counter()
-    records = run_jobs(jobs, store, executor, progress=progress)
-    elapsed = time.perf_counter() - t0
+    with Store(out) as store:
+        spec = {"kind": "compare", "scenarios": [s.name for s in scenarios], "replications": replications,
+                "weeks": weeks, "root_seed": root_seed, "jobs": [j.id for j in jobs]}
+        store.open(spec, resume)
+        t0 = time.perf_counter()
+        records = run_jobs(jobs, store, executor, progress=progress)
+        elapsed = time.perf_counter() - t0
 
-    levers = {s.name: _levers(s) for s in scenarios}
-    runs = runs_frame(records)
-    lever_cols = pd.DataFrame([levers[n] for n in runs["scenario"]], index=runs.index)
-    runs = pd.concat([runs.drop(columns=["point"]), lever_cols], axis=1)
-    series = series_frame(records).drop(columns=["point"])
-    names = [s.name for s in scenarios]
-    comp = comparison_frame(runs, names, list(KPIS))
+        levers = {s.name: _levers(s) for s in scenarios}
+        runs = runs_frame(records)
+        lever_cols = pd.DataFrame([levers[n] for n in runs["scenario"]], index=runs.index)
+        runs = pd.concat([runs.drop(columns=["point"]), lever_cols], axis=1)
+        series = series_frame(records).drop(columns=["point"])
+        names = [s.name for s in scenarios]
+        comp = comparison_frame(runs, names, list(KPIS))
 
-    out.mkdir(parents=True, exist_ok=True)
-    comp.to_csv(out / "comparison.csv", index=False)
-    runs.to_parquet(out / "runs.parquet", index=False)
-    series.to_parquet(out / "series.parquet", index=False)
-    _report(out, scenarios, comp, runs, series, {
-        "replications": replications, "weeks": weeks, "root_seed": root_seed, "command": command,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"), "elapsed_s": elapsed,
-        "salesim_version": _version(),
-    })
+        out.mkdir(parents=True, exist_ok=True)
+        comp.to_csv(out / "comparison.csv", index=False)
+        runs.to_parquet(out / "runs.parquet", index=False)
+        series.to_parquet(out / "series.parquet", index=False)
+        _report(out, scenarios, comp, runs, series, {
+            "replications": replications, "weeks": weeks, "root_seed": root_seed, "command": command,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"), "elapsed_s": elapsed,
+            "salesim_version": _version(),
+        })
     return Comparison(runs, series, comp, out)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -35,14 +36,24 @@ def run_jobs(jobs: list[Job], store: Store, executor: Any, progress: bool = True
     ids = [j.id for j in jobs]
     if len(set(ids)) != len(ids):
         raise ValueError("duplicate jobs in one experiment")
-    done = store.done()
-    todo = [j for j in jobs if j.id not in done]
+    records = store.load(jobs)
+    todo = [j for j in jobs if j.id not in records]
+    by_id = {j.id: j for j in todo}
     bar = Progress(len(jobs), len(jobs) - len(todo), desc, enabled=progress)
+    results = executor.map(run_batch, batches_of(todo, executor.workers))
     try:
-        for records in executor.map(run_batch, batches_of(todo, executor.workers)):
-            for rec in records:
-                store.put(rec)
-            bar.update(len(records))
+        for batch in results:
+            for rec in batch:
+                store.put(rec, by_id[rec["id"]])
+                records[rec["id"]] = json.loads(json.dumps(rec))  # exactly what a resumed run reads back
+            bar.update(len(batch))
+    except BaseException:
+        # Interrupted or failed: stop the runs in flight now rather than wait for them; finished ones are stored.
+        abort = getattr(executor, "abort", None)
+        if abort is not None:
+            abort()
+        raise
     finally:
+        getattr(results, "close", lambda: None)()
         bar.close()
-    return store.get(ids)
+    return [records[i] for i in ids]

@@ -151,19 +151,19 @@ def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replica
     """Run a sweep and write ``runs.parquet``, ``series.parquet``, ``sweep.csv`` and ``sweep.png``."""
     points = design(varies, method, samples, root_seed)
     jobs = sweep_jobs(base, points, replications, weeks, root_seed)
-    store = Store(out)
-    store.open({"kind": "sweep", "scenario": base.name, "design": method, "replications": replications,
-                "weeks": weeks, "root_seed": root_seed, "jobs": [j.id for j in jobs]}, resume)
-    t0 = time.perf_counter()
-    records = run_jobs(jobs, store, executor, progress=progress)
-    runs = runs_frame(records)
-    runs.to_parquet(out / "runs.parquet", index=False)
-    series_frame(records).to_parquet(out / "series.parquet", index=False)
-    summary = summarise(runs, [v.name for v in varies])
-    summary.to_csv(out / "sweep.csv", index=False)
-    plot_sweep(runs, [v.name for v in varies], out / "sweep.png",
-               f"{base.title}: sweep of {', '.join(v.name for v in varies)} "
-               f"({len(points)} points x {replications} replications, {time.perf_counter() - t0:.0f} s)")
+    with Store(out) as store:
+        store.open({"kind": "sweep", "scenario": base.name, "design": method, "replications": replications,
+                    "weeks": weeks, "root_seed": root_seed, "jobs": [j.id for j in jobs]}, resume)
+        t0 = time.perf_counter()
+        records = run_jobs(jobs, store, executor, progress=progress)
+        runs = runs_frame(records)
+        runs.to_parquet(out / "runs.parquet", index=False)
+        series_frame(records).to_parquet(out / "series.parquet", index=False)
+        summary = summarise(runs, [v.name for v in varies])
+        summary.to_csv(out / "sweep.csv", index=False)
+        plot_sweep(runs, [v.name for v in varies], out / "sweep.png",
+                   f"{base.title}: sweep of {', '.join(v.name for v in varies)} "
+                   f"({len(points)} points x {replications} replications, {time.perf_counter() - t0:.0f} s)")
     return runs
 
 

@@ -66,12 +66,12 @@ def run_sensitivity(problem: Problem, method: str, n: int, replications: int, ro
         raise UserError(f"--replications must be at least 1, got {replications}.")
     X = sample(problem, method, n, root_seed)
     jobs = sensitivity_jobs(problem, X, replications, root_seed, base)
-    store = Store(out)
-    store.open({"kind": "sensitivity", "problem": str(problem.path), "method": method, "n": n,
-                "replications": replications, "root_seed": root_seed, "jobs": len(jobs),
-                "first_job": jobs[0].id, "last_job": jobs[-1].id}, resume)
     t0 = time.perf_counter()
-    records = run_jobs(jobs, store, executor, progress=progress, desc="sensitivity runs")
+    with Store(out) as store:  # holds the folder's lock while runs are written
+        store.open({"kind": "sensitivity", "problem": str(problem.path), "method": method, "n": n,
+                    "replications": replications, "root_seed": root_seed, "jobs": len(jobs),
+                    "first_job": jobs[0].id, "last_job": jobs[-1].id}, resume)
+        records = run_jobs(jobs, store, executor, progress=progress, desc="sensitivity runs")
     elapsed = time.perf_counter() - t0
     keys = list(problem.kpis)
     Y = np.full((len(keys), X.shape[0], replications), np.nan)
