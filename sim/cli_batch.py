@@ -11,16 +11,17 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim import cli_guards, limits
 from sim.errors import UserError
 from sim.scenario import load_scenario, parse_set
 
 
 def _add_batch_options(p: argparse.ArgumentParser, replications: int) -> None:
-    from sim.cli import _positive_int, _seed
+    from sim.cli import _positive_int, _replications, _seed, _weeks
 
-    p.add_argument("--replications", type=_positive_int, default=replications,
+    p.add_argument("--replications", type=_replications, default=replications,
                    help=f"replications per scenario or design point (default: {replications})")
-    p.add_argument("--weeks", type=_positive_int, default=104, help="weeks per run (default: 104)")
+    p.add_argument("--weeks", type=_weeks, default=104, help="weeks per run (default: 104)")
     p.add_argument("--seed", type=_seed, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter in every run, e.g. --set n_accounts=1000 (repeatable)")
@@ -32,6 +33,15 @@ def _add_batch_options(p: argparse.ArgumentParser, replications: int) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted experiment in --out")
     p.add_argument("--out", type=Path, default=None, help="experiment folder")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--large", action="store_true", help="confirm an experiment estimated to take hours or gigabytes")
+
+
+def _guard(args: argparse.Namespace, what: str, runs: int, weeks: int, accounts: int, out: Path) -> None:
+    """Check sizes, --workers, --scheduler and the experiment folder before anything is built or run."""
+    limits.check_work(what, runs, weeks, accounts, args.workers, args.large)
+    args.workers = cli_guards.workers(args.workers)
+    args.scheduler = cli_guards.scheduler(args.scheduler)
+    cli_guards.experiment_folder(out, args.resume)
 
 
 def _executor(args: argparse.Namespace):
@@ -68,6 +78,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(s, overrides) for s in args.scenarios]
     _check_weeks(args.weeks, scenarios)
     out = args.out or Path("runs") / ("compare-" + "-".join(s.name for s in scenarios))[:120]
+    _guard(args, "this comparison", len(scenarios) * args.replications, args.weeks,
+           max(s.params.n_accounts for s in scenarios), out)
     from sim.experiment.compare import compare, comparison_jobs
 
     draws = None
@@ -133,13 +145,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     base = load_scenario(args.scenario, parse_set(args.set))
     _check_weeks(args.weeks, [base])
-    varies = [parse_vary(v) for v in args.vary]
+    def cost(points: int) -> limits.Estimate:
+        return limits.estimate(points * args.replications, args.weeks, base.params.n_accounts, args.workers)
+
+    varies = [parse_vary(v, cost) for v in args.vary]
     names = [v.name for v in varies]
     if len(set(names)) != len(names):
         raise UserError(f"--vary names a lever twice ({', '.join(names)}); vary each lever once.")
+    n_points = _design_size(varies, args.design, args.samples, cost)
+    out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
+    _guard(args, "this sweep", n_points * args.replications, args.weeks, base.params.n_accounts, out)
     points = design(varies, args.design, args.samples, args.seed)
     sweep_jobs(base, points, args.replications, args.weeks, args.seed)  # validates every point first
-    out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
     executor = _executor(args)
     try:
         runs = sweep(base, varies, args.design, args.samples, args.replications, args.weeks, args.seed,
@@ -149,6 +166,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{len(points)} design points x {args.replications} replications = {len(runs)} runs")
     print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'} and {out / 'sweep.png'}")
     return 0
+
+
+def _design_size(varies, method: str, samples: int, cost) -> int:
+    """How many design points a sweep asks for, counted (and capped) before any is built."""
+    import math
+
+    n = samples if method == "lhs" else math.prod(len(v.values) for v in varies)
+    label = "--samples" if method == "lhs" else "the grid's design points (the product of the STEPS)"
+    return limits.DESIGN_POINTS.check(n, label, cost(n))
 
 
 def _command_line() -> str:
@@ -192,9 +218,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     base = load_scenario(problem.scenario, parse_set(args.set))
     _check_weeks(problem.weeks, [base])
+    out = args.out or Path("runs") / f"sensitivity-{name}-{method}"
+    n_points = n * (len(problem.names) + (2 if method == "sobol" else 1))
+    cost = limits.estimate(n_points * args.replications, problem.weeks, base.params.n_accounts, args.workers)
+    limits.DESIGN_POINTS.check(n_points, f"--n {n} with {len(problem.names)} parameters gives sample points:",
+                               cost)
+    _guard(args, "this analysis", n_points * args.replications, problem.weeks, base.params.n_accounts, out)
     X = sample(problem, method, n, args.seed)
     sensitivity_jobs(problem, X, args.replications, args.seed, base)  # validates every point before start-up
-    out = args.out or Path("runs") / f"sensitivity-{name}-{method}"
     executor = _executor(args)
     try:
         res = run_sensitivity(problem, method, n, args.replications, args.seed, executor, out, resume=args.resume,
@@ -223,7 +254,7 @@ def _given(args: argparse.Namespace, problem, name: str) -> int:
     method = args.method or "delta"
     table = given_data(problem, runs, method, seed=args.seed)
     out = args.out or args.given.parent / f"given-{name}-{method}"
-    out.mkdir(parents=True, exist_ok=True)
+    cli_guards.output_folder(out)
     table.to_csv(out / "indices.csv", index=False)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print(f"\nanalysed {len(runs)} existing runs; wrote {out / 'indices.csv'}")
@@ -300,3 +331,4 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"wrote {dest}")
     print(f"wrote {out}")
     return 0
+

@@ -30,12 +30,21 @@ class Cap:
     limit: int
     reason: str
 
-    def check(self, value: int, label: str | None = None) -> int:
-        """Return ``value`` when it is within the cap, else raise a UserError naming it and the reason."""
+    def check(self, value: int, label: str | None = None, cost: Estimate | None = None) -> int:
+        """Return ``value`` when it is within the cap, else raise a UserError naming it, the reason and the cost."""
         if value > self.limit:
-            raise UserError(f"{label or self.name} {value:,} is above the limit of {self.limit:,}: "
-                            f"{self.reason}. Choose a value of at most {self.limit:,}.")
+            raise UserError(self.refusal(value, label, cost))
         return value
+
+    def refusal(self, value: int, label: str | None = None, cost: Estimate | None = None, basis: str = "") -> str:
+        """The message for a value above the cap: what was asked, the limit, why, and (if known) the cost.
+
+        ``basis`` says what the estimate assumes, e.g. " at the default size".
+        """
+        need = f" It would need {cost.text()}{basis}." if cost is not None else ""
+        what = self.name if label is None else label
+        return (f"{what + ' ' if what else ''}{value:,} is above the limit of {self.limit:,}: {self.reason}.{need} "
+                f"Choose a value of at most {self.limit:,}.")
 
 
 WEEKS = Cap("--weeks", 5_200,
@@ -60,6 +69,8 @@ LARGE_MEMORY_GB = 4.0
 ACCOUNT_WEEKS_PER_SECOND = 250_000  # one core; measured: baseline, 2,000 accounts x 104 weeks in about 0.8 s
 BYTES_PER_RUN = 4_000  # a job's full parameter set plus its KPIs (measured: about 3.6 KB per job)
 BYTES_PER_RUN_WEEK = 500  # a run's weekly series: about 50 numbers a week, as a table
+DEFAULT_WEEKS = 104  # for estimates made before a scenario is loaded: the default run length ...
+DEFAULT_ACCOUNTS = 2_000  # ... and the default number of accounts (sim/params.py)
 
 
 @dataclass(frozen=True)
