@@ -293,6 +293,9 @@ def add_calibrate(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster")
     p.add_argument("--resume", action="store_true", help="continue a calibration in --out")
     p.add_argument("--write-scenario", action="store_true", help="also write scenarios/calibrated.toml")
+    p.add_argument("--overwrite", action="store_true", help="replace the files of an existing fit in --out (e.g. "
+                   "the shipped calibration/fitted/targets) and, with --write-scenario, scenarios/calibrated.toml")
+    p.add_argument("--large", action="store_true", help="confirm a calibration estimated to take hours or gigabytes")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: calibration/fitted/<targets>)")
     p.add_argument("--quiet", action="store_true", help="less output")
     p.set_defaults(func=cmd_calibrate)
@@ -303,13 +306,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import load_targets
     from sim.calibrate.abc import make_sampler
     from sim.calibrate.run import calibrate
-    from sim.scenario import scenarios_dir
 
     cal = load_targets(args.targets)
     base = load_scenario(cal.scenario, parse_set(args.set))
     _check_weeks(cal.weeks, [base])
     base.params.replace(**{k: lo for k, (lo, _) in cal.priors.items()})  # priors valid for this scenario
     out = args.out or Path(__file__).resolve().parent.parent / "calibration" / "fitted" / cal.path.stem
+    _guard_calibration(args, cal, base, out)
     sampler, dask_ex = make_sampler(args.workers, args.scheduler, args.dask_local)
     executor = dask_ex or _executor(args)
     try:
@@ -326,9 +329,47 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           f"{int(res.summary['identified'].sum())} of {len(res.summary)} parameters are identified "
           f"(95 % interval under half the prior range). {res.elapsed_s:.0f} s.")
     if args.write_scenario:
-        dest = scenarios_dir() / "calibrated.toml"
+        dest = _scenario_dest(args)
         dest.write_text((out / "calibrated.toml").read_text())
         print(f"wrote {dest}")
     print(f"wrote {out}")
     return 0
 
+
+def _scenario_dest(args: argparse.Namespace) -> Path:
+    """Where --write-scenario writes; an existing (e.g. shipped) file is replaced only with --overwrite."""
+    from sim.scenario import scenarios_dir
+
+    dest = scenarios_dir() / "calibrated.toml"
+    if dest.exists() and not args.overwrite:
+        raise UserError(f"--write-scenario would replace {dest}, which exists (the shipped calibrated scenario); "
+                        "add --overwrite to replace it, or leave out --write-scenario and copy "
+                        "calibrated.toml from the output folder yourself.")
+    return dest
+
+
+def _guard_calibration(args: argparse.Namespace, cal, base, out: Path) -> None:
+    """Sizes, workers and the output folder of a calibration, and its fingerprint for --resume."""
+    from sim.calibrate import fingerprint
+
+    limits.POPULATION.check(args.population)
+    limits.GENERATIONS.check(args.generations)
+    limits.REPLICATIONS.check(args.replications)
+    runs = args.population * args.generations * args.replications + args.ppc_draws
+    limits.check_work("this calibration (at least)", runs, cal.weeks, base.params.n_accounts, args.workers,
+                      args.large)
+    args.workers = cli_guards.workers(args.workers)
+    args.scheduler = cli_guards.scheduler(args.scheduler)
+    if args.write_scenario:
+        _scenario_dest(args)
+    cli_guards.output_folder(out)
+    fp = fingerprint.fingerprint(cal, base, args.population, args.replications, args.seed)
+    if (out / "abc.db").exists():
+        if not args.resume:
+            raise UserError(f"--out {out} already holds a calibration (abc.db). Add --resume to continue it, or "
+                            "choose another --out.")
+        fingerprint.check(out, fp)
+    elif any(out.iterdir()) and not args.overwrite:
+        raise UserError(f"--out {out} already holds files but no calibration to resume (for instance the shipped "
+                        "fit); add --overwrite to replace them, or choose another --out (e.g. runs/calibration).")
+    fingerprint.record(out, fp)

@@ -73,6 +73,17 @@ def load_posterior_draws(folder: Path, n: int, seed: int) -> list[dict[str, floa
     if not path.is_file():
         raise UserError(f"--posterior {folder}: no posterior.csv there; give the folder a 'salesim calibrate' run "
                         "wrote (e.g. calibration/fitted/baseline).")
-    post = pd.read_csv(path)
+    try:
+        post = pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as e:  # pandas raises ParserError (a ValueError) and others
+        raise UserError(f"--posterior {folder}: posterior.csv cannot be read as a table ({type(e).__name__}); "
+                        "run 'salesim calibrate' again to rewrite it.") from None
     names = [c for c in post.columns if c != "weight"]
+    numeric = all(pd.api.types.is_numeric_dtype(post[c]) for c in post.columns)
+    w = post["weight"] if "weight" in post.columns else None
+    if w is None or not names or not len(post) or not numeric or (w < 0).any() or not w.sum() > 0:
+        raise UserError(f"--posterior {folder}: posterior.csv needs numeric columns, one per parameter plus "
+                        "'weight' (non-negative, not all zero), as 'salesim calibrate' writes them.")
+    if abs(w.sum() - 1) > 1e-9:  # weights edited by hand: normalise (left as written otherwise, for reproducibility)
+        post = post.assign(weight=w / w.sum())
     return posterior_draws(post, names, n, seed)
