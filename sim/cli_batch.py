@@ -247,14 +247,14 @@ def _given(args: argparse.Namespace, problem, name: str) -> int:
 
     if not args.given.is_file():
         raise UserError(f"--given {args.given}: no such file; give the runs.parquet of an existing sweep.")
+    method = args.method or "delta"
+    out = args.out or args.given.parent / f"given-{name}-{method}"
+    cli_guards.output_folder(out)
     try:
         runs = pd.read_parquet(args.given)
     except Exception as e:  # pyarrow raises several kinds for a file that is not Parquet
         raise UserError(f"--given {args.given}: cannot read it as Parquet ({type(e).__name__}).") from None
-    method = args.method or "delta"
     table = given_data(problem, runs, method, seed=args.seed)
-    out = args.out or args.given.parent / f"given-{name}-{method}"
-    cli_guards.output_folder(out)
     table.to_csv(out / "indices.csv", index=False)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print(f"\nanalysed {len(runs)} existing runs; wrote {out / 'indices.csv'}")

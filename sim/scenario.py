@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.params import ParamInfo, Params, param_info
-from sim.safepath import excerpt, is_within, read_text, resolve
+from sim.safepath import excerpt, is_within, pseudo_root, read_text, resolve
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 ENV_DIR = "SALESIM_SCENARIOS"
@@ -130,6 +130,9 @@ def _locate(name_or_path: str | Path) -> Path:
     if isinstance(name_or_path, Path) or _looks_like_path(name_or_path):
         path = Path(name_or_path).expanduser()
         real = resolve(path, "Scenario file", ScenarioError)
+        if pseudo_root(real) is not None:
+            raise ScenarioError(f"Scenario file {_show_path(path)} lies in {pseudo_root(real)}, a system folder, "
+                                f"not a scenario file. {_available_text(path.stem)}")
         if real.is_dir():
             raise ScenarioError(f"{_show_path(path)} is a folder, not a scenario file. "
                                 f"{_available_text(path.stem)}")
