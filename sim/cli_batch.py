@@ -312,12 +312,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     _check_weeks(cal.weeks, [base])
     base.params.replace(**{k: lo for k, (lo, _) in cal.priors.items()})  # priors valid for this scenario
     out = args.out or Path(__file__).resolve().parent.parent / "calibration" / "fitted" / cal.path.stem
-    _guard_calibration(args, cal, base, out)
+    problem = _guard_calibration(args, cal, base, out)
     sampler, dask_ex = make_sampler(args.workers, args.scheduler, args.dask_local)
     executor = dask_ex or _executor(args)
     try:
         res = calibrate(cal, out, args.population, args.generations, sampler, executor, args.seed,
-                        args.replications, args.ppc_draws, resume=args.resume, base=base, verbose=not args.quiet)
+                        args.replications, args.ppc_draws, resume=args.resume, base=base, verbose=not args.quiet,
+                        problem=problem)
     finally:
         executor.close()
     print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
@@ -348,8 +349,8 @@ def _scenario_dest(args: argparse.Namespace) -> Path:
     return dest
 
 
-def _guard_calibration(args: argparse.Namespace, cal, base, out: Path) -> None:
-    """Sizes, workers and the output folder of a calibration, and its fingerprint for --resume."""
+def _guard_calibration(args: argparse.Namespace, cal, base, out: Path) -> dict:
+    """Check sizes, workers and the output folder of a calibration; return its fingerprint (for --resume)."""
     from sim.calibrate import fingerprint
 
     limits.POPULATION.check(args.population)
@@ -362,14 +363,14 @@ def _guard_calibration(args: argparse.Namespace, cal, base, out: Path) -> None:
     args.scheduler = cli_guards.scheduler(args.scheduler)
     if args.write_scenario:
         _scenario_dest(args)
-    cli_guards.output_folder(out)
+    cli_guards.output_folder(out, create=False)
     fp = fingerprint.fingerprint(cal, base, args.population, args.replications, args.seed)
     if (out / "abc.db").exists():
         if not args.resume:
             raise UserError(f"--out {out} already holds a calibration (abc.db). Add --resume to continue it, or "
                             "choose another --out.")
         fingerprint.check(out, fp)
-    elif any(out.iterdir()) and not args.overwrite:
+    elif out.is_dir() and any(out.iterdir()) and not args.overwrite:
         raise UserError(f"--out {out} already holds files but no calibration to resume (for instance the shipped "
                         "fit); add --overwrite to replace them, or choose another --out (e.g. runs/calibration).")
-    fingerprint.record(out, fp)
+    return fp

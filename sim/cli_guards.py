@@ -9,6 +9,7 @@ Size caps and estimates live in :mod:`sim.limits`.
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
 import tempfile
@@ -21,11 +22,12 @@ from sim.safepath import pseudo_root, resolve
 _ADDRESS = re.compile(r"^(?:(tcp|tls|ws|wss|ucx|inproc)://)?(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})/?$")
 
 
-def output_folder(out: Path, option: str = "--out") -> Path:
-    """Create ``out`` (and its parents) and check that files can be written there; return it.
+def output_folder(out: Path, option: str = "--out", create: bool = True) -> Path:
+    """Check that ``out`` can be a folder of results and, with ``create``, make it; return it.
 
     Refuses a path that is a file, lies below a file, lies in /proc, /sys or /dev, or cannot be
-    created or written, with the reason.
+    created or written, with the reason. Without ``create`` nothing is made on disk (for checks
+    that come before other validation): the nearest existing folder must be writable.
     """
     real = _writable_place(out, option)
     if real.exists() and not real.is_dir():
@@ -34,6 +36,12 @@ def output_folder(out: Path, option: str = "--out") -> Path:
     if blocker is not None:
         raise UserError(f"{option} {out}: {blocker} is a file, so no folder can be made below it; choose another "
                         "path.")
+    if not create:
+        nearest = next(p for p in (real, *real.parents) if p.exists())
+        if not os.access(nearest, os.W_OK | os.X_OK):
+            raise UserError(f"{option} {out}: cannot create or write the output folder ({nearest} is not writable); "
+                            "choose a folder you can write to.")
+        return out
     try:
         real.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=real):
@@ -60,8 +68,11 @@ def output_file(out: Path, option: str = "--out") -> Path:
 
 
 def experiment_folder(out: Path, resume: bool, option: str = "--out") -> Path:
-    """An experiment folder: writable, and, when it already holds an experiment, a readable spec.json."""
-    output_folder(out, option)
+    """An experiment folder: can be made and written, and when it holds an experiment, has a readable spec.json.
+
+    Nothing is created: the experiment's store makes the folder once every other check has passed.
+    """
+    output_folder(out, option, create=False)
     spec = out / "spec.json"
     if spec.exists():
         try:

@@ -39,16 +39,19 @@ class CalibrationResult:
 
 def calibrate(cal: Calibration, out: Path, population: int, generations: int, sampler: Any, executor: Any,
               root_seed: int, replications: int = 1, ppc_draws: int = 40, resume: bool = False,
-              base: Scenario | None = None, verbose: bool = False) -> CalibrationResult:
+              base: Scenario | None = None, verbose: bool = False,
+              problem: dict[str, Any] | None = None) -> CalibrationResult:
     """Fit the priors' parameters to the targets and write every output into ``out``.
 
-    Files: abc.db (pyABC history; resumable), posterior.csv, posterior_summary.csv, history.csv,
-    history.png, pairs.png, ppc.csv, ppc.png, ppc_runs.csv, calibrated.toml.
+    ``problem`` is the fingerprint recorded as problem.json when ABC starts (see
+    :mod:`sim.calibrate.fingerprint`). Files: abc.db (pyABC history; resumable), problem.json,
+    posterior.csv, posterior_summary.csv, history.csv, history.png, pairs.png, ppc.csv, ppc.png,
+    ppc_runs.csv, calibrated.toml.
     """
     base = base or load_scenario(cal.scenario)
     t0 = time.perf_counter()
     history = run_abc(cal, out, population, generations, sampler, root_seed, replications, resume=resume,
-                      base=base, verbose=verbose)
+                      base=base, verbose=verbose, problem=problem)
     post = posterior_frame(history)
     summary = summarise_posterior(post, cal)
     hist = history_frame(history)
