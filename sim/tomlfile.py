@@ -23,9 +23,9 @@ def field_error(path: Path, field: str, value: object, allowed: str) -> UserErro
     return UserError(f"{path}: field '{excerpt(str(field))}' = {excerpt(repr(value))} is not allowed: {allowed}.")
 
 
-def read_toml(path: Path, top_keys: tuple[str, ...]) -> dict[str, Any]:
-    """Parse a TOML file and refuse unknown top-level keys (with a suggestion)."""
-    text = read_text(path, "Input file")
+def read_toml(path: Path, top_keys: tuple[str, ...], what: str = "Input file") -> dict[str, Any]:
+    """Parse a TOML file and refuse unknown top-level keys (with a suggestion); ``what`` names it in messages."""
+    text = read_text(path, what)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:

@@ -233,6 +233,15 @@ CASES = [
     Case("calibrate-resume-other-weeks", _calibrate("--out", "{tmp}/cal", "--resume"),
          ("different problem", "weeks was 52, now 104"),
          files={"cal/abc.db": "", "cal/problem.json": "@FINGERPRINT weeks=52"}),
+    Case("calibrate-resume-other-priors", _calibrate("--out", "{tmp}/cal", "--resume"),
+         ("different problem", "priors was"),
+         files={"cal/abc.db": "", "cal/problem.json": '@FINGERPRINT priors={"churn_neglect":[0.001,0.02]}'}),
+    Case("calibrate-resume-other-targets", _calibrate("--out", "{tmp}/cal", "--resume"),
+         ("different problem", "targets was []"),
+         files={"cal/abc.db": "", "cal/problem.json": "@FINGERPRINT targets=[]"}),
+    Case("calibrate-resume-other-set", _calibrate("--out", "{tmp}/cal", "--resume", "--set", "n_accounts=500"),
+         ("different problem", "scenario_parameters"),
+         files={"cal/abc.db": "", "cal/problem.json": "@FINGERPRINT population=10"}),
     Case("calibrate-resume-damaged-fingerprint", _calibrate("--out", "{tmp}/cal", "--resume"),
          ("problem.json", "damaged"), files={"cal/abc.db": "", "cal/problem.json": "{"}),
     Case("calibrate-into-folder-with-files", _calibrate("--out", "{tmp}/mine"), ("holds files", "--overwrite"),
@@ -310,8 +319,8 @@ def _fingerprint_with(change: str) -> str:
 
     cal = load_targets(TARGETS_OK)
     fp = fingerprint(cal, load_scenario(cal.scenario), population=10, replications=1, root_seed=1)
-    key, value = change.split("=")
-    fp[key] = int(value)
+    key, value = change.split("=", 1)
+    fp[key] = json.loads(value)
     return json.dumps(fp)
 
 

@@ -53,7 +53,7 @@ def load_targets(path: str | Path | None = None) -> Calibration:
     path = Path(path) if path else DEFAULT_TARGETS
     if not path.is_file():
         raise UserError(f"targets file {path} not found; the shipped one is {DEFAULT_TARGETS}.")
-    data = read_toml(path, TOP_KEYS)
+    data = read_toml(path, TOP_KEYS, "Targets file")
     entries = data.get("target", [])
     if not isinstance(entries, list):
         raise _err(path, "target", entries, "a list of [[target]] tables, each with " + ", ".join(TARGET_KEYS))

@@ -106,7 +106,7 @@ def load_problem(name_or_path: str | Path) -> Problem:
     if not path.is_file():
         raise UserError(f"problem file {name_or_path!s} not found; shipped problems: {', '.join(problem_names())} "
                         f"(in {PROBLEMS_DIR}), or give a path to a .toml file.")
-    data = read_toml(path, TOP_KEYS)
+    data = read_toml(path, TOP_KEYS, "Problem file")
     kpis = data.get("kpis", ["revenue_lost", "banner_avoidance_rate", "annual_churn_rate"])
     if not (isinstance(kpis, list) and kpis and all(isinstance(k, str) for k in kpis)):
         raise _err(path, "kpis", kpis, 'a non-empty list of KPI names in quotes, e.g. kpis = ["revenue_lost"]')
