@@ -20,7 +20,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim import cli_guards
 from sim.errors import UserError
+from sim.limits import DEFAULT_ACCOUNTS, DEFAULT_WEEKS, REPLICATIONS, WEEKS, check_work, estimate
 from sim.scenario import list_scenarios, load_scenario, parse_set, scenarios_dir
 
 PROG = "salesim"
@@ -41,6 +43,25 @@ def _positive_int(text: str) -> int:
     value = _whole_number(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _weeks(text: str) -> int:
+    """A number of weeks: at least 1, at most :data:`sim.limits.WEEKS`."""
+    value = _positive_int(text)
+    if value > WEEKS.limit:
+        cost = estimate(1, value, DEFAULT_ACCOUNTS, workers=1)
+        raise argparse.ArgumentTypeError(WEEKS.refusal(value, "", cost, " (one run, default size)").rstrip("."))
+    return value
+
+
+def _replications(text: str) -> int:
+    """A number of replications: at least 1, at most :data:`sim.limits.REPLICATIONS`."""
+    value = _positive_int(text)
+    if value > REPLICATIONS.limit:
+        cost = estimate(value, DEFAULT_WEEKS, DEFAULT_ACCOUNTS)
+        raise argparse.ArgumentTypeError(REPLICATIONS.refusal(value, "", cost, " (per scenario or point, default "
+                                                              "size)").rstrip("."))
     return value
 
 
@@ -68,9 +89,10 @@ def add_run(sub: argparse._SubParsersAction) -> None:
                        description="Run one scenario and write summary.json, timeseries.csv and weekly.png.")
     p.add_argument("scenario", help="scenario name (e.g. baseline) or path to a .toml file")
     p.add_argument("--seed", type=_seed, default=1, help="random seed (default: 1)")
-    p.add_argument("--weeks", type=_positive_int, default=104, help="weeks to simulate (default: 104)")
+    p.add_argument("--weeks", type=_weeks, default=104, help="weeks to simulate (default: 104)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter, e.g. --set enforcement=1.0 (repeatable)")
+    p.add_argument("--large", action="store_true", help="confirm a run estimated to take hours or gigabytes")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: runs/<scenario>-seed<N>)")
     p.set_defaults(func=cmd_run)
@@ -80,8 +102,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print its KPIs and write the run's files."""
     scenario = load_scenario(args.scenario, parse_set(args.set))
     _check_weeks(args.weeks, scenario.params.burn_in_weeks)
+    check_work("this run", 1, args.weeks, scenario.params.n_accounts, 1, args.large)
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
-    _prepare_out(out)
+    cli_guards.output_folder(out)
     from sim.kpis import KPIS  # imported lazily: the model is heavy and not needed by other commands
     from sim.model import SalesModel
 
@@ -101,17 +124,6 @@ def _check_weeks(weeks: int, burn_in: int) -> None:
         raise UserError(f"--weeks {weeks} is not longer than the burn-in (burn_in_weeks = {burn_in}), so no "
                         f"week would be measured and every KPI would be 0. Use --weeks {burn_in + 1} or "
                         "more, or --set burn_in_weeks=0.")
-
-
-def _prepare_out(out: Path) -> None:
-    """Create the output folder, refusing a path that is an existing file."""
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is an existing file, not a folder; choose another path "
-                        "or remove the file.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"Cannot create the output folder {out}: {exc.strerror or exc}.") from None
 
 
 def _write_outputs(out: Path, scenario: Any, args: argparse.Namespace, kpis: dict[str, float],

@@ -11,16 +11,17 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim import cli_guards, limits
 from sim.errors import UserError
 from sim.scenario import load_scenario, parse_set
 
 
 def _add_batch_options(p: argparse.ArgumentParser, replications: int) -> None:
-    from sim.cli import _positive_int, _seed
+    from sim.cli import _positive_int, _replications, _seed, _weeks
 
-    p.add_argument("--replications", type=_positive_int, default=replications,
+    p.add_argument("--replications", type=_replications, default=replications,
                    help=f"replications per scenario or design point (default: {replications})")
-    p.add_argument("--weeks", type=_positive_int, default=104, help="weeks per run (default: 104)")
+    p.add_argument("--weeks", type=_weeks, default=104, help="weeks per run (default: 104)")
     p.add_argument("--seed", type=_seed, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter in every run, e.g. --set n_accounts=1000 (repeatable)")
@@ -32,6 +33,15 @@ def _add_batch_options(p: argparse.ArgumentParser, replications: int) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted experiment in --out")
     p.add_argument("--out", type=Path, default=None, help="experiment folder")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--large", action="store_true", help="confirm an experiment estimated to take hours or gigabytes")
+
+
+def _guard(args: argparse.Namespace, what: str, runs: int, weeks: int, accounts: int, out: Path) -> None:
+    """Check sizes, --workers, --scheduler and the experiment folder before anything is built or run."""
+    limits.check_work(what, runs, weeks, accounts, args.workers, args.large)
+    args.workers = cli_guards.workers(args.workers)
+    args.scheduler = cli_guards.scheduler(args.scheduler)
+    cli_guards.experiment_folder(out, args.resume)
 
 
 def _executor(args: argparse.Namespace):
@@ -75,6 +85,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(s, overrides) for s in args.scenarios]
     _check_weeks(args.weeks, scenarios)
     out = args.out or Path("runs") / ("compare-" + "-".join(s.name for s in scenarios))[:120]
+    _guard(args, "this comparison", len(scenarios) * args.replications, args.weeks,
+           max(s.params.n_accounts for s in scenarios), out)
     from sim.experiment.compare import compare, comparison_jobs
 
     draws = None
@@ -141,13 +153,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     base = load_scenario(args.scenario, parse_set(args.set))
     _check_weeks(args.weeks, [base])
-    varies = [parse_vary(v) for v in args.vary]
+    def cost(points: int) -> limits.Estimate:
+        return limits.estimate(points * args.replications, args.weeks, base.params.n_accounts, args.workers)
+
+    varies = [parse_vary(v, cost) for v in args.vary]
     names = [v.name for v in varies]
     if len(set(names)) != len(names):
         raise UserError(f"--vary names a lever twice ({', '.join(names)}); vary each lever once.")
+    n_points = _design_size(varies, args.design, args.samples, cost)
+    out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
+    _guard(args, "this sweep", n_points * args.replications, args.weeks, base.params.n_accounts, out)
     points = design(varies, args.design, args.samples, args.seed)
     sweep_jobs(base, points, args.replications, args.weeks, args.seed)  # validates every point first
-    out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
     with _clean_stop(out):
         executor = _executor(args)
         try:
@@ -158,6 +175,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"{len(points)} design points x {args.replications} replications = {len(runs)} runs")
     print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'} and {out / 'sweep.png'}")
     return 0
+
+
+def _design_size(varies, method: str, samples: int, cost) -> int:
+    """How many design points a sweep asks for, counted (and capped) before any is built."""
+    import math
+
+    n = samples if method == "lhs" else math.prod(len(v.values) for v in varies)
+    label = "--samples" if method == "lhs" else "the grid's design points (the product of the STEPS)"
+    return limits.DESIGN_POINTS.check(n, label, cost(n))
 
 
 def _command_line() -> str:
@@ -201,9 +227,14 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
     base = load_scenario(problem.scenario, parse_set(args.set))
     _check_weeks(problem.weeks, [base])
+    out = args.out or Path("runs") / f"sensitivity-{name}-{method}"
+    n_points = n * (len(problem.names) + (2 if method == "sobol" else 1))
+    cost = limits.estimate(n_points * args.replications, problem.weeks, base.params.n_accounts, args.workers)
+    limits.DESIGN_POINTS.check(n_points, f"--n {n} with {len(problem.names)} parameters gives sample points:",
+                               cost)
+    _guard(args, "this analysis", n_points * args.replications, problem.weeks, base.params.n_accounts, out)
     X = sample(problem, method, n, args.seed)
     sensitivity_jobs(problem, X, args.replications, args.seed, base)  # validates every point before start-up
-    out = args.out or Path("runs") / f"sensitivity-{name}-{method}"
     with _clean_stop(out):
         executor = _executor(args)
         try:
@@ -226,14 +257,14 @@ def _given(args: argparse.Namespace, problem, name: str) -> int:
 
     if not args.given.is_file():
         raise UserError(f"--given {args.given}: no such file; give the runs.parquet of an existing sweep.")
+    method = args.method or "delta"
+    out = args.out or args.given.parent / f"given-{name}-{method}"
+    cli_guards.output_folder(out)
     try:
         runs = pd.read_parquet(args.given)
     except Exception as e:  # pyarrow raises several kinds for a file that is not Parquet
         raise UserError(f"--given {args.given}: cannot read it as Parquet ({type(e).__name__}).") from None
-    method = args.method or "delta"
     table = given_data(problem, runs, method, seed=args.seed)
-    out = args.out or args.given.parent / f"given-{name}-{method}"
-    out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "indices.csv", index=False)
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print(f"\nanalysed {len(runs)} existing runs; wrote {out / 'indices.csv'}")
@@ -272,6 +303,9 @@ def add_calibrate(sub: argparse._SubParsersAction) -> None:
     where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster")
     p.add_argument("--resume", action="store_true", help="continue a calibration in --out")
     p.add_argument("--write-scenario", action="store_true", help="also write scenarios/calibrated.toml")
+    p.add_argument("--overwrite", action="store_true", help="replace the files of an existing fit in --out (e.g. "
+                   "the shipped calibration/fitted/targets) and, with --write-scenario, scenarios/calibrated.toml")
+    p.add_argument("--large", action="store_true", help="confirm a calibration estimated to take hours or gigabytes")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: calibration/fitted/<targets>)")
     p.add_argument("--quiet", action="store_true", help="less output")
     p.set_defaults(func=cmd_calibrate)
@@ -282,18 +316,19 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.calibrate import load_targets
     from sim.calibrate.abc import make_sampler
     from sim.calibrate.run import calibrate
-    from sim.scenario import scenarios_dir
 
     cal = load_targets(args.targets)
     base = load_scenario(cal.scenario, parse_set(args.set))
     _check_weeks(cal.weeks, [base])
     base.params.replace(**{k: lo for k, (lo, _) in cal.priors.items()})  # priors valid for this scenario
     out = args.out or Path(__file__).resolve().parent.parent / "calibration" / "fitted" / cal.path.stem
+    problem = _guard_calibration(args, cal, base, out)
     sampler, dask_ex = make_sampler(args.workers, args.scheduler, args.dask_local)
     executor = dask_ex or _executor(args)
     try:
         res = calibrate(cal, out, args.population, args.generations, sampler, executor, args.seed,
-                        args.replications, args.ppc_draws, resume=args.resume, base=base, verbose=not args.quiet)
+                        args.replications, args.ppc_draws, resume=args.resume, base=base, verbose=not args.quiet,
+                        problem=problem)
     finally:
         executor.close()
     print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
@@ -305,8 +340,47 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
           f"{int(res.summary['identified'].sum())} of {len(res.summary)} parameters are identified "
           f"(95 % interval under half the prior range). {res.elapsed_s:.0f} s.")
     if args.write_scenario:
-        dest = scenarios_dir() / "calibrated.toml"
+        dest = _scenario_dest(args)
         dest.write_text((out / "calibrated.toml").read_text())
         print(f"wrote {dest}")
     print(f"wrote {out}")
     return 0
+
+
+def _scenario_dest(args: argparse.Namespace) -> Path:
+    """Where --write-scenario writes; an existing (e.g. shipped) file is replaced only with --overwrite."""
+    from sim.scenario import scenarios_dir
+
+    dest = scenarios_dir() / "calibrated.toml"
+    if dest.exists() and not args.overwrite:
+        raise UserError(f"--write-scenario would replace {dest}, which exists (the shipped calibrated scenario); "
+                        "add --overwrite to replace it, or leave out --write-scenario and copy "
+                        "calibrated.toml from the output folder yourself.")
+    return dest
+
+
+def _guard_calibration(args: argparse.Namespace, cal, base, out: Path) -> dict:
+    """Check sizes, workers and the output folder of a calibration; return its fingerprint (for --resume)."""
+    from sim.calibrate import fingerprint
+
+    limits.POPULATION.check(args.population)
+    limits.GENERATIONS.check(args.generations)
+    limits.REPLICATIONS.check(args.replications)
+    runs = args.population * args.generations * args.replications + args.ppc_draws
+    limits.check_work("this calibration (at least)", runs, cal.weeks, base.params.n_accounts, args.workers,
+                      args.large)
+    args.workers = cli_guards.workers(args.workers)
+    args.scheduler = cli_guards.scheduler(args.scheduler)
+    if args.write_scenario:
+        _scenario_dest(args)
+    cli_guards.output_folder(out, create=False)
+    fp = fingerprint.fingerprint(cal, base, args.population, args.replications, args.seed)
+    if (out / "abc.db").exists():
+        if not args.resume:
+            raise UserError(f"--out {out} already holds a calibration (abc.db). Add --resume to continue it, or "
+                            "choose another --out.")
+        fingerprint.check(out, fp)
+    elif out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise UserError(f"--out {out} already holds files but no calibration to resume (for instance the shipped "
+                        "fit); add --overwrite to replace them, or choose another --out (e.g. runs/calibration).")
+    return fp

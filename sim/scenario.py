@@ -36,6 +36,7 @@ from pydantic import ValidationError
 
 from sim.errors import ScenarioError
 from sim.params import ParamInfo, Params, param_info
+from sim.safepath import excerpt, is_within, pseudo_root, read_text, resolve
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 ENV_DIR = "SALESIM_SCENARIOS"
@@ -128,32 +129,69 @@ def _locate(name_or_path: str | Path) -> Path:
     """Find the file a command-line scenario reference points to."""
     if isinstance(name_or_path, Path) or _looks_like_path(name_or_path):
         path = Path(name_or_path).expanduser()
-        if path.is_dir():
+        real = resolve(path, "Scenario file", ScenarioError)
+        if pseudo_root(real) is not None:
+            raise ScenarioError(f"Scenario file {_show_path(path)} lies in {pseudo_root(real)}, a system folder, "
+                                f"not a scenario file. {_available_text(path.stem)}")
+        if real.is_dir():
             raise ScenarioError(f"{_show_path(path)} is a folder, not a scenario file. "
                                 f"{_available_text(path.stem)}")
-        if not path.is_file():
+        if not real.is_file():
             raise ScenarioError(f"Scenario file {_show_path(path)} does not exist. "
                                 f"{_available_text(path.stem)}")
-        return path.resolve()
+        return real
     path = scenarios_dir() / f"{name_or_path}.toml"
     if not path.is_file():
-        raise ScenarioError(f"Scenario '{name_or_path}' not found: there is no file {_show_path(path)}. "
-                            f"{_available_text(name_or_path)}")
-    return path.resolve()
+        raise ScenarioError(f"Scenario '{excerpt(str(name_or_path))}' not found: there is no file "
+                            f"{_show_path(path)}. {_available_text(name_or_path)}")
+    return resolve(path, "Scenario file", ScenarioError)
 
 
-def _locate_parent(ref: str, child: Path) -> Path:
-    """Find the file an ``extends`` value points to: a path relative to the child, or a name."""
+def _locate_parent(ref: str, child: Path, roots: tuple[Path, ...]) -> Path:
+    """Find the file an ``extends`` value points to: a name, or a relative path inside ``roots``.
+
+    ``roots`` are the scenario folder and the folder of the file the user named; an absolute
+    path, a ``~`` path, a path that is not a .toml file, or one that leads out of every root
+    (``../..``, or a symbolic link elsewhere) is refused, so a scenario cannot make the
+    simulator read, and quote, other files.
+    """
     if _looks_like_path(ref):
-        candidates = [(child.parent / ref).expanduser()]
+        _check_extends_path(ref, child, roots)
+        candidates = [child.parent / ref]
     else:
         candidates = [child.parent / f"{ref}.toml", scenarios_dir() / f"{ref}.toml"]
     for candidate in candidates:
-        if candidate.is_file():
-            return candidate.resolve()
+        real = resolve(candidate, f"Invalid scenario file {_show_path(child)}: extends = {_show(ref)} leads to",
+                       ScenarioError)
+        if real.is_file():
+            if not any(is_within(real, root) for root in roots):
+                raise ScenarioError(_extends_refusal(ref, child, roots, "leads out of the scenario folders "
+                                                     "(through a symbolic link)"))
+            return real
     looked = " or ".join(_show_path(c) for c in dict.fromkeys(candidates))
     raise ScenarioError(f"Invalid scenario file {_show_path(child)}: extends = {_show(ref)} names no "
                         f"scenario (looked for {looked}). {_available_text(Path(ref).stem)}")
+
+
+def _check_extends_path(ref: str, child: Path, roots: tuple[Path, ...]) -> None:
+    """Refuse an ``extends`` path that is absolute, not a .toml file, or leads out of the allowed folders."""
+    if ref.startswith("~") or Path(ref).is_absolute():
+        raise ScenarioError(_extends_refusal(ref, child, roots, "is an absolute path"))
+    if not ref.endswith(".toml"):
+        raise ScenarioError(_extends_refusal(ref, child, roots, "is not a .toml file"))
+    target = Path(os.path.normpath(child.parent / ref))
+    if not any(is_within(target, root) for root in roots):
+        raise ScenarioError(_extends_refusal(ref, child, roots, "leads out of the scenario folders"))
+
+
+def _extends_refusal(ref: str, child: Path, roots: tuple[Path, ...], why: str) -> str:
+    """The message for a refused ``extends`` path: what was given, why, and what is allowed."""
+    folders = " or ".join(_show_path(r) if _show_path(r) != "." else "the current folder"
+                          for r in dict.fromkeys(roots))
+    return (f"Invalid scenario file {_show_path(child)}: extends = {_show(ref)} {why}. extends takes a scenario "
+            f"name (e.g. \"baseline\") or a relative path to a .toml file inside {folders} (the scenario folder "
+            "and the folder of the file you named); absolute paths and paths leading out of those folders are "
+            "refused.")
 
 
 def _available_text(wanted: str) -> str:
@@ -169,9 +207,11 @@ def _available_text(wanted: str) -> str:
 
 
 def _read_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """Read a file and its ancestors; return them root first, refusing cycles."""
+    """Read a file and its ancestors; return them root first, refusing cycles and escapes."""
     chain: list[tuple[Path, dict[str, Any]]] = []
     seen: list[Path] = []
+    folder = resolve(scenarios_dir(), "Scenario folder", ScenarioError)
+    roots = (folder, path.parent)
     current = path
     while True:
         if current in seen:
@@ -179,16 +219,16 @@ def _read_chain(path: Path) -> list[tuple[Path, dict[str, Any]]]:
             raise ScenarioError(f"Invalid scenario file {_show_path(path)}: its extends chain loops "
                                 f"({loop}). Remove one of the extends lines to break the loop.")
         seen.append(current)
-        data = _read_file(current)
+        data = _read_file(current, quote=current == path or is_within(current, folder))
         chain.append((current, data))
         if data.get("extends") is None:
             return chain[::-1]
-        current = _locate_parent(data["extends"], current)
+        current = _locate_parent(data["extends"], current, roots)
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def _read_file(path: Path, quote: bool = True) -> dict[str, Any]:
     """Parse one scenario file and check everything that can be checked without its parents."""
-    data = _read_toml(path)
+    data = _read_toml(path, quote)
     problems = _top_level_problems(data)
     if isinstance(data.get("parameters"), dict):
         problems += _parameter_problems(data["parameters"], "parameters.")
@@ -196,20 +236,20 @@ def _read_file(path: Path) -> dict[str, Any]:
     return data
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning I/O and syntax errors into one-paragraph ScenarioErrors."""
+def _read_toml(path: Path, quote: bool = True) -> dict[str, Any]:
+    """Read a TOML file, turning I/O and syntax errors into one-paragraph ScenarioErrors.
+
+    ``quote`` allows the message to quote (a short excerpt of) the offending line; it is off for
+    files reached through ``extends`` outside the scenario folder.
+    """
     shown = _show_path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"Scenario file {shown} is not UTF-8 text; save it as UTF-8.") from None
-    except OSError as exc:
-        raise ScenarioError(f"Cannot read scenario file {shown}: {exc.strerror}.") from None
+    text = read_text(path, "Scenario file", ScenarioError, shown=shown)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
+        line = _quote_line(text, str(exc)) if quote else ""
         raise ScenarioError(
-            f"Scenario file {shown} is not valid TOML: {exc}{_quote_line(text, str(exc))}. "
+            f"Scenario file {shown} is not valid TOML: {exc}{line}. "
             "Check for a missing '=', unbalanced quotes or brackets, and that text values are quoted."
         ) from None
 
@@ -221,7 +261,7 @@ def _quote_line(text: str, message: str) -> str:
     if not match or not 1 <= int(match.group(1)) <= len(lines):
         return ""
     line = lines[int(match.group(1)) - 1].strip()
-    return f"; the line reads: {line}" if line else ""
+    return f"; the line reads: {excerpt(line)}" if line else ""
 
 
 def _top_level_problems(data: dict[str, Any]) -> list[str]:
@@ -426,7 +466,7 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+        return excerpt(json.dumps(value, ensure_ascii=False))
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
@@ -443,5 +483,5 @@ def _show_path(path: Path) -> str:
     """A path relative to the working directory when it lies below it, else absolute."""
     try:
         return str(path.resolve().relative_to(Path.cwd()))
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop, up to Python 3.12
         return str(path)

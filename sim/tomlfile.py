@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import UserError
+from sim.safepath import excerpt, read_text
 
 
 def did_you_mean(word: object, options: Iterable[str]) -> str:
@@ -18,14 +19,15 @@ def did_you_mean(word: object, options: Iterable[str]) -> str:
 
 
 def field_error(path: Path, field: str, value: object, allowed: str) -> UserError:
-    """The one-paragraph error for a bad field in an input file."""
-    return UserError(f"{path}: field '{field}' = {value!r} is not allowed: {allowed}.")
+    """The one-paragraph error for a bad field in an input file (the value quoted briefly)."""
+    return UserError(f"{path}: field '{excerpt(str(field))}' = {excerpt(repr(value))} is not allowed: {allowed}.")
 
 
-def read_toml(path: Path, top_keys: tuple[str, ...]) -> dict[str, Any]:
-    """Parse a TOML file and refuse unknown top-level keys (with a suggestion)."""
+def read_toml(path: Path, top_keys: tuple[str, ...], what: str = "Input file") -> dict[str, Any]:
+    """Parse a TOML file and refuse unknown top-level keys (with a suggestion); ``what`` names it in messages."""
+    text = read_text(path, what)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise UserError(f"{path}: not valid TOML ({e}).") from None
     for key in data:

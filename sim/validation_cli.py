@@ -14,7 +14,9 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sim import cli_guards
 from sim.errors import UserError
+from sim.limits import REPLICATIONS
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
 
@@ -62,10 +64,10 @@ def cmd_validation_report(args: argparse.Namespace) -> int:
     load_targets(args.targets)
     if args.out.exists() and args.out.is_dir():
         raise UserError(f"--out {args.out} is a folder; give the path of a Markdown file, e.g. docs/validation.md.")
-    if not args.out.parent.is_dir():
-        raise UserError(f"--out {args.out}: the folder {args.out.parent} does not exist.")
+    cli_guards.output_file(args.out)
+    REPLICATIONS.check(settings.replications)
 
-    executor = make_executor(args.workers)
+    executor = make_executor(cli_guards.workers(args.workers))
     t0 = time.perf_counter()
     try:
         runs = v.Runs(settings, executor=executor, progress=not args.quiet)

@@ -97,15 +97,20 @@ def make_sampler(workers: int | None, scheduler: str | None, dask_local: bool):
 
 def run_abc(cal: Calibration, out: Path, population: int, generations: int, sampler: Any, root_seed: int,
             replications: int = 1, min_epsilon: float = 0.0, resume: bool = False,
-            base: Scenario | None = None, verbose: bool = True):
-    """Run (or continue) ABC-SMC; return pyABC's History. The database is ``out/abc.db``."""
+            base: Scenario | None = None, verbose: bool = True, problem: dict[str, Any] | None = None):
+    """Run (or continue) ABC-SMC; return pyABC's History. The database is ``out/abc.db``.
+
+    ``problem``, when given, is recorded as ``out/problem.json`` once the database check has passed,
+    so a later ``--resume`` can refuse a different problem.
+    """
     import pyabc
 
     if not verbose:
         _quiet_pyabc()
     base = base or load_scenario(cal.scenario)
-    out.mkdir(parents=True, exist_ok=True)
     db_file = out / "abc.db"
+    existing = db_file.exists()  # decided before the folder is made: an abc.db appearing meanwhile is not a run
+    out.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{db_file}"
     observed = {t.kpi: t.value for t in cal.targets}
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in cal.priors.items()})
@@ -113,14 +118,23 @@ def run_abc(cal: Calibration, out: Path, population: int, generations: int, samp
     distance = RangeDistance({t.kpi: (t.low, t.high) for t in cal.targets})
     np.random.seed(root_seed % 2**32)
     abc = pyabc.ABCSMC(simulate, prior, distance, population_size=population, sampler=sampler)
-    if db_file.exists():
+    if existing:
         if not resume:
             raise UserError(f"{out} already holds a calibration (abc.db). Add --resume to continue it, or choose "
                             "another --out.")
+        _record(out, problem)
         history = abc.load(db, 1)
         done = history.max_t + 1
         if done >= generations:
             return history
         return abc.run(minimum_epsilon=min_epsilon, max_nr_populations=generations - done)
+    _record(out, problem)
     abc.new(db, observed)
     return abc.run(minimum_epsilon=min_epsilon, max_nr_populations=generations)
+
+
+def _record(out: Path, problem: dict[str, Any] | None) -> None:
+    if problem is not None:
+        from sim.calibrate.fingerprint import record
+
+        record(out, problem)

@@ -39,16 +39,19 @@ class CalibrationResult:
 
 def calibrate(cal: Calibration, out: Path, population: int, generations: int, sampler: Any, executor: Any,
               root_seed: int, replications: int = 1, ppc_draws: int = 40, resume: bool = False,
-              base: Scenario | None = None, verbose: bool = False) -> CalibrationResult:
+              base: Scenario | None = None, verbose: bool = False,
+              problem: dict[str, Any] | None = None) -> CalibrationResult:
     """Fit the priors' parameters to the targets and write every output into ``out``.
 
-    Files: abc.db (pyABC history; resumable), posterior.csv, posterior_summary.csv, history.csv,
-    history.png, pairs.png, ppc.csv, ppc.png, ppc_runs.csv, calibrated.toml.
+    ``problem`` is the fingerprint recorded as problem.json when ABC starts (see
+    :mod:`sim.calibrate.fingerprint`). Files: abc.db (pyABC history; resumable), problem.json,
+    posterior.csv, posterior_summary.csv, history.csv, history.png, pairs.png, ppc.csv, ppc.png,
+    ppc_runs.csv, calibrated.toml.
     """
     base = base or load_scenario(cal.scenario)
     t0 = time.perf_counter()
     history = run_abc(cal, out, population, generations, sampler, root_seed, replications, resume=resume,
-                      base=base, verbose=verbose)
+                      base=base, verbose=verbose, problem=problem)
     post = posterior_frame(history)
     summary = summarise_posterior(post, cal)
     hist = history_frame(history)
@@ -73,6 +76,17 @@ def load_posterior_draws(folder: Path, n: int, seed: int) -> list[dict[str, floa
     if not path.is_file():
         raise UserError(f"--posterior {folder}: no posterior.csv there; give the folder a 'salesim calibrate' run "
                         "wrote (e.g. calibration/fitted/baseline).")
-    post = pd.read_csv(path)
+    try:
+        post = pd.read_csv(path)
+    except (ValueError, OSError, UnicodeDecodeError) as e:  # pandas raises ParserError (a ValueError) and others
+        raise UserError(f"--posterior {folder}: posterior.csv cannot be read as a table ({type(e).__name__}); "
+                        "run 'salesim calibrate' again to rewrite it.") from None
     names = [c for c in post.columns if c != "weight"]
+    numeric = all(pd.api.types.is_numeric_dtype(post[c]) for c in post.columns)
+    w = post["weight"] if "weight" in post.columns else None
+    if w is None or not names or not len(post) or not numeric or (w < 0).any() or not w.sum() > 0:
+        raise UserError(f"--posterior {folder}: posterior.csv needs numeric columns, one per parameter plus "
+                        "'weight' (non-negative, not all zero), as 'salesim calibrate' writes them.")
+    if abs(w.sum() - 1) > 1e-9:  # weights edited by hand: normalise (left as written otherwise, for reproducibility)
+        post = post.assign(weight=w / w.sum())
     return posterior_draws(post, names, n, seed)

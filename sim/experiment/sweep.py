@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
 from sim.experiment.tables import runs_frame, series_frame
 from sim.kpis import KPIS
+from sim.limits import DESIGN_POINTS, Estimate
 from sim.params import param_info
 from sim.scenario import Scenario
 from sim.stats import mean_ci
@@ -38,8 +40,11 @@ class Vary:
     high: float | None = None
 
 
-def parse_vary(text: str) -> Vary:
-    """Parse ``lever=LOW:HIGH:STEPS`` (numbers) or ``lever=a,b,c`` (choices, on/off, or listed numbers)."""
+def parse_vary(text: str, cost: Callable[[int], Estimate] | None = None) -> Vary:
+    """Parse ``lever=LOW:HIGH:STEPS`` (numbers) or ``lever=a,b,c`` (choices, on/off, or listed numbers).
+
+    ``cost`` estimates the work of a number of design points, for the message refusing too many STEPS.
+    """
     info = param_info()
     m = _RANGE.match(text)
     name = (m or _LIST.match(text) or [None, None])[1]
@@ -65,6 +70,7 @@ def parse_vary(text: str) -> Vary:
         steps = int(m[4])
         if steps < 1:
             raise UserError(f"--vary {text!r}: STEPS must be at least 1.")
+        DESIGN_POINTS.check(steps, f"--vary {text!r}: STEPS", cost(steps) if cost else None)
         values = np.linspace(low, high, steps)
         vals = tuple(dict.fromkeys(int(round(v)) for v in values)) if pi.kind == "int" else tuple(
             float(v) for v in values)

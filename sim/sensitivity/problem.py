@@ -29,12 +29,14 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.kpis import KPIS
+from sim.limits import WEEKS
 from sim.params import param_info
 from sim.tomlfile import did_you_mean, read_toml
 from sim.tomlfile import field_error as _err
 
 PROBLEMS_DIR = Path(__file__).resolve().parent.parent.parent / "scenarios" / "problems"
 DISTS = ("unif", "triang", "norm", "truncnorm", "lognorm", "logunif")
+BOUNDS_LENGTH = {"unif": 2, "logunif": 2, "triang": 3, "norm": 2, "lognorm": 2, "truncnorm": 4}
 TOP_KEYS = ("title", "question", "scenario", "kpis", "weeks", "parameters")
 
 
@@ -104,14 +106,19 @@ def load_problem(name_or_path: str | Path) -> Problem:
     if not path.is_file():
         raise UserError(f"problem file {name_or_path!s} not found; shipped problems: {', '.join(problem_names())} "
                         f"(in {PROBLEMS_DIR}), or give a path to a .toml file.")
-    data = read_toml(path, TOP_KEYS)
+    data = read_toml(path, TOP_KEYS, "Problem file")
     kpis = data.get("kpis", ["revenue_lost", "banner_avoidance_rate", "annual_churn_rate"])
+    if not (isinstance(kpis, list) and kpis and all(isinstance(k, str) for k in kpis)):
+        raise _err(path, "kpis", kpis, 'a non-empty list of KPI names in quotes, e.g. kpis = ["revenue_lost"]')
     for k in kpis:
         if k not in KPIS:
             raise _err(path, "kpis", k, f"{did_you_mean(k, KPIS)}see 'salesim reference kpis' for the KPI names")
     weeks = data.get("weeks", 104)
-    if not isinstance(weeks, int) or weeks < 2:
-        raise _err(path, "weeks", weeks, "a whole number of weeks, at least 2")
+    if not isinstance(weeks, int) or isinstance(weeks, bool) or not 2 <= weeks <= WEEKS.limit:
+        raise _err(path, "weeks", weeks, f"a whole number of weeks from 2 to {WEEKS.limit:,}")
+    for key in ("title", "question", "scenario"):
+        if not isinstance(data.get(key, ""), str):
+            raise _err(path, key, data[key], "text in quotes")
     params = data.get("parameters")
     if not isinstance(params, dict) or len(params) < 2:
         raise _err(path, "parameters", params, "a table of at least two parameters, each with bounds or levels")
@@ -130,7 +137,7 @@ def load_problem(name_or_path: str | Path) -> Problem:
         if pi.choices or pi.kind == "bool":
             allowed_levels = list(pi.choices) if pi.choices else [False, True]
             lv = spec.get("levels", allowed_levels)
-            bad = [v for v in lv if v not in allowed_levels]
+            bad = [v for v in lv if v not in allowed_levels] if isinstance(lv, list) else [lv]
             if bad or len(lv) < 2:
                 raise _err(path, f"{field_}.levels", lv, f"two or more of {allowed_levels}")
             levels[name] = tuple(lv)
@@ -142,10 +149,11 @@ def load_problem(name_or_path: str | Path) -> Problem:
         dist = spec.get("dist", "unif")
         if dist not in DISTS:
             raise _err(path, f"{field_}.dist", dist, f"one of {', '.join(DISTS)}")
-        if not (isinstance(b, list) and len(b) in (2, 3, 4) and all(isinstance(x, int | float) for x in b)):
-            raise _err(path, f"{field_}.bounds", b, "a list of numbers: [low, high] (unif, logunif), "
-                       "[low, high, peak fraction] (triang), [mean, sd] (norm, lognorm), "
-                       "[low, high, mean, sd] (truncnorm)")
+        if not (isinstance(b, list) and len(b) == BOUNDS_LENGTH[dist] and all(_is_number(x) for x in b)):
+            raise _err(path, f"{field_}.bounds", b, f"for dist = '{dist}', a list of {BOUNDS_LENGTH[dist]} finite "
+                       "numbers: [low, high] (unif, logunif), [low, high, peak fraction] (triang), [mean, sd] "
+                       "(norm, lognorm), [low, high, mean, sd] (truncnorm)")
+        _check_shape(path, f"{field_}.bounds", dist, b)
         if dist in ("unif", "logunif", "triang", "truncnorm"):
             lo, hi = float(b[0]), float(b[1])
             if not lo < hi:
@@ -161,3 +169,20 @@ def load_problem(name_or_path: str | Path) -> Problem:
     return Problem(names=tuple(names), bounds=tuple(bounds), dists=tuple(dists), kpis=tuple(kpis),
                    scenario=str(data.get("scenario", "baseline")), weeks=weeks, title=str(data.get("title", "")),
                    question=str(data.get("question", "")), levels=levels, integers=frozenset(integers), path=path)
+
+
+def _check_shape(path: Path, field_: str, dist: str, b: list[float]) -> None:
+    """Refuse parameters SALib cannot sample: a spread of zero or less, a peak outside [0, 1], logunif <= 0."""
+    if dist in ("norm", "lognorm") and not b[1] > 0:
+        raise _err(path, field_, b, f"[mean, sd] with sd > 0 for dist = '{dist}'")
+    if dist == "truncnorm" and not b[3] > 0:
+        raise _err(path, field_, b, "[low, high, mean, sd] with sd > 0 for dist = 'truncnorm'")
+    if dist == "triang" and not 0 <= b[2] <= 1:
+        raise _err(path, field_, b, "[low, high, peak fraction] with the peak fraction between 0 and 1")
+    if dist == "logunif" and not b[0] > 0:
+        raise _err(path, field_, b, "[low, high] with low > 0 for dist = 'logunif' (a log scale)")
+
+
+def _is_number(x: object) -> bool:
+    """A finite int or float (TOML's true and false are not numbers)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and np.isfinite(x)
