@@ -154,6 +154,8 @@ class Accounts:
         self.disrupted = np.zeros(n, bool)
         # hidden concession weeks left (M8)
         self.conc_left = np.zeros(n, np.int16)
+        # official discount weeks left: a granted discount is paid as the customer buys, not up front
+        self.disc_left = np.zeros(n, np.int16)
         # churn
         self.cause = np.zeros(n, np.int8)
         self.known_score = np.full(n, -1, np.int8)
@@ -176,14 +178,13 @@ class Accounts:
         """Base weekly spend of these accounts only (cheaper than ``spend[uids]`` on a few)."""
         return self.wallet[uids] * self.share[uids]
 
-    def room(self, uids: np.ndarray | None = None) -> np.ndarray:
-        """Unbought share of wallet (of every seat, or of ``uids``): the room a sale can fill."""
-        return 1.0 - (self.share if uids is None else self.share[uids])
+    def room(self, uids: np.ndarray) -> np.ndarray:
+        """Unbought share of wallet of these accounts: the room a sale can fill."""
+        return 1.0 - self.share[uids]
 
-    def deal_value(self, p: Params, uids: np.ndarray | None = None) -> np.ndarray:
-        """Value of a deal that fills part of the unbought wallet (of every seat, or of ``uids``)."""
-        wallet = self.wallet if uids is None else self.wallet[uids]
-        return p.deal_weeks * wallet * self.room(uids)
+    def deal_value(self, p: Params, uids: np.ndarray) -> np.ndarray:
+        """Value of a deal on these accounts: it fills part of their unbought wallet."""
+        return p.deal_weeks * self.wallet[uids] * self.room(uids)
 
     def arrive_needs(self, p: Params, season: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """New needs (purchase or service-only) with the customer's latent willingness to buy.
@@ -263,6 +264,7 @@ class Accounts:
         self.cause[uids] = ALIVE
         self.known_score[uids] = -1
         self.conc_left[uids] = 0
+        self.disc_left[uids] = 0
         self.need[uids] = NO_NEED
         self.issue[uids] = NO_ISSUE
         self.issue_sev[uids] = 0.0
