@@ -80,7 +80,8 @@ class Economics:
         led.add("pay_commission", commission)
 
     def discount(self, uids: np.ndarray, amounts: np.ndarray) -> None:
-        """Official discounts granted on accounts (extracted by detractors, or official remedies)."""
+        """This week's official discounts on accounts (extracted by detractors, or official remedies),
+        paid off the price as they buy, so no account's net revenue goes below zero."""
         self.led.add("official_discounts", amounts.sum())
         self.led.add("revenue", -amounts.sum())
         self._account(uids, -amounts, -amounts)

@@ -202,6 +202,10 @@ class SalesModel(mesa.Model):
         self._weekly_observed = observed
         conc = a.active & (a.conc_left > 0)
         self.econ.recurring(observed, conc)
+        disc = np.flatnonzero(a.active & (a.disc_left > 0))
+        price = observed[disc] * (1.0 - p.concession_discount * conc[disc])  # after any hidden concession
+        self.econ.discount(disc, price * p.concession_discount)
+        a.disc_left[disc] -= 1
         lost = ~a.active & a.ever_customer
         led.add("revenue_potential", observed[a.ever_customer].sum())  # customers and lost customers
         led.add("lost_churn", observed[lost].sum())
@@ -278,7 +282,7 @@ class SalesModel(mesa.Model):
         a.unwanted_pitch[uw] = True
         a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
         extract = uw[luck[2, uw] < p.discount_demand]
-        self.econ.discount(extract, a.spend_of(extract) * p.concession_discount * p.concession_weeks)
+        a.disc_left[extract] = np.maximum(a.disc_left[extract], p.concession_weeks)
 
         a.contact(o, plan.weight, p)
         self._problems_on_contact(o[plan.weight >= 1.0])
@@ -304,7 +308,7 @@ class SalesModel(mesa.Model):
             r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
             r.quarter_deals += slot_deals[s]
             r.pay += pay.commission(p, slot_deals[s]) + pay.banner_pay(p, int(slot_bclose[s]))
-        self.econ.bonus(pay.banner_pay(p, int(slot_bclose[[r.slot for r in self.reps]].sum())))
+        self.econ.bonus(pay.banner_pay(p, int(slot_bclose.sum())))  # vacant books open no account
 
         self.econ.big_deals(big.sum(), pay.commission(p, big.sum()))
         self._prospecting = plan.prospecting
@@ -331,7 +335,7 @@ class SalesModel(mesa.Model):
         a.issue_reported[has] = True
         fixable = has[(a.issue[has] == PRICE) | (a.issue[has] == SERVICE_ISSUE)]
         if p.empowerment:
-            self.econ.discount(fixable, a.spend_of(fixable) * p.concession_discount * EMPOWERED_REMEDY_WEEKS)
+            a.disc_left[fixable] = np.maximum(a.disc_left[fixable], EMPOWERED_REMEDY_WEEKS)
             a.sat[fixable] = np.minimum(1.0, a.sat[fixable] + p.fix_recovery)
             Operations.resolve(a, fixable)
             return
