@@ -48,7 +48,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="a few tiny runs: a smoke test, not a measurement")
     a = ap.parse_args()
     if a.quick:
-        a.runs, a.accounts, a.weeks = 8, 200, 20
+        a.runs, a.accounts, a.weeks = 8, 200, 45
     reps = max(1, a.accounts // 100)
     sc = load_scenario("baseline", {"n_accounts": a.accounts, "n_reps": reps, "n_managers": max(1, reps // 7)})
     jobs = comparison_jobs([sc], a.runs, a.weeks, root_seed=1)

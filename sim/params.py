@@ -73,7 +73,8 @@ class Params(BaseModel):
     n_managers: int = _size(3, "managers", A + ": a plausible B2B sales unit", "Sales managers", ge=1, le=200)
     n_accounts: int = _size(2000, "accounts", A + ": a plausible B2B sales unit", "Customer accounts",
                             ge=10, le=1_000_000)
-    burn_in_weeks: int = _size(13, "weeks", A + ": one quarter lets initial conditions settle",
+    burn_in_weeks: int = _size(39, "weeks", "measured: the fix queue and root-cause state settle in three "
+                               "quarters (docs/model.md, experiments/stationarity.py)",
                                "Weeks run before KPIs are counted", ge=0, le=104)
 
     # --- mandate and banners (M1, M2, M10) --------------------------------

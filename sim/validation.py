@@ -145,7 +145,7 @@ class Settings:
     n_accounts: int = 2000
     n_reps: int = 20
     n_managers: int = 3
-    weeks: int = 104
+    weeks: int = 39 + 104  # the default burn-in, then two measured years
     replications: int = 20
     root_seed: int = 1
 
@@ -159,7 +159,7 @@ class Settings:
 
 
 FULL = Settings()
-QUICK = Settings(n_accounts=800, n_reps=8, n_managers=2, weeks=13 + 78, replications=10)
+QUICK = Settings(n_accounts=800, n_reps=8, n_managers=2, weeks=39 + 78, replications=10)
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,7 @@ def add_validation_report(sub: argparse._SubParsersAction) -> None:
                    help="worker processes (default: one per core; 1 runs in this process)")
     p.add_argument("--seed", type=_seed, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--quick", action="store_true",
-                   help="a smaller, faster check: 800 accounts, 8 reps, 2 managers, 91 weeks, 10 replications")
+                   help="a smaller, faster check: 800 accounts, 8 reps, 2 managers, 117 weeks, 10 replications")
     p.add_argument("--quiet", action="store_true", help="no progress output")
     p.set_defaults(func=cmd_validation_report)
 

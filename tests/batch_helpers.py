@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-SMALL = {"n_accounts": 300, "n_reps": 3, "n_managers": 1}
+SMALL = {"n_accounts": 300, "n_reps": 3, "n_managers": 1, "burn_in_weeks": 13}
 SMALL_SET = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
 # Long enough (LONG_RUNS runs of ~0.5 s on 2 workers) to be interrupted mid-run, short enough to resume in seconds.
 LONG_COMPARE = ["compare", "baseline", "banner_mandate", "--replications", "20", "--weeks", "40", "--quiet",

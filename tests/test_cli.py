@@ -18,7 +18,7 @@ from sim.report.weekly import plot_weekly
 BASELINE = 'title = "Baseline"\nquestion = "How does today\'s unit perform?"\nmechanisms = ["M1", "M2"]\n'
 MANDATE = ('title = "Mandate"\nquestion = "What if managers enforce 90 %?"\nextends = "baseline"\n'
            "[parameters]\nbanner_target = 0.9\nenforcement = 1.0\n")
-SMALL = ["--set", "n_accounts=300", "--set", "n_reps=4", "--set", "n_managers=1"]
+SMALL = ["--set", "n_accounts=300", "--set", "n_reps=4", "--set", "n_managers=1", "--set", "burn_in_weeks=13"]
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_usage_errors_exit_2(scen: Path, capsys: pytest.CaptureFixture[str], arg
 
 
 def test_weeks_within_burn_in_is_refused(scen: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert_user_error(capsys, main(["run", "baseline", "--weeks", "5"]), "burn_in_weeks = 13", "--weeks 14")
+    assert_user_error(capsys, main(["run", "baseline", "--weeks", "5"]), "burn_in_weeks = 39", "--weeks 40")
 
 
 def test_help_exits_0(capsys: pytest.CaptureFixture[str]) -> None:
@@ -185,23 +185,23 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_run_writes_summary_timeseries_and_figure(scen: Path, tmp_path: Path, fake_model: None,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "o"
-    code = main(["run", "banner_mandate", "--weeks", "20", "--seed", "7", "--set", "audits=0.5",
+    code = main(["run", "banner_mandate", "--weeks", "40", "--seed", "7", "--set", "audits=0.5",
                  "--out", str(out)])
     assert code == 0
     stdout = capsys.readouterr().out
     assert "Banner close rate (reported)" in stdout and "90.0 %" in stdout and "1,234,567" in stdout
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["scenario"] == "banner_mandate" and summary["seed"] == 7 and summary["weeks"] == 20
+    assert summary["scenario"] == "banner_mandate" and summary["seed"] == 7 and summary["weeks"] == 40
     assert summary["parameters"] == {"banner_target": 0.9, "enforcement": 1.0, "audits": 0.5}
     assert summary["nps"] is None  # NaN is not valid JSON
-    assert len(pd.read_csv(out / "timeseries.csv", index_col="week")) == 20
+    assert len(pd.read_csv(out / "timeseries.csv", index_col="week")) == 40
     assert (out / "weekly.png").stat().st_size > 10_000
 
 
 def test_run_default_out_folder(scen: Path, tmp_path: Path, fake_model: None,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "baseline", "--weeks", "14", "--seed", "3"]) == 0
+    assert main(["run", "baseline", "--weeks", "40", "--seed", "3"]) == 0
     assert (tmp_path / "runs" / "baseline-seed3" / "summary.json").is_file()
 
 

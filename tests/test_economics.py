@@ -12,7 +12,7 @@ from sim.economics import profit_lines
 from sim.errors import UserError
 from sim.kpis import COST_KEYS, WEEKS_PER_YEAR
 
-SIZE = dict(n_accounts=600, n_reps=6, n_managers=2)
+SIZE = dict(n_accounts=600, n_reps=6, n_managers=2, burn_in_weeks=13)
 WEEKS = 13 + 53  # four quarter-ends in the measured weeks
 
 

@@ -21,7 +21,7 @@ from sim.experiment.executors import ProcessExecutor, SerialExecutor, make_execu
 from sim.experiment.runner import batches_of
 from sim.scenario import load_scenario
 
-SMALL = {"n_accounts": 300, "n_reps": 3, "n_managers": 1}
+SMALL = {"n_accounts": 300, "n_reps": 3, "n_managers": 1, "burn_in_weeks": 13}
 SMALL_SET = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
 
 

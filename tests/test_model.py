@@ -19,7 +19,7 @@ DESIGN_KPIS = [
     "churn_share_pitch", "nps", "hidden_concession_share", "rep_stress_mean", "rep_turnover_rate",
     "escalations", "reporting_gap",
 ]
-SMALL = dict(n_accounts=400, n_reps=5, n_managers=2)
+SMALL = dict(n_accounts=400, n_reps=5, n_managers=2, burn_in_weeks=13)
 
 
 def test_every_design_kpi_is_reported_and_finite():
@@ -67,7 +67,7 @@ def test_weekly_series_one_row_a_week():
 
 
 def test_run_chains_and_burn_in_excludes_early_weeks():
-    m = SalesModel(rng=2, burn_in_weeks=10, **SMALL).run(10)
+    m = SalesModel(rng=2, **{**SMALL, "burn_in_weeks": 10}).run(10)
     assert m.ledger.weeks == 0
     m.run(5)
     assert m.ledger.weeks == 5

@@ -16,7 +16,7 @@ from sim.report import compare_plots as cp
 from sim.report.html import HEADLINE_KPIS, excludes_zero, format_diff, format_value, write_report
 from sim.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
 
-SMALL = {"n_accounts": 300, "n_reps": 4, "n_managers": 1}
+SMALL = {"n_accounts": 300, "n_reps": 4, "n_managers": 1, "burn_in_weeks": 13}
 NAMES = ("baseline", "banner_mandate")
 REPS, WEEKS = 3, 30
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -18,7 +18,7 @@ from sim.sensitivity.core import sample
 from sim.sensitivity.runs import run_sensitivity
 
 PI = math.pi
-SMALL_SET = ["--set", "n_accounts=300", "--set", "n_reps=3", "--set", "n_managers=1"]
+SMALL_SET = ["--set", "n_accounts=300", "--set", "n_reps=3", "--set", "n_managers=1", "--set", "burn_in_weeks=13"]
 
 
 def ishigami(p: dict, seed: int) -> dict:

@@ -9,6 +9,6 @@ from sim.validation import QUICK, Runs
 
 @pytest.fixture(scope="session")
 def quick_runs() -> Runs:
-    """Replicated runs at sim.validation.QUICK (800 accounts, 8 reps, 2 managers, 13 + 78 weeks, 10
+    """Replicated runs at sim.validation.QUICK (800 accounts, 8 reps, 2 managers, 39 + 78 weeks, 10
     paired replications), each arm computed once per test process and shared by every test."""
     return Runs(QUICK)

@@ -2,7 +2,7 @@
 
 Each test id names the pattern and its source (seed article and, where there
 is one, the published study). Runs are at sim.validation.QUICK (800 accounts,
-8 reps, 2 managers, 13 + 78 weeks, 10 paired replications sharing seeds);
+8 reps, 2 managers, 39 + 78 weeks, 10 paired replications sharing seeds);
 arms shared between patterns (baseline, banner_mandate) run once per test
 process. ``salesim validation-report`` runs the same patterns at full size.
 """

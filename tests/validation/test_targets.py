@@ -1,7 +1,7 @@
 """Calibration targets on a scenario, the Markdown report and ``salesim validation-report``.
 
 The targets are evaluated on the default baseline at sim.validation.QUICK
-(800 accounts, 8 reps, 2 managers, 13 + 78 weeks, 10 replications), a size
+(800 accounts, 8 reps, 2 managers, 39 + 78 weeks, 10 replications), a size
 too small to hold every target to its range. The tests check that every
 output is well formed, and that the robust targets are within their
 published range at this size: ``win_rate`` (win rate on purchase needs,
@@ -83,7 +83,7 @@ def with_command(monkeypatch):
     """``salesim`` with validation-report registered (whether or not sim.cli lists it yet)."""
     if add_validation_report not in cli.COMMANDS:
         monkeypatch.setattr(cli, "COMMANDS", [*cli.COMMANDS, add_validation_report])
-    tiny = Settings(n_accounts=200, n_reps=4, n_managers=1, weeks=30, replications=2)
+    tiny = Settings(n_accounts=200, n_reps=4, n_managers=1, weeks=45, replications=2)
     monkeypatch.setattr(validation, "QUICK", tiny)
 
 
