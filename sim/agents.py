@@ -13,10 +13,12 @@ probability.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+from scipy.special import ndtr
 
 from sim.policies import pay
 from sim.policies.coaching import (
@@ -70,12 +72,40 @@ class Rep(mesa.Agent):
         """Chance of converting a willing buyer this week; stress erodes it (M3)."""
         return self.skill * (1.0 - self.model.p.stress_skill_penalty * self.stress)
 
-    def felt_pressure(self) -> float:
-        """Currency-equivalent cost of one unit of close-rate shortfall per banner opening (M1, M3)."""
+    def target_worry(self, week: int) -> float:
+        """The chance, as the rep can judge it, that its measured close rate is below target at the next review.
+
+        The rep knows its own window: the openings the window will hold anew by the review (the rest decays)
+        are uncertain, each closing at about its current rate, so the rate at the review is spread around
+        today's. A rep comfortably above target has nothing to fear; one far below it expects to miss.
+        """
+        p = self.model.p
+        weeks_left = p.review_weeks - week % p.review_weeks  # this week included
+        fresh = self.banner_opened * (1.0 - RATE_MEMORY ** weeks_left)
+        rate = self.measured_rate
+        spread = math.sqrt(rate * (1.0 - rate) * fresh) / (self.banner_opened + RATE_PRIOR_N)
+        gap = p.banner_target - rate
+        if spread > 0.0:
+            return float(ndtr(gap / spread))
+        return float(gap > 0.0)
+
+    def felt_pressure(self, worry: float) -> float:
+        """Currency-equivalent cost of one unit of close-rate shortfall per banner opening (M1, M3).
+
+        Weighed by ``worry``: a shortfall only costs the rep if the review may find it below target.
+        """
         p = self.model.p
         style = STYLES[self.manager.style]
         mandate = p.enforcement * p.pressure_stake * style.pressure
-        return (mandate + pay.close_rate_bonus_stake(p)) * (1.0 + p.stress_sensitivity * self.stress)
+        return (mandate + pay.close_rate_bonus_stake(p)) * (1.0 + p.stress_sensitivity * self.stress) * worry
+
+    def banner_attention(self, worry: float) -> float:
+        """How much a rep held to the target invests in each banner play it opens (0-1): enforcement x worry."""
+        return self.model.p.enforcement * worry
+
+    def persuasion(self, attention: float) -> float:
+        """Share of a hesitant buyer's reluctance the rep's preparation of a banner play overcomes."""
+        return self.model.p.prep_lift * attention
 
     def care_weight(self) -> float:
         """Weight on serving the customer for its own sake and for relationship-linked pay (M5)."""

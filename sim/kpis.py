@@ -23,6 +23,7 @@ WEEKS_PER_YEAR = 52.0
 # Weekly counts the model records (one DataCollector column each).
 COUNTS = (
     "banner_opened", "banner_closed", "banner_expired", "banner_avoided",
+    "banner_opened_willing", "banner_avoided_willing",
     "purchase_opened", "purchase_closed",
     "revenue", "revenue_gross", "revenue_potential", "lost_churn", "lost_avoidance",
     "hidden_concessions", "official_discounts", "big_deals",
@@ -153,6 +154,16 @@ def banner_avoidance_rate(t: Ledger) -> float:
     """Banner opportunities that expired after the rep chose not to open them / all banner opportunities
     (NaN if no banner was raised)."""
     return _ratio(t.total["banner_avoided"], t.total["banner_opened"] + t.total["banner_expired"])
+
+
+@kpi("avoided_willing_ratio", "Willing buyers among avoided vs opened banners", "ratio",
+     nan_when="no banner was avoided or none was opened")
+def avoided_willing_ratio(t: Ledger) -> float:
+    """Share of willing buyers among avoided banner accounts / that share among opened ones: near 0 when reps
+    avoid only those who would not have bought, near 1 when they cannot tell (NaN if either count is 0)."""
+    avoided = _ratio(t.total["banner_avoided_willing"], t.total["banner_avoided"])
+    opened = _ratio(t.total["banner_opened_willing"], t.total["banner_opened"])
+    return _ratio(avoided, opened)
 
 
 @kpi("reporting_gap", "Reported minus true banner rate", "fraction",
@@ -436,6 +447,7 @@ UNIT_RANGES = {
     "accounts/year": (0.0, math.inf),
     "weeks": (0.0, math.inf),
     "coefficient of variation": (0.0, math.inf),
+    "ratio": (0.0, math.inf),
 }
 UNBOUNDED = (-math.inf, math.inf)
 NON_NEGATIVE_MONEY = {"revenue_potential", "pay_cost", "cost_to_serve", "cost_of_goods", "management_cost",

@@ -242,6 +242,8 @@ class SalesModel(mesa.Model):
         covered = np.zeros(n, bool)
         hours = np.zeros(n)
         skill = np.zeros(n)
+        persuasion = np.zeros(n)
+        prep = np.zeros(n)
         care = np.zeros(n)
         pressure = np.zeros(n)
         audit = np.zeros(n)
@@ -253,10 +255,14 @@ class SalesModel(mesa.Model):
             focus[s] = r.focus(self.week)
             hours[s] = customer_hours * (1.0 - focus[s])
             skill[s] = r.skill_now()
+            worry = r.target_worry(self.week)
+            attention = r.banner_attention(worry)
+            persuasion[s] = r.persuasion(attention)
+            prep[s] = p.banner_prep_hours * attention
             care[s] = r.care_weight()
-            pressure[s] = r.felt_pressure()
+            pressure[s] = r.felt_pressure(worry)
             audit[s] = r.audit_cost()
-        return RepWeights(covered, hours, skill, care, pressure, audit), focus
+        return RepWeights(covered, hours, skill, persuasion, prep, care, pressure, audit), focus
 
     def reps_work(self) -> None:
         """Reps choose accounts and work them: deals, pitches, service, concessions, big-deal chasing."""
@@ -271,7 +277,8 @@ class SalesModel(mesa.Model):
         flagged = a.flag[o]
         purchase = a.need[o] == PURCHASE
         need_closed = purchase & a.need_buy[o] & (luck[0, o] < sk)
-        play_closed = flagged & a.play_buy[o] & (luck[1, o] < sk)
+        willing = flagged & a.play_willing(o, w.persuasion[a.rep[o]])
+        play_closed = willing & (luck[1, o] < sk)
         deal = np.where(need_closed, a.need_value[o], 0.0) + np.where(play_closed, a.play_value[o], 0.0)
         banner_close = flagged & (need_closed | play_closed)
 
@@ -318,10 +325,11 @@ class SalesModel(mesa.Model):
         led.add("hours_prospecting", plan.prospecting.sum())
         led.add("banner_opened", flagged.sum())
         led.add("banner_closed", banner_close.sum())
+        led.add("banner_opened_willing", a.play_buy[o[flagged]].sum())  # as drawn, before any persuasion
         led.add("purchase_opened", purchase.sum())
         led.add("purchase_closed", need_closed.sum())
         led.add("revenue_potential", (np.where(purchase & a.need_buy[o], a.need_value[o], 0.0)).sum())
-        led.add("revenue_potential", (np.where(flagged & a.play_buy[o], a.play_value[o], 0.0)).sum())
+        led.add("revenue_potential", (np.where(willing, a.play_value[o], 0.0)).sum())
         led.add("hours_selling", plan.hours[plan.selling].sum() + chase[w.covered].sum() + plan.prospecting.sum())
         led.add("hours_paid", p.hours_per_week * w.covered.sum())
         led.add("unwanted_pitches", uw.size)
@@ -369,6 +377,7 @@ class SalesModel(mesa.Model):
         play_value = np.where(a.play_buy, a.play_value, 0.0)
         led.add("banner_expired", ended.size)
         led.add("banner_avoided", avoided.size)
+        led.add("banner_avoided_willing", a.play_buy[avoided].sum())
         led.add("revenue_potential", play_value[ended].sum())
         led.add("lost_avoidance", play_value[avoided].sum())
         self.econ.audits(p.audits * ended.size)

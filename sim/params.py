@@ -162,6 +162,14 @@ class Params(BaseModel):
     pressure_stake: float = _p(150.0, "currency-equivalent", A,
                                "What a unit shortfall of the banner rate costs a rep under full enforcement",
                                ge=0.0, le=10000.0)
+    read_noise: float = _p(2.5, "log-odds", A + ": reps read buyers imperfectly; probed in sensitivity",
+                           "Spread of a rep's read of a customer's buying intent (sd of the signal on the log-odds "
+                           "scale; 0 = the rep reads intent exactly)", ge=0.0, le=10.0)
+    banner_prep_hours: float = _p(0.5, "hours", A, "Extra preparation a rep fully held to the banner target "
+                                  "puts into each banner play it opens", ge=0.0, le=5.0)
+    prep_lift: float = _p(0.2, "fraction", A + ": what preparation buys is uncertain (seed 000 gives no figure)",
+                          "Share of a hesitant buyer's reluctance that a fully prepared banner play overcomes "
+                          "(0 = preparation changes nothing)", ge=0.0, le=1.0)
     audit_penalty: float = _p(300.0, "currency-equivalent", A, "Cost to a rep of an avoidance caught in audit",
                               ge=0.0, le=5000.0)
     stress_sensitivity: float = _p(0.5, "x", A, "How much stress amplifies felt pressure", ge=0.0, le=5.0)

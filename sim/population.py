@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import betaincinv
+from scipy.special import betaincinv, digamma, expit, logit, polygamma
 
 from sim.params import Params
 
@@ -65,7 +65,7 @@ def _intent_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def intent(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Buying intent of each opportunity, Beta-distributed around ``mean``; the rep can read it.
+    """Buying intent of each opportunity, Beta-distributed around ``mean``; hidden from the rep.
 
     Drawn by inverting the Beta CDF at uniforms ``u`` (bilinear interpolation in a
     precomputed quantile table) so that each account keeps its own random number
@@ -79,6 +79,26 @@ def intent(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
     lo = table[i, j] * (1 - dp) + table[i, j + 1] * dp
     hi = table[i + 1, j] * (1 - dp) + table[i + 1, j + 1] * dp
     return lo * (1 - dm) + hi * dm
+
+
+def read_intent(true: np.ndarray, mean: np.ndarray, noise: float, z: np.ndarray) -> np.ndarray:
+    """What a rep makes of each opportunity's buying intent: a noisy read, weighed against the typical buyer.
+
+    The rep sees ``logit(intent) + noise * z`` and knows how intent varies among this week's buyers of the kind
+    (the logit of a Beta at their average mean has mean digamma(a) - digamma(b) and variance
+    trigamma(a) + trigamma(b)); its estimate is the normal posterior mean on the log-odds scale. With no
+    noise it reads intent exactly; with much noise every buyer looks typical.
+    """
+    if true.size == 0:
+        return true.copy()
+    eps = np.finfo(float).eps
+    m = float(np.mean(mean))
+    a, b = m * INTENT_CONCENTRATION, (1.0 - m) * INTENT_CONCENTRATION
+    prior_mean = digamma(a) - digamma(b)
+    prior_var = polygamma(1, a) + polygamma(1, b)
+    signal = logit(np.clip(true, eps, 1.0 - eps)) + noise * z
+    weight = prior_var / (prior_var + noise * noise)
+    return expit(prior_mean + weight * (signal - prior_mean))
 
 
 def market_seats(p: Params) -> int:
@@ -137,7 +157,8 @@ class Accounts:
         self.need_age = np.zeros(n, np.int16)
         self.need_value = np.zeros(n)
         self.need_buy = np.zeros(n, bool)
-        self.need_intent = np.zeros(n)  # chance the customer buys, visible to the rep
+        self.need_intent = np.zeros(n)  # chance the customer buys (hidden: outcomes are drawn from it)
+        self.need_read = np.zeros(n)  # the rep's estimate of it (what the rep decides on)
         # banner (sales play) raised by the CRM rule
         self.flag = np.zeros(n, bool)
         self.flag_left = np.zeros(n, np.int16)
@@ -145,6 +166,8 @@ class Accounts:
         self.flag_declined = np.zeros(n, bool)
         self.play_buy = np.zeros(n, bool)
         self.play_intent = np.zeros(n)
+        self.play_u = np.ones(n)  # the uniform that decides whether the play finds a willing buyer
+        self.play_read = np.zeros(n)
         self.play_value = np.zeros(n)
         # open issue
         self.issue = np.zeros(n, np.int8)
@@ -194,6 +217,7 @@ class Accounts:
         Returns the uids with a new need.
         """
         u = rng.random((4, self.n))
+        z = rng.standard_normal(self.n)  # the rep's read of each need (a fixed-size draw)
         free = self.need == NO_NEED
         new = free & (u[0] < p.need_rate * np.clip(season, 0.0, None))
         uids = np.flatnonzero(new)
@@ -204,6 +228,8 @@ class Accounts:
         mean = np.clip(p.p_purchase * willingness(self.sat[uids]), 0.01, 0.99)
         self.need_intent[uids] = np.where(kind == PURCHASE, intent(mean, u[2, uids]), 0.0)
         self.need_buy[uids] = u[3, uids] < self.need_intent[uids]
+        self.need_read[uids] = np.where(kind == PURCHASE,
+                                        read_intent(self.need_intent[uids], mean, p.read_noise, z[uids]), 0.0)
         return uids
 
     def p_play(self, p: Params, season: np.ndarray, uids: np.ndarray) -> np.ndarray:
@@ -222,9 +248,19 @@ class Accounts:
         self.flag_left[uids] = p.flag_weeks
         self.flag_declined[uids] = False
         u = rng.random((2, self.n))
-        self.play_intent[uids] = intent(np.clip(self.p_play(p, season, uids), 0.01, 0.99), u[0, uids])
+        z = rng.standard_normal(self.n)  # the rep's read of each play (a fixed-size draw)
+        mean = np.clip(self.p_play(p, season, uids), 0.01, 0.99)
+        self.play_intent[uids] = intent(mean, u[0, uids])
+        self.play_u[uids] = u[1, uids]
         self.play_buy[uids] = u[1, uids] < self.play_intent[uids]
+        self.play_read[uids] = read_intent(self.play_intent[uids], mean, p.read_noise, z[uids])
         self.play_value[uids] = self.deal_value(p, uids)
+
+    def play_willing(self, uids: np.ndarray, persuasion: np.ndarray) -> np.ndarray:
+        """Whether each banner play finds a willing buyer once the rep's preparation has persuaded some of the
+        hesitant (``persuasion`` = share of reluctance overcome; 0 leaves ``play_buy`` as drawn)."""
+        intent = self.play_intent[uids]
+        return self.play_u[uids] < intent + (1.0 - intent) * persuasion
 
     def clear_flags(self, uids: np.ndarray, cooldown: int) -> None:
         """Take banners down (worked or expired) and start their cooldown."""

@@ -5,9 +5,12 @@ that is due) gets a utility from its rep's point of view:
 
     u = expected pay + care for the customer - felt pressure x shortfall + audit cost
 
-where shortfall = max(0, target - chance of a close) applies to banner
-accounts only, because opening one that does not close lowers the rep's
-measured banner close rate. Each rep then works its candidates in order of
+where shortfall = target - chance of a close applies to banner accounts only,
+because each opening moves the rep's measured banner close rate toward its
+chance of closing: one unlikely to close counts against the rep, one likely
+to close above the target counts for it. Chances are the rep's own estimates (its read of
+each buyer, ``need_read``/``play_read``), and felt pressure is weighed by the
+rep's worry of being below target at its next review. Each rep then works its candidates in order of
 utility per hour until its weekly hours are spent, serving customers who came
 with a need before outbound work (check-ins, banner plays and prospecting);
 candidates with u <= 0 are left alone on purpose (avoidance), the rest that do
@@ -42,6 +45,8 @@ class RepWeights:
     covered: np.ndarray  # slot has a rep this week
     hours: np.ndarray  # customer hours available after admin and big-deal chasing
     skill: np.ndarray  # chance of converting a willing buyer
+    persuasion: np.ndarray  # share of a hesitant buyer's reluctance the rep's banner preparation overcomes
+    prep_hours: np.ndarray  # extra hours the rep spends preparing each banner play it opens
     care: np.ndarray  # currency-equivalent weight of serving a need
     pressure: np.ndarray  # currency-equivalent cost per unit of banner close-rate shortfall
     audit: np.ndarray  # expected cost of leaving a banner unopened
@@ -94,13 +99,16 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     # A pitch adds to the time of serving a need; on an outbound contact the pitch is the conversation.
     need_hours = np.where(need == PURCHASE, p.hours_purchase, p.hours_service) + np.where(flag, p.hours_pitch, 0.0)
     hours = np.where(has_need, need_hours, np.where(flag, np.maximum(hours, p.hours_pitch), hours))
+    hours = hours + np.where(flag, w.prep_hours[slot], 0.0)
     weight = np.where(has_need | flag, 1.0, weight)
 
+    # What the rep expects, from its own read of each buyer (never the intent outcomes are drawn from).
     skill = w.skill[slot]
-    p_need = np.where(need == PURCHASE, acc.need_intent[cand], 0.0)
-    p_play = np.where(flag, acc.play_intent[cand], 0.0)
-    p_close = (1.0 - (1.0 - p_need) * (1.0 - p_play)) * skill
-    value = skill * (p_need * acc.need_value[cand] + p_play * acc.play_value[cand])
+    close_need = skill * np.where(need == PURCHASE, acc.need_read[cand], 0.0)
+    read_play = acc.play_read[cand]
+    close_play = skill * np.where(flag, read_play + (1.0 - read_play) * w.persuasion[slot], 0.0)
+    p_close = 1.0 - (1.0 - close_need) * (1.0 - close_play)
+    value = close_need * acc.need_value[cand] + close_play * acc.play_value[cand]
     pay_exp = p.commission_rate * value + np.where(flag, p_close * p.banner_bonus, 0.0)
 
     size = np.clip(np.sqrt(acc.spend_of(cand) / p.mean_spend), 0.3, 3.0)
@@ -109,8 +117,10 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
                        np.where(need == PURCHASE, URGENCY_PURCHASE, URGENCY_CONTACT * weight * neglect))
     care = w.care[slot] * size * urgency
 
-    shortfall = np.maximum(0.0, p.banner_target - p_close)
-    u = pay_exp + care + np.where(flag, w.audit[slot] - w.pressure[slot] * shortfall, 0.0)
+    # An opening moves the measured rate toward its chance of closing: below the target it counts against the
+    # rep, above it for (pressure is already weighed by the rep's worry of missing the target).
+    margin = p_close - p.banner_target
+    u = pay_exp + care + np.where(flag, w.audit[slot] + w.pressure[slot] * margin, 0.0)
 
     # Prospecting blocks, one-hour outbound work appended after the accounts.
     n_slots = w.hours.size
