@@ -136,7 +136,8 @@ class Rep(mesa.Agent):
         gap = max(0.0, p.banner_target - self.measured_rate)
         inflow = p.stress_gain * (p.enforcement * style.pressure * gap + WORKLOAD_WEIGHT * unserved_share)
         inflow += style.anxiety
-        recovery = p.stress_recovery * style.recovery * (ONE_ON_ONE_RECOVERY if self.manager.one_on_one else 1.0)
+        one_on_one = self.manager.one_on_one * self.manager.coverage  # the share of one-to-ones that happen
+        recovery = p.stress_recovery * style.recovery * (1.0 + (ONE_ON_ONE_RECOVERY - 1.0) * one_on_one)
         self.stress = min(1.0, max(0.0, self.stress + inflow - recovery * self.stress))
 
     def wants_to_quit(self, u: float) -> bool:
@@ -172,17 +173,26 @@ class Manager(mesa.Agent):
         self.one_on_one = p.one_on_one
         self.joins_calls = p.joins_calls
         self.listens = p.listens
+        self.coverage = 1.0  # share of the one-to-ones and joined calls the manager's time allows
 
     def team(self) -> list[Rep]:
         """Reps currently in post in this manager's slots."""
         return [r for s in self.slots if (r := self.model.slot_rep[s]) is not None]
 
     def coach(self) -> None:
-        """Weekly coaching: skill drifts toward the ceiling with teaching; close-only questions teach little."""
+        """Weekly coaching: skill drifts toward the ceiling with teaching; close-only questions teach little.
+
+        One-to-ones and joined calls take the manager's time; with more reps than ``manager_hours`` covers,
+        each rep gets the share the time allows.
+        """
         p = self.model.p
         style = STYLES[self.style]
-        lift = style.learning + ONE_ON_ONE_LEARNING * self.one_on_one + JOINS_CALLS_LEARNING * self.joins_calls
-        for rep in self.team():
+        team = self.team()
+        demand = len(team) * (self.one_on_one * p.one_on_one_hours + self.joins_calls * p.joins_calls_hours)
+        self.coverage = min(1.0, p.manager_hours / demand) if demand > 0 else 1.0
+        lift = style.learning + self.coverage * (ONE_ON_ONE_LEARNING * self.one_on_one
+                                                 + JOINS_CALLS_LEARNING * self.joins_calls)
+        for rep in team:
             rep.skill += p.learning_rate * lift * (SKILL_CEILING - rep.skill) / 3.0
             rep.tenure += 1
 

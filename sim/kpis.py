@@ -29,7 +29,7 @@ COUNTS = (
     "hidden_concessions", "official_discounts", "big_deals",
     "churned_neglect", "churned_service", "churned_pitch", "churned_price", "exposure",
     "hours_selling", "hours_paid", "quits", "rep_weeks", "vacant_slots", "escalations",
-    "issues_open", "issues_fixed", "fix_weeks", "unwanted_pitches",
+    "issues_open", "issues_fixed", "fix_weeks", "unwanted_pitches", "remedies",
     "customers_won", "won_marketing", "won_referral", "won_prospecting", "hours_prospecting",
     # money (M12), booked by sim.economics
     "cost_goods", "pay_base", "pay_commission", "pay_bonus", "pay_relationship",

@@ -131,6 +131,8 @@ class SalesModel(mesa.Model):
         self._weekly_observed = np.zeros(self.acc.n)
         self._season = np.ones(self.acc.n)
         self._prospecting = np.zeros(p.n_reps)  # hours each slot prospected this week
+        self._remedy_left = np.full(p.n_reps, p.remedy_budget)  # official-discount budget left this quarter
+        self._remedy_hours = np.zeros(p.n_reps)  # hours last week's remedies take from this week
         self._selling_skill = np.zeros(p.n_reps)
         self._quarter_active = self.acc.active.copy()  # customers at the start of the quarter
         self._start_promoter = np.flatnonzero(self.acc.start_score >= 9)
@@ -204,13 +206,14 @@ class SalesModel(mesa.Model):
         self.econ.recurring(observed, conc)
         disc = np.flatnonzero(a.active & (a.disc_left > 0))
         price = observed[disc] * (1.0 - p.concession_discount * conc[disc])  # after any hidden concession
-        self.econ.discount(disc, price * p.concession_discount)
+        self.econ.discount(disc, price * a.disc_depth[disc])
         a.disc_left[disc] -= 1
         lost = ~a.active & a.ever_customer
         led.add("revenue_potential", observed[a.ever_customer].sum())  # customers and lost customers
         led.add("lost_churn", observed[lost].sum())
         a.since += a.active  # +1 week for customers (a masked add without a gather)
         a.conc_left -= conc
+        a.remedy_left -= a.remedy_left > 0
         a.pitched[:] = False
         a.unwanted_pitch[:] = False
 
@@ -225,6 +228,8 @@ class SalesModel(mesa.Model):
     def crm_raises_banners(self) -> None:
         """Surveys refresh what the company knows; the CRM rule raises banners."""
         found = self.ops.survey(self.acc, self.week, self.streams.feedback)
+        if self.p.detractor_policy == "fix_first":  # the time a pitch would take goes to a call-back
+            self.acc.follow_up[found[self.acc.known_score[found] <= 6]] = True
         if self.p.nps_pay > 0 and found.size:
             promoters = found[self.acc.known_score[found] >= 9]
             covered = np.array([r is not None for r in self.slot_rep])
@@ -253,7 +258,7 @@ class SalesModel(mesa.Model):
             s = r.slot
             covered[s] = True
             focus[s] = r.focus(self.week)
-            hours[s] = customer_hours * (1.0 - focus[s])
+            hours[s] = max(0.0, customer_hours * (1.0 - focus[s]) - self._remedy_hours[s])
             skill[s] = r.skill_now()
             worry = r.target_worry(self.week)
             attention = r.banner_attention(worry)
@@ -268,6 +273,7 @@ class SalesModel(mesa.Model):
         """Reps choose accounts and work them: deals, pitches, service, concessions, big-deal chasing."""
         p, a, led = self.p, self.acc, self.ledger
         w, focus = self._rep_weights()
+        self._remedy_hours[:] = 0.0  # taken from this week's hours; this week's remedies take from next week's
         plan = plan_week(a, p, w, self._season, self.streams.decisions)
         luck = self.streams.outcomes.random((3, a.n))
         o = plan.opened
@@ -289,9 +295,14 @@ class SalesModel(mesa.Model):
         a.unwanted_pitch[uw] = True
         a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
         extract = uw[luck[2, uw] < p.discount_demand]
+        a.disc_depth[extract] = np.where(a.disc_left[extract] > 0, np.maximum(a.disc_depth[extract],
+                                                                                p.concession_discount),
+                                         p.concession_discount)
         a.disc_left[extract] = np.maximum(a.disc_left[extract], p.concession_weeks)
 
-        a.contact(o, plan.weight, p)
+        # An unwanted pitch on an outbound call adds no value to the relationship; a served need still does.
+        a.contact(o, np.where(unwanted & (a.need[o] == NO_NEED), 0.0, plan.weight), p)
+        a.follow_up[o] = False
         self._problems_on_contact(o[plan.weight >= 1.0])
 
         self.econ.deals(o, deal, pay.commission(p, deal))
@@ -341,17 +352,50 @@ class SalesModel(mesa.Model):
         u = self.streams.outcomes.random(a.n)
         has = uids[a.issue[uids] != NO_ISSUE]
         a.issue_reported[has] = True
-        fixable = has[(a.issue[has] == PRICE) | (a.issue[has] == SERVICE_ISSUE)]
         if p.empowerment:
-            a.disc_left[fixable] = np.maximum(a.disc_left[fixable], EMPOWERED_REMEDY_WEEKS)
-            a.sat[fixable] = np.minimum(1.0, a.sat[fixable] + p.fix_recovery)
-            Operations.resolve(a, fixable)
-            return
+            has = self._remedy(has)
         stuck = has[(a.issue_age[has] >= p.concession_patience) & (a.conc_left[has] == 0)]
         valued = stuck[a.spend_of(stuck) >= self._valued_spend]
         grant = valued[u[valued] < p.concession_propensity]
         a.conc_left[grant] = p.concession_weeks
         a.sat[grant] = np.minimum(1.0, a.sat[grant] + 0.5 * p.fix_recovery)
+
+    def _remedy(self, uids: np.ndarray) -> np.ndarray:
+        """Empowered reps remedy price and service problems officially (M8, seed 003); returns the accounts
+        whose problem got no remedy.
+
+        A remedy is an official discount (``over_discount`` deeper than a hidden concession, FACTS 12) for
+        ``remedy_weeks``, paid from the rep's quarterly ``remedy_budget`` at its expected cost, which calms the
+        customer as a concession does. It settles a price problem; a service problem is also sent for an
+        expedited official fix, which operations serve first within fix capacity. Each remedy takes the rep
+        ``remedy_hours`` from next week's customer time. Once a rep's budget is spent, its customers' problems
+        are left to the rep's usual improvising.
+        """
+        p, a = self.p, self.acc
+        cand = uids[((a.issue[uids] == PRICE) | (a.issue[uids] == SERVICE_ISSUE)) & (a.remedy_left[uids] == 0)]
+        depth = p.concession_discount * (1.0 + p.over_discount)
+        cost = p.remedy_weeks * depth * a.spend_of(cand)
+        order = np.argsort(a.rep[cand], kind="stable")  # each book in uid order
+        cand, cost = cand[order], cost[order]
+        slot = a.rep[cand]
+        spent = np.cumsum(cost)
+        start = np.searchsorted(slot, slot, side="left")
+        within = spent - (spent[start] - cost[start]) if cand.size else spent
+        ok = within <= self._remedy_left[slot]
+        granted = cand[ok]
+        self._remedy_left -= np.bincount(a.rep[granted], weights=cost[ok], minlength=p.n_reps)
+        a.disc_left[granted] = np.maximum(a.disc_left[granted], p.remedy_weeks)
+        a.disc_depth[granted] = np.maximum(a.disc_depth[granted], depth)
+        a.remedy_left[granted] = p.remedy_weeks
+        price = granted[a.issue[granted] == PRICE]
+        a.sat[price] = np.minimum(1.0, a.sat[price] + p.fix_recovery)
+        Operations.resolve(a, price)
+        a.issue_expedite[granted[a.issue[granted] == SERVICE_ISSUE]] = True
+        hours = np.full(granted.size, p.remedy_hours)
+        self._remedy_hours += np.bincount(a.rep[granted], weights=hours, minlength=p.n_reps)
+        self.econ.serve(granted, hours, np.zeros(granted.size, bool))
+        self.ledger.add("remedies", granted.size)
+        return np.setdiff1d(uids, granted, assume_unique=True)
 
     def needs_expire(self) -> None:
         """Needs nobody served and banners nobody worked lapse; willing buyers among them are lost."""
@@ -415,7 +459,7 @@ class SalesModel(mesa.Model):
         a.share = np.where(act, np.clip(a.share + p.share_drift * (target_share - a.share), 0.05, 0.95), a.share)
 
         dis = ((1.0 - s) / (1.0 - CHURN_REFERENCE_SAT)) ** 2
-        relief = 1.0 - p.concession_relief * (a.conc_left > 0)
+        relief = 1.0 - p.concession_relief * ((a.conc_left > 0) | (a.remedy_left > 0))
         issue = a.issue
         h = np.empty((4, a.n))
         h[0] = p.churn_neglect * dis * (neglect + UNSERVED_WEIGHT * a.unserved)
@@ -481,7 +525,7 @@ class SalesModel(mesa.Model):
             for cat in r.escalations({c: int(counts[s, c]) for c in (1, 2, 3)}, self.week, luck[0:4, s]):
                 led.add("escalations", 1)
                 if r.manager.hears(luck[4 + cat, s]):
-                    self.ops.start_root_fix(cat)
+                    self.ops.hear_escalation(cat)
         if (self.week + 1) % p.review_weeks == 0:
             for m in self.managers:
                 m.audit(self.avoided_since_review)
@@ -489,6 +533,7 @@ class SalesModel(mesa.Model):
             self._pay_close_rate_bonus()
         if (self.week + 1) % pay.QUARTER == 0:
             self._close_quarter()
+            self._remedy_left[:] = p.remedy_budget
         self._turnover()
 
     def _pay_close_rate_bonus(self) -> None:

@@ -39,6 +39,7 @@ class Operations:
         self.floor = {c: r * ROOT_FIX_FLOOR for c, r in self.rate.items()}
         self.disruption_left = 0
         self.projects: list[list[int]] = []  # [category, weeks left]
+        self.focus = {c: 0 for c in self.base}  # weeks a heard escalation keeps a category's fixes first
         self.root_fixes = 0
         self.fix_wait: list[float] = []
 
@@ -121,11 +122,35 @@ class Operations:
             self.start_root_fix(top)
 
     def start_root_fix(self, category: int) -> bool:
-        """Start a root-cause project for a category unless one is running."""
-        if any(c == category for c, _ in self.projects):
+        """Start a root-cause project for a category unless one is running or the root-cause team is full."""
+        if any(c == category for c, _ in self.projects) or len(self.projects) >= self.p.root_fix_capacity:
             return False
         self.projects.append([category, ROOT_FIX_WEEKS])
         return True
+
+    def hear_escalation(self, category: int) -> None:
+        """Leadership heard an escalation: its category's open fixes go first for a while, and a root-cause
+        project starts if the team has room (M9)."""
+        self.focus[category] = self.p.escalation_focus_weeks
+        self.start_root_fix(category)
+
+    def fix_order(self, acc: Accounts, queue: np.ndarray) -> np.ndarray:
+        """Order of the reported problems in ``queue`` for fixing (positions into ``queue``).
+
+        Expedited remedies and categories under a heard escalation come first; then, with a closed loop,
+        frequency x severity of the category among reported problems (seed 004); with surveys, the
+        severity customers reported; without feedback, first come first served. Older problems break ties.
+        """
+        cats = acc.issue[queue]
+        focused = np.array([self.focus[c] > 0 for c in cats], bool) if queue.size else np.zeros(0, bool)
+        if self.p.feedback_loop == "closed_loop":
+            pr = self.priority(acc)
+            key = np.array([pr[c] for c in cats]) * acc.issue_sev[queue]
+        elif self.p.feedback_loop == "survey":
+            key = acc.issue_sev[queue]
+        else:
+            key = np.zeros(queue.size)
+        return np.lexsort((-acc.issue_age[queue], -key, ~focused, ~acc.issue_expedite[queue]))
 
     def fix(self, acc: Accounts, rng: np.random.Generator) -> np.ndarray:
         """Fix reported problems within capacity; returns the uids fixed this week."""
@@ -143,21 +168,16 @@ class Operations:
         cap_f = self.p.fix_capacity * acc.active.sum()
         cap = int(cap_f) + int(rng.random() < cap_f - int(cap_f))
         if queue.size > cap:
-            if self.p.feedback_loop == "closed_loop":
-                pr = self.priority(acc)
-                key = np.array([pr[c] for c in acc.issue[queue]]) * acc.issue_sev[queue]
-                order = np.lexsort((-acc.issue_age[queue], -key))
-            else:
-                order = np.argsort(-acc.issue_age[queue], kind="stable")
-            queue = queue[order[:cap]]
+            queue = queue[self.fix_order(acc, queue)[:cap]]
+        for c in self.focus:
+            self.focus[c] = max(0, self.focus[c] - 1)
         self.fix_wait.extend(acc.issue_age[queue].tolist())
         # Unreported problems sometimes fade without anyone fixing them.
         silent = np.flatnonzero(acc.active & ~acc.issue_reported & (acc.issue != NO_ISSUE))
         faded = silent[rng.random(acc.n)[silent] < SELF_RESOLVE]
         self.resolve(acc, faded)
         self.resolve(acc, queue)
-        recovery = self.p.fix_recovery * (2.0 if self.p.feedback_loop == "closed_loop" else 1.0)
-        acc.sat[queue] = np.minimum(1.0, acc.sat[queue] + recovery)
+        acc.sat[queue] = np.minimum(1.0, acc.sat[queue] + self.p.fix_recovery)
         return queue
 
     @staticmethod
@@ -167,3 +187,4 @@ class Operations:
         acc.issue_sev[uids] = 0.0
         acc.issue_age[uids] = 0
         acc.issue_reported[uids] = False
+        acc.issue_expedite[uids] = False

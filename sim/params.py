@@ -116,6 +116,12 @@ class Params(BaseModel):
     listens: float = _lever(0.3, "probability", "seed 003: complaints fell on deaf ears",
                             "Probability a manager passes an escalation to leadership", ge=0.0, le=1.0)
     review_weeks: int = _lever(4, "weeks", A, "Weeks between performance reviews", ge=1, le=26)
+    manager_hours: float = _p(10.0, "hours per manager-week", A + ": a first-line manager's coaching time",
+                              "Weekly time a manager has for one-to-ones and joined calls", ge=0.0, le=60.0)
+    one_on_one_hours: float = _p(0.5, "hours per rep-week", A, "Manager time a one-to-one takes per rep",
+                                 ge=0.0, le=10.0)
+    joins_calls_hours: float = _p(1.0, "hours per rep-week", A, "Manager time joining a rep's calls takes",
+                                  ge=0.0, le=20.0)
 
     # --- company and operations (M7-M10) ----------------------------------
     failure_rate: float = _lever(0.012, "issues per account-week", A + ": calibrated to churn shares (FACTS 4)",
@@ -131,6 +137,19 @@ class Params(BaseModel):
                                                "Whether known detractors still get sales plays")
     empowerment: bool = _lever(False, "on/off", "seed 003: lack of official power",
                                "Reps may fix price and service problems officially")
+    remedy_budget: float = _lever(10000.0, "currency per rep-quarter", A + ": about 2 % of a book's quarterly revenue",
+                                  "Official discounts an empowered rep may grant each quarter", ge=0.0, le=1e6)
+    remedy_hours: float = _p(0.5, "hours", A, "Time an official remedy takes the rep (paperwork, approval)",
+                             ge=0.0, le=10.0)
+    remedy_weeks: int = _p(4, "weeks", A, "Weeks an official price remedy discounts the account", ge=1, le=52)
+    over_discount: float = _p(0.5, "fraction", "FACTS 12: reps with pricing authority give away margin",
+                              "How much deeper than a hidden concession an empowered rep's official discount is",
+                              ge=0.0, le=3.0)
+    root_fix_capacity: int = _p(3, "projects", A + ": a root-cause team per problem category",
+                                "Root-cause projects the company can run at once", ge=1, le=10)
+    escalation_focus_weeks: int = _p(4, "weeks", "seed 002: pulling the alarm gets attention",
+                                     "Weeks a heard escalation puts its category's open fixes first", ge=0,
+                                     le=52)
     disruption_rate: float = _lever(0.02, "per week", "seed 004: supply disruptions",
                                     "Probability a supply disruption starts in a week", ge=0.0, le=0.5)
     email_share: float = _lever(0.2, "fraction", "seed 001: 'customers prefer email'",

@@ -174,11 +174,15 @@ class Accounts:
         self.issue_sev = np.zeros(n)
         self.issue_age = np.zeros(n, np.int16)
         self.issue_reported = np.zeros(n, bool)
+        self.issue_expedite = np.zeros(n, bool)  # an empowered rep asked for an official fix
+        self.follow_up = np.zeros(n, bool)  # a known detractor the rep should call back (fix first)
         self.disrupted = np.zeros(n, bool)
         # hidden concession weeks left (M8)
         self.conc_left = np.zeros(n, np.int16)
         # official discount weeks left: a granted discount is paid as the customer buys, not up front
         self.disc_left = np.zeros(n, np.int16)
+        self.disc_depth = np.zeros(n)  # fraction of spend the official discount takes
+        self.remedy_left = np.zeros(n, np.int16)  # weeks of an empowered rep's official remedy left
         # churn
         self.cause = np.zeros(n, np.int8)
         self.known_score = np.full(n, -1, np.int8)
@@ -301,11 +305,15 @@ class Accounts:
         self.known_score[uids] = -1
         self.conc_left[uids] = 0
         self.disc_left[uids] = 0
+        self.disc_depth[uids] = 0.0
+        self.remedy_left[uids] = 0
         self.need[uids] = NO_NEED
         self.issue[uids] = NO_ISSUE
         self.issue_sev[uids] = 0.0
         self.issue_age[uids] = 0
         self.issue_reported[uids] = False
+        self.issue_expedite[uids] = False
+        self.follow_up[uids] = False
         self.clear_flags(uids, 0)
         spend = self.spend_of(uids)
         self.trail[uids] = spend * season[uids]

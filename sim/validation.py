@@ -449,11 +449,11 @@ PATTERNS: tuple[Pattern, ...] = (
     Pattern(
         "concessions_without_power",
         "When service is poor and reps lack official power they grant hidden concessions; reps who may "
-        "fix problems officially grant none.",
+        "fix problems officially grant fewer.",
         "seed 003",
         (arm("baseline"), arm("poor_service_no_empowerment"), arm("empowered_reps")),
         (Check("hidden_concession_share", "higher", arm=1, ref=0),
-         Check("hidden_concession_share", "zero", arm=2)),
+         Check("hidden_concession_share", "lower", arm=2, ref=1)),
     ),
     Pattern(
         "customer_centric_coaching_helps",

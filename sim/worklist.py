@@ -89,18 +89,20 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
               rng: np.random.Generator) -> Plan:
     """Choose, for every rep at once, which accounts to open this week."""
     due = acc.since >= 1.0
-    cand = np.flatnonzero(acc.active & w.covered[acc.rep] & ((acc.need != NO_NEED) | acc.flag | due))
+    cand = np.flatnonzero(acc.active & w.covered[acc.rep] & ((acc.need != NO_NEED) | acc.flag | due | acc.follow_up))
     slot = acc.rep[cand]
     need = acc.need[cand]
     flag = acc.flag[cand]
     has_need = need != NO_NEED
+    call_back = acc.follow_up[cand] & ~has_need & ~flag  # fix first: a call to find and fix a detractor's problem
 
     hours, weight = _channel_hours(p, acc.n, cand, rng)
     # A pitch adds to the time of serving a need; on an outbound contact the pitch is the conversation.
     need_hours = np.where(need == PURCHASE, p.hours_purchase, p.hours_service) + np.where(flag, p.hours_pitch, 0.0)
     hours = np.where(has_need, need_hours, np.where(flag, np.maximum(hours, p.hours_pitch), hours))
     hours = hours + np.where(flag, w.prep_hours[slot], 0.0)
-    weight = np.where(has_need | flag, 1.0, weight)
+    hours = np.where(call_back, p.hours_call, hours)
+    weight = np.where(has_need | flag | call_back, 1.0, weight)
 
     # What the rep expects, from its own read of each buyer (never the intent outcomes are drawn from).
     skill = w.skill[slot]
@@ -114,7 +116,8 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     size = np.clip(np.sqrt(acc.spend_of(cand) / p.mean_spend), 0.3, 3.0)
     neglect = np.minimum(1.0, acc.since[cand] / p.neglect_horizon)
     urgency = np.where(need == SERVICE, URGENCY_SERVICE,
-                       np.where(need == PURCHASE, URGENCY_PURCHASE, URGENCY_CONTACT * weight * neglect))
+                       np.where(need == PURCHASE, URGENCY_PURCHASE,
+                                np.where(call_back, URGENCY_SERVICE, URGENCY_CONTACT * weight * neglect)))
     care = w.care[slot] * size * urgency
 
     # An opening moves the measured rate toward its chance of closing: below the target it counts against the

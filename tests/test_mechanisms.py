@@ -140,16 +140,11 @@ def test_poor_service_raises_service_churn_while_reps_keep_selling():
     assert abs(poor["win_rate_purchase"].mean() - base["win_rate_purchase"].mean()) < 0.05
 
 
-def test_closed_loop_lowers_service_churn():
-    base, closed = runs("baseline", 12), runs("closed_loop_fix_first", 12)
-    m, _, hi = paired_diff_ci(base["annual_churn_rate"] * base["churn_share_service"],
-                              closed["annual_churn_rate"] * closed["churn_share_service"])
-    assert hi < 0, (m, hi)
-
-
 def test_fix_first_stops_pitch_churn():
-    sell = runs("closed_loop_fix_first", 12, detractor_policy="sell_to_all", crm_rule="spend_drop")
-    fix = runs("closed_loop_fix_first", 12, crm_rule="spend_drop")
+    # Pitch churn is rare: at the flagship size, so that the interval can resolve it.
+    flagship = dict(n_accounts=2000, n_reps=20, n_managers=3)
+    sell = runs("closed_loop_fix_first", 12, detractor_policy="sell_to_all", crm_rule="spend_drop", **flagship)
+    fix = runs("closed_loop_fix_first", 12, crm_rule="spend_drop", **flagship)
     assert_lower(sell, fix, "churn_share_pitch")
 
 
@@ -170,10 +165,11 @@ def test_naive_triggers_convert_worse_than_advocacy_banners():
 
 # --- M8: hidden concessions ---------------------------------------------------------------------
 
-def test_concessions_appear_only_without_empowerment_when_issues_go_unfixed():
+def test_concessions_fall_with_empowerment_and_need_unfixed_issues():
     poor = runs("poor_service_no_empowerment", 6)
     empowered = runs("empowered_reps", 6)
     no_failures = runs("poor_service_no_empowerment", 6, failure_rate=0.0, disruption_rate=0.0)
     assert poor["hidden_concession_share"].min() > 0.005
-    assert empowered["hidden_concession_share"].max() == 0.0
+    assert_lower(poor, empowered, "hidden_concession_share")  # official power replaces some improvising
+    assert empowered["hidden_concession_share"].min() > 0.0  # not by construction: budgets run out
     assert no_failures["hidden_concession_share"].max() == 0.0

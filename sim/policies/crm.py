@@ -6,7 +6,8 @@
 - ``advocacy_aware`` flags surveyed promoters and passives with a low share of
   wallet: the accounts with room to grow and goodwill to grow it.
 With ``detractor_policy = "fix_first"``, known detractors get no banner until
-their score recovers.
+their score recovers; instead their rep is asked to call them back (see
+``SalesModel.crm_raises_banners``).
 """
 
 from __future__ import annotations
