@@ -67,7 +67,7 @@ def test_one_sigint_keeps_finished_runs_and_resumes_identically(tmp_path, refere
     assert not bh.wait_gone(workers, 5), "pool workers outlived the interrupted command"
     assert not (out / "runs.parquet").exists()
     kept = len(list((out / "runs").glob("*.json")))
-    assert 0 < kept < bh.LONG_RUNS and f"the {kept} finished runs" in err
+    assert 0 < kept < bh.LONG_RUNS and f"the {kept} finished run{'s' if kept > 1 else ''} " in err
     _resume_matches(err, out, reference)
 
 
