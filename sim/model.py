@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from sim import kpis
-from sim.agents import ESCALATION_AGE, Manager, Rep
+from sim.agents import Manager, Rep
 from sim.economics import Economics
 from sim.errors import UserError
 from sim.operations import DISRUPTION_CUT, Operations
@@ -461,7 +461,7 @@ class SalesModel(mesa.Model):
     def reps_review(self) -> None:
         """Stress, escalations, reviews with audits, quarter-end quotas, quits and hires."""
         p, a, led = self.p, self.acc, self.ledger
-        old = a.active & (a.issue != NO_ISSUE) & a.issue_reported & (a.issue_age >= ESCALATION_AGE)
+        old = a.active & (a.issue != NO_ISSUE) & a.issue_reported & (a.issue_age >= p.escalation_age)
         counts = np.bincount(a.rep[old] * 4 + a.issue[old], minlength=p.n_reps * 4).reshape(p.n_reps, 4)
         # One block of uniforms per week, per slot, whatever happens: keeps paired runs aligned.
         luck = self.streams.people.random((9, p.n_reps))

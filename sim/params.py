@@ -195,6 +195,91 @@ class Params(BaseModel):
     concession_discount: float = _p(0.1, "fraction of spend", "FACTS 12: pricing authority leaks profit",
                                     "Hidden discount on the account's spend", ge=0.0, le=0.9)
     concession_weeks: int = _p(8, "weeks", A, "Weeks a hidden concession lasts", ge=1, le=52)
+    close_rate_prior: float = _p(0.25, "fraction", "FACTS 6", "Prior banner close rate that a rep's measured "
+                                 "close rate is shrunk toward", ge=0.0, le=1.0)
+    close_rate_prior_openings: float = _p(2.0, "pseudo-openings", A, "Weight of the prior in the measured close "
+                                          "rate, in banner openings", ge=0.1, le=50.0)
+    close_rate_memory: float = _p(0.9, "per week", A + ": a window of about ten weeks", "Weekly decay of the "
+                                  "window behind the measured banner close rate", ge=0.0, le=0.99)
+    audit_stress: float = _p(0.05, "stress per avoidance", A, "Stress added per avoidance caught in an audit",
+                             ge=0.0, le=1.0)
+    workload_stress: float = _p(0.5, "x", A, "Weight of the share of the book's needs left unserved in the "
+                                "stress inflow", ge=0.0, le=5.0)
+    quit_stress_onset: float = _p(0.3, "stress", A, "Stress above which the stress-driven quit hazard starts "
+                                  "(reaching quit_stress at full stress)", ge=0.0, le=0.95)
+    focus_cap: float = _p(0.8, "fraction", A, "Most of a rep's selling time that big-deal chasing can take",
+                          ge=0.0, le=1.0)
+    skill_floor: float = _p(0.1, "probability", A, "Lowest skill a rep is hired with", ge=0.0, le=1.0)
+    service_orientation_sd: float = _p(0.15, "0-1", A, "Spread of service orientation across reps",
+                                       ge=0.0, le=0.5)
+    escalation_age: int = _p(4, "weeks", A, "Weeks an issue must be open before it counts toward an escalation",
+                             ge=0, le=52)
+    escalation_cooldown: int = _p(13, "weeks", A, "Weeks before a rep escalates the same category again",
+                                  ge=0, le=104)
+    close_rate_bonus_openings: float = _p(6.0, "banner openings per review", A, "Banner openings per rep and "
+                                          "review that the close-rate bonus at risk is spread over",
+                                          ge=0.5, le=100.0)
+    relationship_pay_scale: float = _p(100.0, "currency", A, "Retention or NPS pay that doubles a rep's care "
+                                       "weight", ge=1.0, le=100000.0)
+    quota_chase_reference_bonus: float = _p(10000.0, "currency per quarter", A + ": quota_chase is set at it",
+                                            "Quota bonus at which a rep behind quota chases with quota_chase",
+                                            ge=100.0, le=1e6)
+    quota_chase_bonus_cap: float = _p(2.0, "x reference bonus", A, "Largest multiple of the reference bonus "
+                                      "that still adds to the pull of a quota bonus", ge=0.0, le=10.0)
+    quota_chase_from_week: int = _p(6, "week of quarter", "seed 001: the chase comes late in the quarter",
+                                    "Week of the quarter (counted from 0) from which a rep behind quota "
+                                    "chases a big deal: the second half of a 13-week quarter", ge=0, le=12)
+    urgency_service: float = _p(3.0, "x", A, "Urgency of a customer waiting with a service problem or request, "
+                                "relative to a due check-in", ge=0.0, le=20.0)
+    urgency_purchase: float = _p(3.0, "x", A + ": a customer who came to buy is waiting, like a service need",
+                                 "Urgency of a customer who came to buy", ge=0.0, le=20.0)
+    urgency_contact: float = _p(1.0, "x", A, "Urgency of a check-in on a fully neglected account (scaled by "
+                                "channel weight and neglect)", ge=0.0, le=20.0)
+    size_weight_min: float = _p(0.3, "x", A, "Least weight of an account's size (square root of spend over "
+                                "mean spend) in a rep's care for it", ge=0.01, le=1.0)
+    size_weight_max: float = _p(3.0, "x", A, "Most weight of an account's size in a rep's care for it",
+                                ge=1.0, le=100.0)
+
+    # --- coaching (M5): what each style, one-to-ones and joined calls do to a rep --------------
+    # Assumptions bounded by FACTS 13 (coaching lifts middle performers up to about a fifth; frequent
+    # unskilled coaching can hurt). Per style: pressure multiplies felt pressure from the close-rate
+    # target, care the weight on serving customers, anxiety is stress added each week by the
+    # conversation itself, recovery multiplies the rate at which stress fades, learning adds to skill growth.
+    close_focused_pressure: float = _p(1.3, "x", "seed 001: 'When will this close?'", "Felt-pressure multiplier "
+                                       "of close-focused coaching", ge=0.0, le=5.0)
+    close_focused_care: float = _p(0.85, "x", "seed 001", "Care multiplier of close-focused coaching",
+                                   ge=0.0, le=5.0)
+    close_focused_anxiety: float = _p(0.01, "stress per week", "seed 001: the question amplifies anxiety",
+                                      "Stress close-focused coaching adds each week", ge=0.0, le=0.2)
+    close_focused_recovery: float = _p(1.0, "x", A, "Stress-recovery multiplier of close-focused coaching",
+                                       ge=0.0, le=5.0)
+    close_focused_learning: float = _p(0.0, "lift", "seed 001: close-only questions teach little",
+                                       "Skill-growth lift of close-focused coaching", ge=0.0, le=2.0)
+    neutral_pressure: float = _p(1.0, "x", A, "Felt-pressure multiplier of neutral coaching", ge=0.0, le=5.0)
+    neutral_care: float = _p(1.0, "x", A, "Care multiplier of neutral coaching", ge=0.0, le=5.0)
+    neutral_anxiety: float = _p(0.0, "stress per week", A, "Stress neutral coaching adds each week",
+                                ge=0.0, le=0.2)
+    neutral_recovery: float = _p(1.0, "x", A, "Stress-recovery multiplier of neutral coaching", ge=0.0, le=5.0)
+    neutral_learning: float = _p(0.3, "lift", A, "Skill-growth lift of neutral coaching", ge=0.0, le=2.0)
+    customer_focused_pressure: float = _p(0.6, "x", "seed 001: 'How are you helping this person?'",
+                                          "Felt-pressure multiplier of customer-focused coaching", ge=0.0, le=5.0)
+    customer_focused_care: float = _p(1.3, "x", "seed 001: keeps the customer in view",
+                                      "Care multiplier of customer-focused coaching", ge=0.0, le=5.0)
+    customer_focused_anxiety: float = _p(0.0, "stress per week", A, "Stress customer-focused coaching adds "
+                                         "each week", ge=0.0, le=0.2)
+    customer_focused_recovery: float = _p(1.4, "x", "seed 001: lets stress fade", "Stress-recovery multiplier "
+                                          "of customer-focused coaching", ge=0.0, le=5.0)
+    customer_focused_learning: float = _p(0.6, "lift", "FACTS 13: coaching lifts middle performers",
+                                          "Skill-growth lift of customer-focused coaching", ge=0.0, le=2.0)
+    one_on_one_recovery: float = _p(1.5, "x", A + ": stress fades faster with individual attention",
+                                    "Stress-recovery multiplier of one-to-one coaching", ge=0.0, le=5.0)
+    one_on_one_learning: float = _p(1.0, "lift", A, "Skill-growth lift of one-to-one coaching", ge=0.0, le=2.0)
+    joins_calls_learning: float = _p(1.0, "lift", A, "Skill-growth lift of a manager joining customer calls",
+                                     ge=0.0, le=2.0)
+    full_coaching_lift: float = _p(3.0, "lift", A, "Coaching lift (style + one-to-ones + joined calls) at which "
+                                   "skill closes learning_rate of its gap to the ceiling each week (at least "
+                                   "the largest possible lift, so skill never overshoots)", ge=3.0, le=30.0)
+    skill_ceiling: float = _p(1.0, "probability", A, "Skill that coaching moves reps toward", ge=0.1, le=1.0)
 
     # --- customer behaviour -----------------------------------------------
     mean_spend: float = _p(400.0, "currency per week", A, "Mean weekly spend of an account", ge=1.0, le=1e6)
