@@ -34,7 +34,7 @@ from sim import kpis
 from sim.agents import Manager, Rep
 from sim.economics import Economics
 from sim.errors import UserError
-from sim.operations import DISRUPTION_CUT, Operations
+from sim.operations import Operations
 from sim.params import Params
 from sim.policies import crm, pay
 from sim.population import (
@@ -198,7 +198,7 @@ class SalesModel(mesa.Model):
         p, a, led = self.p, self.acc, self.ledger
         self.ops.step_disruption(a, self.streams.environment)
         self._season = a.season(self.week, p.seasonality)
-        observed = a.spend * self._season * (1.0 - DISRUPTION_CUT * a.disrupted)
+        observed = a.spend * self._season * (1.0 - p.disruption_cut * a.disrupted)
         self._weekly_observed = observed
         conc = a.active & (a.conc_left > 0)
         self.econ.recurring(observed, conc)
