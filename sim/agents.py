@@ -21,24 +21,10 @@ import numpy as np
 from scipy.special import ndtr
 
 from sim.policies import pay
-from sim.policies.coaching import (
-    JOINS_CALLS_LEARNING,
-    ONE_ON_ONE_LEARNING,
-    ONE_ON_ONE_RECOVERY,
-    SKILL_CEILING,
-    STYLES,
-)
+from sim.policies.coaching import style
 
 if TYPE_CHECKING:
     from sim.model import SalesModel
-
-RATE_PRIOR_N = 2.0  # pseudo-openings that shrink a rep's measured close rate toward the prior
-RATE_PRIOR = 0.25  # prior banner close rate (FACTS 6)
-RATE_MEMORY = 0.9  # weekly decay of the measured close-rate window (about ten weeks)
-AUDIT_STRESS = 0.05  # stress added per avoidance caught in an audit (assumption)
-WORKLOAD_WEIGHT = 0.5  # stress from the share of the book's needs left unserved (assumption)
-ESCALATION_AGE = 4  # weeks an issue must be open before it counts toward an escalation
-ESCALATION_COOLDOWN = 13  # weeks before a rep escalates the same category again
 
 
 class Rep(mesa.Agent):
@@ -66,7 +52,9 @@ class Rep(mesa.Agent):
     @property
     def measured_rate(self) -> float:
         """Banner close rate as management sees it (recent window, lightly shrunk)."""
-        return (self.banner_closed + RATE_PRIOR * RATE_PRIOR_N) / (self.banner_opened + RATE_PRIOR_N)
+        p = self.model.p
+        return (self.banner_closed + p.close_rate_prior * p.close_rate_prior_openings) / (
+            self.banner_opened + p.close_rate_prior_openings)
 
     def skill_now(self) -> float:
         """Chance of converting a willing buyer this week; stress erodes it (M3)."""
@@ -81,9 +69,9 @@ class Rep(mesa.Agent):
         """
         p = self.model.p
         weeks_left = p.review_weeks - week % p.review_weeks  # this week included
-        fresh = self.banner_opened * (1.0 - RATE_MEMORY ** weeks_left)
+        fresh = self.banner_opened * (1.0 - p.close_rate_memory ** weeks_left)
         rate = self.measured_rate
-        spread = math.sqrt(rate * (1.0 - rate) * fresh) / (self.banner_opened + RATE_PRIOR_N)
+        spread = math.sqrt(rate * (1.0 - rate) * fresh) / (self.banner_opened + p.close_rate_prior_openings)
         gap = p.banner_target - rate
         if spread > 0.0:
             return float(ndtr(gap / spread))
@@ -95,8 +83,7 @@ class Rep(mesa.Agent):
         Weighed by ``worry``: a shortfall only costs the rep if the review may find it below target.
         """
         p = self.model.p
-        style = STYLES[self.manager.style]
-        mandate = p.enforcement * p.pressure_stake * style.pressure
+        mandate = p.enforcement * p.pressure_stake * self.manager.coaching.pressure
         return (mandate + pay.close_rate_bonus_stake(p)) * (1.0 + p.stress_sensitivity * self.stress) * worry
 
     def banner_attention(self, worry: float) -> float:
@@ -110,8 +97,8 @@ class Rep(mesa.Agent):
     def care_weight(self) -> float:
         """Weight on serving the customer for its own sake and for relationship-linked pay (M5)."""
         p = self.model.p
-        style = STYLES[self.manager.style]
-        return (self.service_orientation * style.care + pay.relationship_pay_weight(p)) * p.intrinsic_value
+        care = self.manager.coaching.care
+        return (self.service_orientation * care + pay.relationship_pay_weight(p)) * p.intrinsic_value
 
     def audit_cost(self) -> float:
         """Expected cost of leaving a banner account unopened when audits look for avoidance."""
@@ -121,29 +108,31 @@ class Rep(mesa.Agent):
         """Share of selling time spent chasing one big deal (M6)."""
         attained = self.quarter_deals / self.quota if self.quota > 0 else 1.0
         gamble = pay.quota_gamble(self.model.p, week % pay.QUARTER, attained)
-        return float(min(0.8, self.focus_trait + gamble))
+        return float(min(self.model.p.focus_cap, self.focus_trait + gamble))
 
     # --- what happens to the rep ------------------------------------------
     def record_banner(self, opened: int, closed: int) -> None:
         """Update the window behind the measured banner close rate."""
-        self.banner_opened = RATE_MEMORY * self.banner_opened + opened
-        self.banner_closed = RATE_MEMORY * self.banner_closed + closed
+        memory = self.model.p.close_rate_memory
+        self.banner_opened = memory * self.banner_opened + opened
+        self.banner_closed = memory * self.banner_closed + closed
 
     def update_stress(self, unserved_share: float) -> None:
         """Stress from the target gap, enforcement, coaching and workload; recovery with support (M3, M5)."""
         p = self.model.p
-        style = STYLES[self.manager.style]
+        style = self.manager.coaching
         gap = max(0.0, p.banner_target - self.measured_rate)
-        inflow = p.stress_gain * (p.enforcement * style.pressure * gap + WORKLOAD_WEIGHT * unserved_share)
+        inflow = p.stress_gain * (p.enforcement * style.pressure * gap + p.workload_stress * unserved_share)
         inflow += style.anxiety
         one_on_one = self.manager.one_on_one * self.manager.coverage  # the share of one-to-ones that happen
-        recovery = p.stress_recovery * style.recovery * (1.0 + (ONE_ON_ONE_RECOVERY - 1.0) * one_on_one)
+        recovery = p.stress_recovery * style.recovery * (1.0 + (p.one_on_one_recovery - 1.0) * one_on_one)
         self.stress = min(1.0, max(0.0, self.stress + inflow - recovery * self.stress))
 
     def wants_to_quit(self, u: float) -> bool:
         """Weekly quit decision at uniform ``u``: a base hazard plus a stress-driven one (FACTS 8)."""
         p = self.model.p
-        hazard = p.quit_base + p.quit_stress * max(0.0, self.stress - 0.3) / 0.7
+        onset = p.quit_stress_onset
+        hazard = p.quit_base + p.quit_stress * max(0.0, self.stress - onset) / (1.0 - onset)
         return bool(u < hazard)
 
     def escalations(self, open_old_by_category: dict[int, int], week: int, u: np.ndarray) -> list[int]:
@@ -157,7 +146,7 @@ class Rep(mesa.Agent):
             if count < p.escalation_threshold or self.escalated_until.get(cat, -1) > week:
                 continue
             if u[cat] < p.escalation_propensity:
-                self.escalated_until[cat] = week + ESCALATION_COOLDOWN
+                self.escalated_until[cat] = week + p.escalation_cooldown
                 out.append(cat)
         return out
 
@@ -170,6 +159,7 @@ class Manager(mesa.Agent):
         p = model.p
         self.slots = slots  # the books (rep slots) this manager is responsible for
         self.style = p.coaching_style
+        self.coaching = style(p, p.coaching_style)  # what the style does to the reps it coaches
         self.one_on_one = p.one_on_one
         self.joins_calls = p.joins_calls
         self.listens = p.listens
@@ -186,14 +176,13 @@ class Manager(mesa.Agent):
         each rep gets the share the time allows.
         """
         p = self.model.p
-        style = STYLES[self.style]
         team = self.team()
         demand = len(team) * (self.one_on_one * p.one_on_one_hours + self.joins_calls * p.joins_calls_hours)
         self.coverage = min(1.0, p.manager_hours / demand) if demand > 0 else 1.0
-        lift = style.learning + self.coverage * (ONE_ON_ONE_LEARNING * self.one_on_one
-                                                 + JOINS_CALLS_LEARNING * self.joins_calls)
+        lift = self.coaching.learning + self.coverage * (p.one_on_one_learning * self.one_on_one
+                                                         + p.joins_calls_learning * self.joins_calls)
         for rep in team:
-            rep.skill += p.learning_rate * lift * (SKILL_CEILING - rep.skill) / 3.0
+            rep.skill += p.learning_rate * lift * (p.skill_ceiling - rep.skill) / p.full_coaching_lift
             rep.tenure += 1
 
     def audit(self, avoided_by_slot: np.ndarray) -> None:
@@ -204,7 +193,7 @@ class Manager(mesa.Agent):
         for rep in self.team():
             caught = self.model.streams.audits.binomial(int(avoided_by_slot[rep.slot]), p.audits)
             rep.caught += caught
-            rep.stress = float(min(1.0, rep.stress + AUDIT_STRESS * caught))
+            rep.stress = float(min(1.0, rep.stress + p.audit_stress * caught))
 
     def hears(self, u: float) -> bool:
         """Whether this manager passes an escalation on to leadership (at uniform ``u``)."""

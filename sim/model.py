@@ -31,14 +31,13 @@ import numpy as np
 import pandas as pd
 
 from sim import kpis
-from sim.agents import ESCALATION_AGE, Manager, Rep
+from sim.agents import Manager, Rep
 from sim.economics import Economics
 from sim.errors import UserError
-from sim.operations import DISRUPTION_CUT, Operations
+from sim.operations import Operations
 from sim.params import Params
 from sim.policies import crm, pay
 from sim.population import (
-    DETRACTOR_SAT,
     NEGLECT,
     NO_ISSUE,
     NO_NEED,
@@ -46,7 +45,6 @@ from sim.population import (
     PRICE,
     PRICE_CAUSE,
     PRODUCT,
-    PROMOTER_SAT,
     PURCHASE,
     SERVICE_FAILURE,
     SERVICE_ISSUE,
@@ -58,11 +56,6 @@ from sim.worklist import RepWeights, plan_week
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
-SALE_SHARE_GAIN = 0.2  # share of the unbought wallet a closed deal wins (assumption)
-EMPOWERED_REMEDY_WEEKS = 4  # weeks of discount an official remedy costs (assumption)
-SAT_RELAX = 0.05  # weekly pull of satisfaction back to the customer's disposition (assumption)
-CHURN_REFERENCE_SAT = 0.7  # satisfaction at which churn hazards equal their scale parameters
-UNSERVED_WEIGHT = 3.0  # a need left unserved weighs like this many weeks-of-horizon of neglect (assumption)
 CAUSE_KEYS = ("churned_neglect", "churned_service", "churned_pitch", "churned_price")
 
 
@@ -156,9 +149,9 @@ class SalesModel(mesa.Model):
         p = self.p
         rng = self.streams.hires
         skill = p.skill_mean + p.skill_sd * rng.standard_normal() if experienced else p.new_hire_skill
-        orient = min(1.0, max(0.0, float(rng.normal(p.service_orientation, 0.15))))
-        focus = min(0.8, float(rng.exponential(p.focus_mean))) if p.focus_mean > 0 else 0.0
-        rep = Rep(self, slot, self.managers[slot % p.n_managers], min(1.0, max(0.1, float(skill))),
+        orient = min(1.0, max(0.0, float(rng.normal(p.service_orientation, p.service_orientation_sd))))
+        focus = min(p.focus_cap, float(rng.exponential(p.focus_mean))) if p.focus_mean > 0 else 0.0
+        rep = Rep(self, slot, self.managers[slot % p.n_managers], min(1.0, max(p.skill_floor, float(skill))),
                   orient, focus)
         rep.quota = p.quota_level * self._expected_quarter_deals(slot, rep.skill)
         return rep
@@ -167,7 +160,7 @@ class SalesModel(mesa.Model):
         """Deal revenue a rep of this skill could expect from its book in a quarter."""
         p, a = self.p, self.acc
         book = (a.rep == slot) & a.active
-        per_week = p.need_rate * p.purchase_share * p.p_purchase * willingness(a.sat[book]) * a.deal_value(p, book)
+        per_week = p.need_rate * p.purchase_share * p.p_purchase * willingness(p, a.sat[book]) * a.deal_value(p, book)
         return float(pay.QUARTER * per_week.sum() * skill)
 
     # --- running ----------------------------------------------------------------
@@ -200,7 +193,7 @@ class SalesModel(mesa.Model):
         p, a, led = self.p, self.acc, self.ledger
         self.ops.step_disruption(a, self.streams.environment)
         self._season = a.season(self.week, p.seasonality)
-        observed = a.spend * self._season * (1.0 - DISRUPTION_CUT * a.disrupted)
+        observed = a.spend * self._season * (1.0 - p.disruption_cut * a.disrupted)
         self._weekly_observed = observed
         conc = a.active & (a.conc_left > 0)
         self.econ.recurring(observed, conc)
@@ -289,7 +282,7 @@ class SalesModel(mesa.Model):
         banner_close = flagged & (need_closed | play_closed)
 
         # Pitches to dissatisfied customers are unwanted (M10, FACTS 3).
-        unwanted = flagged & (a.sat[o] < DETRACTOR_SAT)
+        unwanted = flagged & (a.sat[o] < p.detractor_sat)
         uw = o[unwanted]
         a.pitched[o[flagged]] = True
         a.unwanted_pitch[uw] = True
@@ -308,7 +301,7 @@ class SalesModel(mesa.Model):
         self.econ.deals(o, deal, pay.commission(p, deal))
         self.econ.serve(o, plan.hours, a.need[o] != NO_NEED)
         won = o[need_closed | play_closed]
-        a.share[won] += SALE_SHARE_GAIN * a.room(won)
+        a.share[won] += p.sale_share_gain * a.room(won)
         a.need[o] = NO_NEED
         a.clear_flags(o[flagged], p.flag_cooldown)
 
@@ -358,7 +351,7 @@ class SalesModel(mesa.Model):
         valued = stuck[a.spend_of(stuck) >= self._valued_spend]
         grant = valued[u[valued] < p.concession_propensity]
         a.conc_left[grant] = p.concession_weeks
-        a.sat[grant] = np.minimum(1.0, a.sat[grant] + 0.5 * p.fix_recovery)
+        a.sat[grant] = np.minimum(1.0, a.sat[grant] + p.concession_recovery * p.fix_recovery)
 
     def _remedy(self, uids: np.ndarray) -> np.ndarray:
         """Empowered reps remedy price and service problems officially (M8, seed 003); returns the accounts
@@ -450,22 +443,23 @@ class SalesModel(mesa.Model):
         neglect = np.minimum(1.0, a.since / p.neglect_horizon)
         has_issue = a.issue != NO_ISSUE
         sev = a.issue_sev
-        s = a.sat + SAT_RELAX * (a.disposition - a.sat) - p.neglect_decay * neglect - p.issue_drag * sev
+        s = a.sat + p.sat_relax * (a.disposition - a.sat) - p.neglect_decay * neglect - p.issue_drag * sev
         s = np.where(act, np.clip(s, 0.0, 1.0), a.sat)
         a.sat = s
         a.issue_age += has_issue & act
-        a.unserved *= 0.8
-        target_share = np.clip(0.75 * s, 0.05, 0.95)
-        a.share = np.where(act, np.clip(a.share + p.share_drift * (target_share - a.share), 0.05, 0.95), a.share)
+        a.unserved *= p.unserved_memory
+        target_share = np.clip(p.share_per_satisfaction * s, p.share_min, p.share_max)
+        a.share = np.where(act, np.clip(a.share + p.share_drift * (target_share - a.share), p.share_min, p.share_max),
+                           a.share)
 
-        dis = ((1.0 - s) / (1.0 - CHURN_REFERENCE_SAT)) ** 2
+        dis = ((1.0 - s) / (1.0 - p.churn_reference_sat)) ** p.churn_dissatisfaction_exponent
         relief = 1.0 - p.concession_relief * ((a.conc_left > 0) | (a.remedy_left > 0))
         issue = a.issue
         h = np.empty((4, a.n))
-        h[0] = p.churn_neglect * dis * (neglect + UNSERVED_WEIGHT * a.unserved)
+        h[0] = p.churn_neglect * dis * (neglect + p.unserved_churn_weight * a.unserved)
         h[1] = p.churn_service * dis * sev * ((issue == PRODUCT) | (issue == SERVICE_ISSUE)) * relief
         h[2] = p.churn_pitch * (1.0 - s) * a.unwanted_pitch
-        h[3] = p.churn_price * dis * (1.0 + 4.0 * sev * (issue == PRICE)) * relief
+        h[3] = p.churn_price * dis * (1.0 + p.price_issue_churn * sev * (issue == PRICE)) * relief
         total = h.sum(axis=0)
         gone = np.flatnonzero(act & (u[0] < -np.expm1(-total)))
         pick = u[1, gone] * total[gone]
@@ -489,8 +483,8 @@ class SalesModel(mesa.Model):
         p, a, led = self.p, self.acc, self.ledger
         u = self.streams.acquisition.random((4, a.n))  # hazard, source, and two for a won seat's new customer
         a.winback_left -= a.winback_left > 0
-        promoters = np.flatnonzero(a.active & (a.sat >= PROMOTER_SAT))
-        detractors = np.flatnonzero(a.active & (a.sat < DETRACTOR_SAT))
+        promoters = np.flatnonzero(a.active & (a.sat >= p.promoter_sat))
+        detractors = np.flatnonzero(a.active & (a.sat < p.detractor_sat))
         open_ = np.flatnonzero(~a.active & (a.winback_left <= 0))
         wom = (p.referral_rate * promoters.size - p.deter_rate * detractors.size) / a.n
         h_lead = max(0.0, p.lead_rate + min(0.0, wom))
@@ -514,7 +508,7 @@ class SalesModel(mesa.Model):
     def reps_review(self) -> None:
         """Stress, escalations, reviews with audits, quarter-end quotas, quits and hires."""
         p, a, led = self.p, self.acc, self.ledger
-        old = a.active & (a.issue != NO_ISSUE) & a.issue_reported & (a.issue_age >= ESCALATION_AGE)
+        old = a.active & (a.issue != NO_ISSUE) & a.issue_reported & (a.issue_age >= p.escalation_age)
         counts = np.bincount(a.rep[old] * 4 + a.issue[old], minlength=p.n_reps * 4).reshape(p.n_reps, 4)
         # One block of uniforms per week, per slot, whatever happens: keeps paired runs aligned.
         luck = self.streams.people.random((9, p.n_reps))
@@ -522,7 +516,8 @@ class SalesModel(mesa.Model):
         for r in self.reps:
             s = r.slot
             r.update_stress(self._unserved_by_slot[s] / max(1, self._needs_by_slot[s]))
-            for cat in r.escalations({c: int(counts[s, c]) for c in (1, 2, 3)}, self.week, luck[0:4, s]):
+            old_by_cat = {c: int(counts[s, c]) for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
+            for cat in r.escalations(old_by_cat, self.week, luck[0:4, s]):
                 led.add("escalations", 1)
                 if r.manager.hears(luck[4 + cat, s]):
                     self.ops.hear_escalation(cat)
@@ -592,7 +587,7 @@ class SalesModel(mesa.Model):
     def record(self) -> None:
         """Close the week in the ledger and the DataCollector."""
         a, led = self.acc, self.ledger
-        led.week["nps"] = a.nps()
+        led.week["nps"] = a.nps(self.p)
         led.week["active_accounts"] = float(a.active.sum())
         led.week["failure_rate"] = self.ops.failure_rate_now()
         led.week["banners_up"] = float(a.flag.sum())

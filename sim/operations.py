@@ -20,13 +20,11 @@ import numpy as np
 from sim.params import Params
 from sim.population import NO_ISSUE, PRICE, PRODUCT, SERVICE_ISSUE, Accounts
 
-ISSUE_MIX = {PRODUCT: 0.4, PRICE: 0.25, SERVICE_ISSUE: 0.35}  # assumption; FACTS 4 ranks service first
-DISRUPTION_REACH = 0.3  # share of accounts a supply disruption touches (assumption)
-DISRUPTION_CUT = 0.4  # share of a touched account's deliveries lost while it lasts (assumption)
-DISRUPTION_WEEKS = 4  # how long a disruption lasts (assumption)
-SELF_RESOLVE = 0.03  # weekly chance an unreported issue fades by itself (assumption)
-ROOT_FIX_WEEKS = 8  # weeks a root-cause project takes (assumption)
-ROOT_FIX_FLOOR = 0.25  # failure rates never fall below this share of their start (assumption)
+
+def issue_mix(p: Params) -> dict[int, float]:
+    """Share of new problems in each category: product and price as declared, service the rest."""
+    return {PRODUCT: p.product_issue_share, PRICE: p.price_issue_share,
+            SERVICE_ISSUE: 1.0 - p.product_issue_share - p.price_issue_share}
 
 
 class Operations:
@@ -34,9 +32,9 @@ class Operations:
 
     def __init__(self, p: Params) -> None:
         self.p = p
-        self.base = {c: p.failure_rate * w for c, w in ISSUE_MIX.items()}
+        self.base = {c: p.failure_rate * w for c, w in issue_mix(p).items()}
         self.rate = dict(self.base)
-        self.floor = {c: r * ROOT_FIX_FLOOR for c, r in self.rate.items()}
+        self.floor = {c: r * p.root_fix_floor for c, r in self.rate.items()}
         self.disruption_left = 0
         self.projects: list[list[int]] = []  # [category, weeks left]
         self.focus = {c: 0 for c in self.base}  # weeks a heard escalation keeps a category's fixes first
@@ -66,9 +64,9 @@ class Operations:
                 acc.disrupted[:] = False
             return
         if start < self.p.disruption_rate:
-            self.disruption_left = DISRUPTION_WEEKS
+            self.disruption_left = self.p.disruption_weeks
             u = np.random.default_rng(seed).random((3, acc.n))
-            touched = acc.active & (u[0] < DISRUPTION_REACH)
+            touched = acc.active & (u[0] < self.p.disruption_reach)
             acc.disrupted[:] = touched
             hit = np.flatnonzero(touched & (acc.issue == NO_ISSUE))
             self._open(acc, hit, np.full(hit.size, PRODUCT, np.int8), u[1:, hit])
@@ -86,7 +84,8 @@ class Operations:
     def _open(self, acc: Accounts, uids: np.ndarray, cats: np.ndarray, u: np.ndarray) -> None:
         """Open issues of ``cats`` on ``uids``; ``u`` holds two uniforms per account (severity, complaint)."""
         acc.issue[uids] = cats
-        acc.issue_sev[uids] = 0.3 + 0.7 * u[0]
+        low = self.p.issue_severity_min
+        acc.issue_sev[uids] = low + (1.0 - low) * u[0]
         acc.issue_age[uids] = 0
         # Few customers complain unprompted (FACTS 14).
         acc.issue_reported[uids] = u[1] < self.p.complaint_rate
@@ -125,7 +124,7 @@ class Operations:
         """Start a root-cause project for a category unless one is running or the root-cause team is full."""
         if any(c == category for c, _ in self.projects) or len(self.projects) >= self.p.root_fix_capacity:
             return False
-        self.projects.append([category, ROOT_FIX_WEEKS])
+        self.projects.append([category, self.p.root_fix_weeks])
         return True
 
     def hear_escalation(self, category: int) -> None:
@@ -174,7 +173,7 @@ class Operations:
         self.fix_wait.extend(acc.issue_age[queue].tolist())
         # Unreported problems sometimes fade without anyone fixing them.
         silent = np.flatnonzero(acc.active & ~acc.issue_reported & (acc.issue != NO_ISSUE))
-        faded = silent[rng.random(acc.n)[silent] < SELF_RESOLVE]
+        faded = silent[rng.random(acc.n)[silent] < self.p.self_resolve]
         self.resolve(acc, faded)
         self.resolve(acc, queue)
         acc.sat[queue] = np.minimum(1.0, acc.sat[queue] + self.p.fix_recovery)

@@ -222,6 +222,91 @@ class Params(BaseModel):
     concession_discount: float = _p(0.1, "fraction of spend", "FACTS 12: pricing authority leaks profit",
                                     "Hidden discount on the account's spend", ge=0.0, le=0.9)
     concession_weeks: int = _p(8, "weeks", A, "Weeks a hidden concession lasts", ge=1, le=52)
+    close_rate_prior: float = _p(0.25, "fraction", "FACTS 6", "Prior banner close rate that a rep's measured "
+                                 "close rate is shrunk toward", ge=0.0, le=1.0)
+    close_rate_prior_openings: float = _p(2.0, "pseudo-openings", A, "Weight of the prior in the measured close "
+                                          "rate, in banner openings", ge=0.1, le=50.0)
+    close_rate_memory: float = _p(0.9, "per week", A + ": a window of about ten weeks", "Weekly decay of the "
+                                  "window behind the measured banner close rate", ge=0.0, le=0.99)
+    audit_stress: float = _p(0.05, "stress per avoidance", A, "Stress added per avoidance caught in an audit",
+                             ge=0.0, le=1.0)
+    workload_stress: float = _p(0.5, "x", A, "Weight of the share of the book's needs left unserved in the "
+                                "stress inflow", ge=0.0, le=5.0)
+    quit_stress_onset: float = _p(0.3, "stress", A, "Stress above which the stress-driven quit hazard starts "
+                                  "(reaching quit_stress at full stress)", ge=0.0, le=0.95)
+    focus_cap: float = _p(0.8, "fraction", A, "Most of a rep's selling time that big-deal chasing can take",
+                          ge=0.0, le=1.0)
+    skill_floor: float = _p(0.1, "probability", A, "Lowest skill a rep is hired with", ge=0.0, le=1.0)
+    service_orientation_sd: float = _p(0.15, "0-1", A, "Spread of service orientation across reps",
+                                       ge=0.0, le=0.5)
+    escalation_age: int = _p(4, "weeks", A, "Weeks an issue must be open before it counts toward an escalation",
+                             ge=0, le=52)
+    escalation_cooldown: int = _p(13, "weeks", A, "Weeks before a rep escalates the same category again",
+                                  ge=0, le=104)
+    close_rate_bonus_openings: float = _p(6.0, "banner openings per review", A, "Banner openings per rep and "
+                                          "review that the close-rate bonus at risk is spread over",
+                                          ge=0.5, le=100.0)
+    relationship_pay_scale: float = _p(100.0, "currency", A, "Retention or NPS pay that doubles a rep's care "
+                                       "weight", ge=1.0, le=100000.0)
+    quota_chase_reference_bonus: float = _p(10000.0, "currency per quarter", A + ": quota_chase is set at it",
+                                            "Quota bonus at which a rep behind quota chases with quota_chase",
+                                            ge=100.0, le=1e6)
+    quota_chase_bonus_cap: float = _p(2.0, "x reference bonus", A, "Largest multiple of the reference bonus "
+                                      "that still adds to the pull of a quota bonus", ge=0.0, le=10.0)
+    quota_chase_from_week: int = _p(6, "week of quarter", "seed 001: the chase comes late in the quarter",
+                                    "Week of the quarter (counted from 0) from which a rep behind quota "
+                                    "chases a big deal: the second half of a 13-week quarter", ge=0, le=12)
+    urgency_service: float = _p(3.0, "x", A, "Urgency of a customer waiting with a service problem or request, "
+                                "relative to a due check-in", ge=0.0, le=20.0)
+    urgency_purchase: float = _p(3.0, "x", A + ": a customer who came to buy is waiting, like a service need",
+                                 "Urgency of a customer who came to buy", ge=0.0, le=20.0)
+    urgency_contact: float = _p(1.0, "x", A, "Urgency of a check-in on a fully neglected account (scaled by "
+                                "channel weight and neglect)", ge=0.0, le=20.0)
+    size_weight_min: float = _p(0.3, "x", A, "Least weight of an account's size (square root of spend over "
+                                "mean spend) in a rep's care for it", ge=0.01, le=1.0)
+    size_weight_max: float = _p(3.0, "x", A, "Most weight of an account's size in a rep's care for it",
+                                ge=1.0, le=100.0)
+
+    # --- coaching (M5): what each style, one-to-ones and joined calls do to a rep --------------
+    # Assumptions bounded by FACTS 13 (coaching lifts middle performers up to about a fifth; frequent
+    # unskilled coaching can hurt). Per style: pressure multiplies felt pressure from the close-rate
+    # target, care the weight on serving customers, anxiety is stress added each week by the
+    # conversation itself, recovery multiplies the rate at which stress fades, learning adds to skill growth.
+    close_focused_pressure: float = _p(1.3, "x", "seed 001: 'When will this close?'", "Felt-pressure multiplier "
+                                       "of close-focused coaching", ge=0.0, le=5.0)
+    close_focused_care: float = _p(0.85, "x", "seed 001", "Care multiplier of close-focused coaching",
+                                   ge=0.0, le=5.0)
+    close_focused_anxiety: float = _p(0.01, "stress per week", "seed 001: the question amplifies anxiety",
+                                      "Stress close-focused coaching adds each week", ge=0.0, le=0.2)
+    close_focused_recovery: float = _p(1.0, "x", A, "Stress-recovery multiplier of close-focused coaching",
+                                       ge=0.0, le=5.0)
+    close_focused_learning: float = _p(0.0, "lift", "seed 001: close-only questions teach little",
+                                       "Skill-growth lift of close-focused coaching", ge=0.0, le=2.0)
+    neutral_pressure: float = _p(1.0, "x", A, "Felt-pressure multiplier of neutral coaching", ge=0.0, le=5.0)
+    neutral_care: float = _p(1.0, "x", A, "Care multiplier of neutral coaching", ge=0.0, le=5.0)
+    neutral_anxiety: float = _p(0.0, "stress per week", A, "Stress neutral coaching adds each week",
+                                ge=0.0, le=0.2)
+    neutral_recovery: float = _p(1.0, "x", A, "Stress-recovery multiplier of neutral coaching", ge=0.0, le=5.0)
+    neutral_learning: float = _p(0.3, "lift", A, "Skill-growth lift of neutral coaching", ge=0.0, le=2.0)
+    customer_focused_pressure: float = _p(0.6, "x", "seed 001: 'How are you helping this person?'",
+                                          "Felt-pressure multiplier of customer-focused coaching", ge=0.0, le=5.0)
+    customer_focused_care: float = _p(1.3, "x", "seed 001: keeps the customer in view",
+                                      "Care multiplier of customer-focused coaching", ge=0.0, le=5.0)
+    customer_focused_anxiety: float = _p(0.0, "stress per week", A, "Stress customer-focused coaching adds "
+                                         "each week", ge=0.0, le=0.2)
+    customer_focused_recovery: float = _p(1.4, "x", "seed 001: lets stress fade", "Stress-recovery multiplier "
+                                          "of customer-focused coaching", ge=0.0, le=5.0)
+    customer_focused_learning: float = _p(0.6, "lift", "FACTS 13: coaching lifts middle performers",
+                                          "Skill-growth lift of customer-focused coaching", ge=0.0, le=2.0)
+    one_on_one_recovery: float = _p(1.5, "x", A + ": stress fades faster with individual attention",
+                                    "Stress-recovery multiplier of one-to-one coaching", ge=0.0, le=5.0)
+    one_on_one_learning: float = _p(1.0, "lift", A, "Skill-growth lift of one-to-one coaching", ge=0.0, le=2.0)
+    joins_calls_learning: float = _p(1.0, "lift", A, "Skill-growth lift of a manager joining customer calls",
+                                     ge=0.0, le=2.0)
+    full_coaching_lift: float = _p(3.0, "lift", A, "Coaching lift (style + one-to-ones + joined calls) at which "
+                                   "skill closes learning_rate of its gap to the ceiling each week (at least "
+                                   "the largest possible lift, so skill never overshoots)", ge=3.0, le=30.0)
+    skill_ceiling: float = _p(1.0, "probability", A, "Skill that coaching moves reps toward", ge=0.1, le=1.0)
 
     # --- customer behaviour -----------------------------------------------
     mean_spend: float = _p(400.0, "currency per week", A, "Mean weekly spend of an account", ge=1.0, le=1e6)
@@ -274,6 +359,75 @@ class Params(BaseModel):
                                   ge=0.05, le=0.95)
     share_drift: float = _p(0.02, "per week", A, "Speed at which share of wallet follows satisfaction",
                             ge=0.0, le=1.0)
+    promoter_sat: float = _p(0.85, "satisfaction", A + ": scores 9-10 on the survey's round(10 x satisfaction)",
+                             "Satisfaction at or above which a customer is a promoter (acts as one)",
+                             ge=0.5, le=1.0)
+    detractor_sat: float = _p(0.65, "satisfaction", A + ": scores 0-6 on the survey's round(10 x satisfaction)",
+                              "Satisfaction below which a customer is a detractor (acts as one)", ge=0.2, le=0.95)
+    disposition_concentration: float = _p(12.0, "Beta concentration", A + ": sets the NPS spread",
+                                          "Concentration of customers' dispositions around init_satisfaction",
+                                          ge=0.5, le=500.0)
+    intent_concentration: float = _p(2.0, "Beta concentration", A + ": some come to buy, most browse",
+                                     "Concentration of an opportunity's buying intent around its mean",
+                                     ge=0.1, le=100.0)
+    willingness_base: float = _p(0.2, "x", A + "; FACTS 10, seed 004: happy customers buy more",
+                                 "Buying-appetite multiplier at zero satisfaction (it rises one for one with "
+                                 "satisfaction)", ge=0.0, le=2.0)
+    upsell_room_gain: float = _p(2.0, "x", A, "Multiplier on the unbought share of wallet in a banner play's "
+                                 "chance of a willing buyer", ge=0.0, le=10.0)
+    open_issue_appetite: float = _p(0.3, "x", A, "Multiplier on a banner play's chance of a willing buyer "
+                                    "while the account has an open problem", ge=0.0, le=1.0)
+    sale_share_gain: float = _p(0.2, "fraction", A, "Share of the unbought wallet a closed deal wins",
+                                ge=0.0, le=1.0)
+    sat_relax: float = _p(0.05, "per week", A, "Weekly pull of satisfaction back to the customer's disposition",
+                          ge=0.0, le=1.0)
+    share_per_satisfaction: float = _p(0.75, "share per satisfaction", A, "Share of wallet a customer drifts "
+                                       "toward, per unit of satisfaction", ge=0.0, le=2.0)
+    share_min: float = _p(0.05, "fraction", A, "Least share of wallet a customer gives us", ge=0.0, le=0.5)
+    share_max: float = _p(0.95, "fraction", A, "Most share of wallet a customer gives us", ge=0.5, le=1.0)
+    churn_reference_sat: float = _p(0.7, "satisfaction", "FACTS 4 (calibrated with the churn scales)",
+                                    "Satisfaction at which the churn hazards equal their scale parameters",
+                                    ge=0.05, le=0.95)
+    churn_dissatisfaction_exponent: float = _p(2.0, "exponent", A, "How steeply the churn hazards rise with "
+                                               "dissatisfaction (relative to the reference)", ge=0.5, le=5.0)
+    unserved_churn_weight: float = _p(3.0, "weeks-of-horizon per need", A, "Neglect churn that a need left "
+                                      "unserved adds, in horizons of neglect", ge=0.0, le=50.0)
+    unserved_memory: float = _p(0.8, "per week", A, "Share of the unserved-needs count a customer still "
+                                "holds against us a week later", ge=0.0, le=1.0)
+    price_issue_churn: float = _p(4.0, "x per severity", A, "Extra price-churn hazard, per unit of severity, "
+                                  "of an open price problem", ge=0.0, le=50.0)
+    concession_recovery: float = _p(0.5, "x fix_recovery", "seed 003: secret service deals",
+                                    "Satisfaction a hidden concession restores, relative to a real fix",
+                                    ge=0.0, le=2.0)
+    wallet_sizing_share: float = _p(0.6, "fraction", A, "Share of wallet assumed when sizing wallets from "
+                                    "mean_spend (wallet = spend / this share)", ge=0.05, le=1.0)
+    season_clusters: int = _p(4, "calendars", A + ": industries share seasonal calendars",
+                              "Number of seasonal calendars (evenly spaced phases) customers fall into",
+                              ge=1, le=52)
+    season_phase_jitter: float = _p(0.2, "radians", A, "Spread of a customer's seasonal phase around its "
+                                    "calendar's", ge=0.0, le=3.2)
+    # The starting book is drawn as a long-running book would look (a steady state, not a fresh cohort):
+    # dispositions are resampled in proportion to expected tenure, 1 / (floor + ((1 - d) / (1 -
+    # churn_reference_sat)) ** churn_dissatisfaction_exponent), the shape of the churn hazards, and
+    # satisfaction starts a typical distance below disposition.
+    tenure_draws: int = _p(4, "candidates", A, "Candidate dispositions per starting account for the tenure "
+                           "resampling of the starting book", ge=1, le=20)
+    tenure_hazard_floor: float = _p(0.05, "x reference hazard", A + ": so the happiest are not infinitely "
+                                    "tenured", "Hazard floor in the starting book's tenure weights",
+                                    ge=0.001, le=1.0)
+    start_sat_gap: float = _p(0.03, "satisfaction", "measured on the baseline after a year: 0.03",
+                              "Typical steady-state gap between disposition and satisfaction in the starting "
+                              "book", ge=0.0, le=0.5)
+    start_share_beta_a: float = _p(30.0, "Beta shape", "measured: long-run share of wallet in the baseline "
+                                   "(mean 0.64)", "First Beta shape of the starting book's share of wallet",
+                                   ge=0.1, le=1000.0)
+    start_share_beta_b: float = _p(17.0, "Beta shape", "measured: long-run share of wallet in the baseline "
+                                   "(mean 0.64)", "Second Beta shape of the starting book's share of wallet",
+                                   ge=0.1, le=1000.0)
+    won_share_beta_a: float = _p(6.0, "Beta shape", A + ": mean 0.6", "First Beta shape of a won customer's "
+                                 "first share of wallet", ge=0.1, le=1000.0)
+    won_share_beta_b: float = _p(4.0, "Beta shape", A + ": mean 0.6", "Second Beta shape of a won customer's "
+                                 "first share of wallet", ge=0.1, le=1000.0)
 
     # --- market and acquisition (M11) ---------------------------------------
     prospect_pool: float = _p(0.25, "prospects per initial customer", A + ": the reachable market is 25 % "
@@ -301,6 +455,30 @@ class Params(BaseModel):
     failure_drift: float = _p(0.1, "per week", A + ": new failure modes appear and fixes wear off",
                               "Speed at which a category's failure rate returns to its base after a "
                               "root-cause fix", ge=0.0, le=1.0)
+
+    # --- operations and CRM (M7-M10): assumptions, not levers ----------------------------------
+    product_issue_share: float = _p(0.4, "fraction", A + "; FACTS 4 ranks service first",
+                                    "Share of new problems that are product problems", ge=0.0, le=1.0)
+    price_issue_share: float = _p(0.25, "fraction", A + "; FACTS 4 ranks service first",
+                                  "Share of new problems that are price problems (service problems are the "
+                                  "rest)", ge=0.0, le=1.0)
+    issue_severity_min: float = _p(0.3, "severity", A, "Least severity of a problem (severities are uniform "
+                                   "from this to 1)", ge=0.0, le=1.0)
+    disruption_reach: float = _p(0.3, "fraction", A, "Share of accounts a supply disruption touches",
+                                 ge=0.0, le=1.0)
+    disruption_cut: float = _p(0.4, "fraction", A, "Share of a touched account's deliveries lost while a "
+                               "disruption lasts", ge=0.0, le=1.0)
+    disruption_weeks: int = _p(4, "weeks", A, "How long a supply disruption lasts", ge=1, le=52)
+    self_resolve: float = _p(0.03, "per week", A, "Weekly chance an unreported problem fades by itself",
+                             ge=0.0, le=1.0)
+    root_fix_weeks: int = _p(8, "weeks", A, "Weeks a root-cause project takes", ge=1, le=104)
+    root_fix_floor: float = _p(0.25, "fraction", A, "Share of its starting rate below which root-cause fixes "
+                               "never push a category's failure rate", ge=0.0, le=1.0)
+    trail_weight: float = _p(0.15, "per week", A + ": a trailing average of about 6 weeks", "Weight of this "
+                             "week in the CRM's trailing spend average", ge=0.01, le=1.0)
+    advocacy_low_share: float = _p(0.6, "fraction", "seed 004: room to grow", "Share of wallet below which "
+                                   "the advocacy-aware rule counts an advocate as under-penetrated",
+                                   ge=0.0, le=1.0)
 
     # --- economics (M12): what things cost; no agent decides on these ----------
     gross_margin: float = _money(0.3, "fraction of gross revenue", A + ": B2B distribution margins of "
@@ -335,6 +513,12 @@ class Params(BaseModel):
         if self.detractor_policy == "fix_first" and self.feedback_loop == "none":
             raise ValueError("detractor_policy 'fix_first' needs customer feedback to know who the "
                              "detractors are: set feedback_loop to 'survey' or 'closed_loop'")
+        if self.detractor_sat > self.promoter_sat:
+            raise ValueError(f"detractor_sat ({self.detractor_sat}) must not exceed promoter_sat "
+                             f"({self.promoter_sat}): a customer cannot be both")
+        if self.product_issue_share + self.price_issue_share > 1.0:
+            raise ValueError(f"product_issue_share ({self.product_issue_share}) plus price_issue_share "
+                             f"({self.price_issue_share}) must not exceed 1: service problems are the rest")
         return self
 
     def replace(self, **overrides: Any) -> Params:

@@ -28,50 +28,35 @@ NO_ISSUE, PRODUCT, PRICE, SERVICE_ISSUE = 0, 1, 2, 3
 ALIVE, NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE = 0, 1, 2, 3, 4
 CAUSE_NAMES = ("alive", "neglect", "service", "pitch", "price")
 
-PROMOTER_SAT = 0.85  # satisfaction >= this scores 9-10 (promoter)
-DETRACTOR_SAT = 0.65  # satisfaction < this scores 0-6 (detractor)
-DISPOSITION_CONCENTRATION = 12.0  # Beta concentration of customers' dispositions (sets the NPS spread)
-INTENT_CONCENTRATION = 2.0  # Beta concentration of buying intent: some come to buy, most browse
-# The starting book is drawn as a long-running book would look (a steady state, not a fresh cohort):
-# dispositions are resampled in proportion to expected tenure, 1 / (floor + ((1 - d) / (1 - ref))^2),
-# the shape of the churn hazards in SalesModel.customers_decide, and satisfaction starts a typical
-# distance below disposition (measured on the baseline after a year: 0.03).
-TENURE_DRAWS = 4  # candidates per starting account for the resampling
-TENURE_FLOOR = 0.05  # hazard floor relative to the reference, so the happiest are not infinitely tenured
-TENURE_REFERENCE_SAT = 0.7  # as CHURN_REFERENCE_SAT in sim.model
-START_SAT_GAP = 0.03  # typical steady-state gap between disposition and satisfaction
-START_SHARE_A, START_SHARE_B = 30.0, 17.0  # long-run share of wallet in the baseline (mean 0.64, measured)
-SHARE_A, SHARE_B = 6.0, 4.0  # Beta shape of a won customer's first share of wallet (mean 0.6; assumption)
-
 
 def nps_score(sat: np.ndarray) -> np.ndarray:
     """0-10 likelihood-to-recommend score implied by satisfaction."""
     return np.clip(np.floor(sat * 10.0 + 0.5), 0, 10).astype(np.int8)
 
 
-def willingness(sat: np.ndarray) -> np.ndarray:
+def willingness(p: Params, sat: np.ndarray) -> np.ndarray:
     """Multiplier on buying probability: happy customers buy more (FACTS 10, seed 004)."""
-    return 0.2 + sat
+    return p.willingness_base + sat
 
 
-@functools.cache
-def _intent_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Beta quantiles on a grid of means x probabilities, for fast inverse-CDF draws."""
+@functools.lru_cache(maxsize=8)
+def _intent_table(k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Beta quantiles (concentration ``k``) on a grid of means x probabilities, for fast inverse-CDF draws."""
     means = np.linspace(0.01, 0.99, 99)
     probs = np.linspace(0.0, 1.0, 1025)
-    k = INTENT_CONCENTRATION
     table = betaincinv(means[:, None] * k, (1.0 - means[:, None]) * k, probs[None, :])
     return means, probs, table
 
 
-def intent(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
+def intent(mean: np.ndarray, u: np.ndarray, concentration: float) -> np.ndarray:
     """Buying intent of each opportunity, Beta-distributed around ``mean``; hidden from the rep.
+
 
     Drawn by inverting the Beta CDF at uniforms ``u`` (bilinear interpolation in a
     precomputed quantile table) so that each account keeps its own random number
     whatever the other accounts do (common random numbers).
     """
-    means, probs, table = _intent_table()
+    means, probs, table = _intent_table(float(concentration))
     fm = np.clip((mean - means[0]) / (means[1] - means[0]), 0.0, means.size - 1.000001)
     fp = np.clip(u * (probs.size - 1), 0.0, probs.size - 1.000001)
     i, j = fm.astype(np.int64), fp.astype(np.int64)
@@ -81,7 +66,7 @@ def intent(mean: np.ndarray, u: np.ndarray) -> np.ndarray:
     return lo * (1 - dm) + hi * dm
 
 
-def read_intent(true: np.ndarray, mean: np.ndarray, noise: float, z: np.ndarray) -> np.ndarray:
+def read_intent(true: np.ndarray, mean: np.ndarray, noise: float, z: np.ndarray, concentration: float) -> np.ndarray:
     """What a rep makes of each opportunity's buying intent: a noisy read, weighed against the typical buyer.
 
     The rep sees ``logit(intent) + noise * z`` and knows how intent varies among this week's buyers of the kind
@@ -93,7 +78,7 @@ def read_intent(true: np.ndarray, mean: np.ndarray, noise: float, z: np.ndarray)
         return true.copy()
     eps = np.finfo(float).eps
     m = float(np.mean(mean))
-    a, b = m * INTENT_CONCENTRATION, (1.0 - m) * INTENT_CONCENTRATION
+    a, b = m * concentration, (1.0 - m) * concentration
     prior_mean = digamma(a) - digamma(b)
     prior_var = polygamma(1, a) + polygamma(1, b)
     signal = logit(np.clip(true, eps, 1.0 - eps)) + noise * z
@@ -106,14 +91,14 @@ def market_seats(p: Params) -> int:
     return p.n_accounts + max(1, round(p.n_accounts * p.prospect_pool))
 
 
-def share_draw(u: np.ndarray) -> np.ndarray:
-    """Share of wallet a won customer starts with, at uniforms ``u`` (as the starting book's)."""
-    return np.clip(betaincinv(SHARE_A, SHARE_B, u), 0.05, 0.95)
+def share_draw(p: Params, u: np.ndarray) -> np.ndarray:
+    """Share of wallet a won customer starts with, at uniforms ``u`` (clipped as the starting book's)."""
+    return np.clip(betaincinv(p.won_share_beta_a, p.won_share_beta_b, u), p.share_min, p.share_max)
 
 
 def disposition_draw(p: Params, u: np.ndarray) -> np.ndarray:
     """Satisfaction a customer returns to when nothing happens, at uniforms ``u``."""
-    k = DISPOSITION_CONCENTRATION
+    k = p.disposition_concentration
     return betaincinv(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, u)
 
 
@@ -127,19 +112,24 @@ class Accounts:
         # Seats are dealt to rep slots in contiguous territories of near-equal size.
         self.rep = (self.uid * n_slots // n).astype(np.int32)
         self.seats_by_slot = np.bincount(self.rep, minlength=n_slots).astype(float)
-        self.wallet = p.mean_spend * rng.lognormal(-0.5 * p.spend_sigma**2, p.spend_sigma, n) / 0.6
-        self.share = np.clip(rng.beta(START_SHARE_A, START_SHARE_B, n), 0.05, 0.95)
-        # Industries share seasonal calendars: four clusters of phase, small jitter.
-        self.phase = rng.integers(0, 4, n) * (np.pi / 2) + rng.normal(0.0, 0.2, n)
+        self.wallet = p.mean_spend * rng.lognormal(-0.5 * p.spend_sigma**2, p.spend_sigma, n) / p.wallet_sizing_share
+        self.share = np.clip(rng.beta(p.start_share_beta_a, p.start_share_beta_b, n), p.share_min, p.share_max)
+        # Industries share seasonal calendars: clusters of evenly spaced phase, small jitter.
+        clusters = p.season_clusters
+        self.phase = rng.integers(0, clusters, n) * (2 * np.pi / clusters) + rng.normal(0.0, p.season_phase_jitter, n)
         # Each customer has a disposition its satisfaction returns to when nothing happens.
-        k = DISPOSITION_CONCENTRATION
+        k = p.disposition_concentration
         self.disposition = rng.beta(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, n)
-        # The starting book is a long-running one: customers who stay longer are more of it (M11).
-        cand = rng.beta(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, (TENURE_DRAWS, n))
-        tenure = 1.0 / (TENURE_FLOOR + ((1.0 - cand) / (1.0 - TENURE_REFERENCE_SAT)) ** 2)
+        # The starting book is a long-running one: customers who stay longer are more of it (M11). It is
+        # drawn as a long-running book would look: dispositions resampled in proportion to expected
+        # tenure, the inverse of the churn hazards' shape (SalesModel.customers_decide) plus a floor;
+        # satisfaction starts a typical distance below disposition.
+        cand = rng.beta(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, (p.tenure_draws, n))
+        tenure = 1.0 / (p.tenure_hazard_floor + ((1.0 - cand) / (1.0 - p.churn_reference_sat))
+                        ** p.churn_dissatisfaction_exponent)
         pick = (tenure.cumsum(axis=0) / tenure.sum(axis=0) < rng.random(n)).sum(axis=0)
-        self.disposition = cand[np.minimum(pick, TENURE_DRAWS - 1), np.arange(n)]
-        self.sat = np.maximum(0.0, self.disposition - START_SAT_GAP)
+        self.disposition = cand[np.minimum(pick, p.tenure_draws - 1), np.arange(n)]
+        self.sat = np.maximum(0.0, self.disposition - p.start_sat_gap)
         self.since = rng.uniform(0.0, p.neglect_horizon, n)
         self.unserved = np.zeros(n)
         # Which seats start as customers: exactly n_accounts of them, spread over every territory.
@@ -229,18 +219,20 @@ class Accounts:
         self.need[uids] = kind
         self.need_age[uids] = 0
         self.need_value[uids] = np.where(kind == PURCHASE, self.deal_value(p, uids), 0.0)
-        mean = np.clip(p.p_purchase * willingness(self.sat[uids]), 0.01, 0.99)
-        self.need_intent[uids] = np.where(kind == PURCHASE, intent(mean, u[2, uids]), 0.0)
+        mean = np.clip(p.p_purchase * willingness(p, self.sat[uids]), 0.01, 0.99)
+        self.need_intent[uids] = np.where(kind == PURCHASE, intent(mean, u[2, uids], p.intent_concentration), 0.0)
         self.need_buy[uids] = u[3, uids] < self.need_intent[uids]
         self.need_read[uids] = np.where(kind == PURCHASE,
-                                        read_intent(self.need_intent[uids], mean, p.read_noise, z[uids]), 0.0)
+                                        read_intent(self.need_intent[uids], mean, p.read_noise, z[uids],
+                                                    p.intent_concentration), 0.0)
         return uids
 
     def p_play(self, p: Params, season: np.ndarray, uids: np.ndarray) -> np.ndarray:
         """Chance a banner play finds a willing buyer: appetite, room, season, no open problem."""
-        issue_factor = np.where(self.issue[uids] != NO_ISSUE, 0.3, 1.0)
+        issue_factor = np.where(self.issue[uids] != NO_ISSUE, p.open_issue_appetite, 1.0)
         return np.clip(
-            p.p_upsell * willingness(self.sat[uids]) * 2.0 * self.room(uids) * season[uids] * issue_factor,
+            p.p_upsell * willingness(p, self.sat[uids]) * p.upsell_room_gain * self.room(uids) * season[uids]
+            * issue_factor,
             0.0,
             1.0,
         )
@@ -254,10 +246,11 @@ class Accounts:
         u = rng.random((2, self.n))
         z = rng.standard_normal(self.n)  # the rep's read of each play (a fixed-size draw)
         mean = np.clip(self.p_play(p, season, uids), 0.01, 0.99)
-        self.play_intent[uids] = intent(mean, u[0, uids])
+        self.play_intent[uids] = intent(mean, u[0, uids], p.intent_concentration)
         self.play_u[uids] = u[1, uids]
         self.play_buy[uids] = u[1, uids] < self.play_intent[uids]
-        self.play_read[uids] = read_intent(self.play_intent[uids], mean, p.read_noise, z[uids])
+        self.play_read[uids] = read_intent(self.play_intent[uids], mean, p.read_noise, z[uids],
+                                           p.intent_concentration)
         self.play_value[uids] = self.deal_value(p, uids)
 
     def play_willing(self, uids: np.ndarray, persuasion: np.ndarray) -> np.ndarray:
@@ -278,12 +271,12 @@ class Accounts:
         self.sat[uids] += p.contact_gain * weight * (1.0 - self.sat[uids])
         self.since[uids] *= 1.0 - weight
 
-    def nps(self) -> float:
+    def nps(self, p: Params) -> float:
         """Net promoter score of active accounts, on the usual -100..100 scale (NaN with no customers)."""
         s = self.sat[self.active]
         if s.size == 0:
             return float("nan")
-        return float(100.0 * (np.mean(s >= PROMOTER_SAT) - np.mean(s < DETRACTOR_SAT)))
+        return float(100.0 * (np.mean(s >= p.promoter_sat) - np.mean(s < p.detractor_sat)))
 
     def lose(self, uids: np.ndarray, causes: np.ndarray, winback_weeks: int) -> None:
         """Customers leave: they become prospects that cannot be won back for a while."""
@@ -296,7 +289,7 @@ class Accounts:
         """Prospects become customers with a fresh relationship; ``u`` holds two uniforms per uid."""
         self.active[uids] = True
         self.ever_customer[uids] = True
-        self.share[uids] = share_draw(u[0])
+        self.share[uids] = share_draw(p, u[0])
         self.disposition[uids] = disposition_draw(p, u[1])
         self.sat[uids] = self.disposition[uids]
         self.since[uids] = 0.0

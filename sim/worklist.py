@@ -32,11 +32,6 @@ import numpy as np
 from sim.params import Params
 from sim.population import NO_NEED, PURCHASE, SERVICE, Accounts
 
-# How much serving each kind of work matters to a service-minded rep, relative to a need of its own.
-URGENCY_SERVICE = 3.0  # a customer waiting with a problem or request (assumption)
-URGENCY_PURCHASE = 3.0  # a customer who came to buy is a customer waiting, like a service need (assumption)
-URGENCY_CONTACT = 1.0  # a check-in, scaled by how long the account has been left alone (assumption)
-
 
 @dataclass
 class RepWeights:
@@ -113,11 +108,12 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     value = close_need * acc.need_value[cand] + close_play * acc.play_value[cand]
     pay_exp = p.commission_rate * value + np.where(flag, p_close * p.banner_bonus, 0.0)
 
-    size = np.clip(np.sqrt(acc.spend_of(cand) / p.mean_spend), 0.3, 3.0)
+    size = np.clip(np.sqrt(acc.spend_of(cand) / p.mean_spend), p.size_weight_min, p.size_weight_max)
     neglect = np.minimum(1.0, acc.since[cand] / p.neglect_horizon)
-    urgency = np.where(need == SERVICE, URGENCY_SERVICE,
-                       np.where(need == PURCHASE, URGENCY_PURCHASE,
-                                np.where(call_back, URGENCY_SERVICE, URGENCY_CONTACT * weight * neglect)))
+    # How much serving each kind of work matters to a service-minded rep (urgency_service, ...).
+    urgency = np.where(need == SERVICE, p.urgency_service,
+                       np.where(need == PURCHASE, p.urgency_purchase,
+                                np.where(call_back, p.urgency_service, p.urgency_contact * weight * neglect)))
     care = w.care[slot] * size * urgency
 
     # An opening moves the measured rate toward its chance of closing: below the target it counts against the

@@ -23,7 +23,6 @@ from sim.dashboard import assets, book, charts, levers, state, timing
 from sim.dashboard.cli import main as dashboard_main
 from sim.dashboard.levers import LeverRefused, apply_change, lever, parse_typed
 from sim.params import Params, param_info
-from sim.population import DETRACTOR_SAT, PROMOTER_SAT
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -40,7 +39,7 @@ def _accounts(rows: list[dict]) -> SimpleNamespace:
 
 
 def test_book_colours_each_account_by_the_first_state_that_applies():
-    hi, lo = PROMOTER_SAT + 0.05, DETRACTOR_SAT - 0.1
+    hi, lo = Params().promoter_sat + 0.05, Params().detractor_sat - 0.1
     rows = [
         {"active": False, "cause": 1, "flag": True, "flag_declined": True, "since": 99, "sat": lo},  # lost: neglect
         {"active": False, "cause": 2},                                   # lost: service

@@ -7,6 +7,7 @@ import math
 import mesa
 import numpy as np
 import pytest
+from param_helpers import repair_combinations
 
 from sim import SalesModel, load_scenario
 from sim.agents import Manager, Rep
@@ -104,7 +105,7 @@ def _random_params(rng: np.random.Generator) -> dict:
     if out["feedback_loop"] == "none":
         out["crm_rule"] = "spend_drop"
         out["detractor_policy"] = "sell_to_all"
-    return out
+    return repair_combinations(out)
 
 
 @pytest.mark.parametrize("seed", range(12))

@@ -15,6 +15,7 @@ import math
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from param_helpers import repair_combinations
 
 from sim import SalesModel
 from sim.kpis import COST_KEYS, KPIS, declared_range
@@ -42,11 +43,11 @@ def _value(info) -> st.SearchStrategy:
 
 
 def _consistent(values: dict) -> dict:
-    """Repair the few combinations Params refuses (they need customer feedback)."""
+    """Repair the few combinations Params refuses (feedback-dependent rules, thresholds, issue mix)."""
     if values.get("feedback_loop") == "none":
         values["crm_rule"] = "spend_drop" if values.get("crm_rule") == "advocacy_aware" else values["crm_rule"]
         values["detractor_policy"] = "sell_to_all"
-    return values
+    return repair_combinations(values)
 
 
 def params_of(group: set[str]) -> st.SearchStrategy:

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from sim.dashboard.charts import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, YELLOW
-from sim.population import DETRACTOR_SAT, PROMOTER_SAT
+from sim.params import Params
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,15 @@ def _rgb(colour: str) -> tuple[int, int, int]:
 PALETTE = np.array([_rgb(s.colour) for s in STATES], dtype=np.uint8)
 
 
-def classify(acc, neglect_horizon: float) -> np.ndarray:
-    """One state index per account (see STATES), from the model's account arrays."""
+def classify(acc, neglect_horizon: float, p: Params | None = None) -> np.ndarray:
+    """One state index per account (see STATES), from the model's account arrays.
+
+    ``p`` gives the promoter and detractor thresholds (defaults if omitted).
+    """
+    p = p or Params()
     state = np.full(acc.n, STATE_INDEX["ok"], dtype=np.int8)
-    state[acc.sat >= PROMOTER_SAT] = STATE_INDEX["promoter"]
-    state[acc.sat < DETRACTOR_SAT] = STATE_INDEX["detractor"]
+    state[acc.sat >= p.promoter_sat] = STATE_INDEX["promoter"]
+    state[acc.sat < p.detractor_sat] = STATE_INDEX["detractor"]
     state[acc.since >= neglect_horizon] = STATE_INDEX["neglected"]
     state[acc.flag] = STATE_INDEX["banner"]
     state[acc.flag & acc.flag_declined] = STATE_INDEX["avoided"]
@@ -111,12 +115,14 @@ class BookImage:
 
 
 def render(acc, rep_slots: np.ndarray | None = None, neglect_horizon: float = 12.0,
-           n_slots: int | None = None, vacant: np.ndarray | None = None, width: int = TARGET_WIDTH) -> BookImage:
+           n_slots: int | None = None, vacant: np.ndarray | None = None, width: int = TARGET_WIDTH,
+           p: Params | None = None) -> BookImage:
     """Draw every account as a cell, one block per rep slot, sorted within the block by state.
 
-    ``vacant`` flags rep slots with no rep in post; their blocks get a black frame.
+    ``vacant`` flags rep slots with no rep in post; their blocks get a black frame. ``p`` gives the
+    promoter and detractor thresholds (defaults if omitted).
     """
-    state = classify(acc, neglect_horizon)
+    state = classify(acc, neglect_horizon, p)
     slot = np.asarray(acc.rep if rep_slots is None else rep_slots, dtype=np.int64)
     n_slots = int(n_slots if n_slots is not None else (slot.max() + 1 if slot.size else 1))
     sizes = np.bincount(slot, minlength=n_slots)
@@ -164,7 +170,7 @@ def render_model(model) -> BookImage:
     """The book of a :class:`~sim.model.SalesModel` as it stands this week."""
     vacant = np.array([r is None for r in model.slot_rep], dtype=bool)
     return render(model.acc, neglect_horizon=float(model.p.neglect_horizon), n_slots=model.p.n_reps,
-                  vacant=vacant)
+                  vacant=vacant, p=model.p)
 
 
 def legend() -> list[tuple[str, str]]:

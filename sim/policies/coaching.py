@@ -2,13 +2,17 @@
 
 "When will this close?" amplifies anxiety and the weight of the close rate;
 "How are you helping this person?" keeps the customer in view and lets stress
-fade. Figures are assumptions, bounded by FACTS 13 (coaching effects of up to
-about a fifth on middle performers; frequent unskilled coaching can hurt).
+fade. Each style's figures are parameters (``<style>_pressure``, ``_care``,
+``_anxiety``, ``_recovery``, ``_learning`` in :class:`sim.params.Params`),
+assumptions bounded by FACTS 13 (coaching effects of up to about a fifth on
+middle performers; frequent unskilled coaching can hurt).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from sim.params import CoachingStyle, Params
 
 
 @dataclass(frozen=True)
@@ -22,13 +26,8 @@ class Style:
     learning: float  # contribution to skill growth
 
 
-STYLES = {
-    "close_focused": Style(pressure=1.3, care=0.85, anxiety=0.01, recovery=1.0, learning=0.0),
-    "neutral": Style(pressure=1.0, care=1.0, anxiety=0.0, recovery=1.0, learning=0.3),
-    "customer_focused": Style(pressure=0.6, care=1.3, anxiety=0.0, recovery=1.4, learning=0.6),
-}
-
-ONE_ON_ONE_RECOVERY = 1.5  # stress fades faster with individual attention
-ONE_ON_ONE_LEARNING = 1.0
-JOINS_CALLS_LEARNING = 1.0
-SKILL_CEILING = 1.0
+def style(p: Params, name: CoachingStyle) -> Style:
+    """The figures of coaching style ``name`` under parameters ``p``."""
+    return Style(pressure=getattr(p, f"{name}_pressure"), care=getattr(p, f"{name}_care"),
+                 anxiety=getattr(p, f"{name}_anxiety"), recovery=getattr(p, f"{name}_recovery"),
+                 learning=getattr(p, f"{name}_learning"))

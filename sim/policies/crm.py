@@ -17,9 +17,6 @@ import numpy as np
 from sim.params import Params
 from sim.population import Accounts
 
-TRAIL_WEIGHT = 0.15  # weight of this week in the trailing spend average (about 6 weeks)
-LOW_SHARE = 0.6  # share of wallet below which an advocate counts as under-penetrated
-
 
 def candidates(acc: Accounts, p: Params, observed: np.ndarray, season: np.ndarray) -> np.ndarray:
     """Boolean mask of accounts the rule would flag this week (before eligibility)."""
@@ -28,7 +25,7 @@ def candidates(acc: Accounts, p: Params, observed: np.ndarray, season: np.ndarra
     if p.crm_rule == "seasonality_aware":
         return observed / season < (1.0 - p.spend_drop_threshold) * acc.trail_deseason
     if p.crm_rule == "advocacy_aware":
-        return (acc.known_score >= 7) & (acc.share < LOW_SHARE)
+        return (acc.known_score >= 7) & (acc.share < p.advocacy_low_share)
     return np.zeros(acc.n, bool)
 
 
@@ -43,7 +40,7 @@ def update_banners(acc: Accounts, p: Params, observed: np.ndarray, season: np.nd
         acc.clear_flags(withdrawn, 0)
     new = np.flatnonzero(eligible & candidates(acc, p, observed, season))
     acc.raise_flags(new, p, season, rng)
-    acc.trail += TRAIL_WEIGHT * (observed - acc.trail)
-    acc.trail_deseason += TRAIL_WEIGHT * (observed / season - acc.trail_deseason)
+    acc.trail += p.trail_weight * (observed - acc.trail)
+    acc.trail_deseason += p.trail_weight * (observed / season - acc.trail_deseason)
     acc.flag_cool -= acc.flag_cool > 0
     return new

@@ -18,32 +18,29 @@ from __future__ import annotations
 from sim.params import Params
 
 QUARTER = 13  # weeks
-BONUS_SCALE = 10_000.0  # quota bonus at which ``quota_chase`` is calibrated (currency)
-EXPECTED_BANNER_OPENINGS = 6.0  # banner openings per rep per review that a bonus is spread over (assumption)
-RELATIONSHIP_PAY_SCALE = 100.0  # retention or NPS pay that doubles a rep's care weight (assumption)
 
 
 def close_rate_bonus_stake(p: Params) -> float:
     """Bonus at risk per unit of close-rate shortfall caused by one banner opening."""
-    return p.close_rate_bonus / EXPECTED_BANNER_OPENINGS
+    return p.close_rate_bonus / p.close_rate_bonus_openings
 
 
 def relationship_pay_weight(p: Params) -> float:
     """Extra weight on caring for accounts that retention- or NPS-linked pay adds."""
-    return (p.retention_pay + p.nps_pay) / RELATIONSHIP_PAY_SCALE
+    return (p.retention_pay + p.nps_pay) / p.relationship_pay_scale
 
 
 def quota_gamble(p: Params, week_in_quarter: int, attained: float) -> float:
     """Extra share of time a rep behind quota puts on a big deal late in the quarter.
 
     ``attained`` is quota attainment so far (1 = met). Only a lump-sum quota
-    bonus creates this pull, and only in the second half of the quarter.
+    bonus creates this pull, and only late in the quarter (from ``quota_chase_from_week``).
     """
-    if p.quota_bonus <= 0 or week_in_quarter < QUARTER // 2:
+    if p.quota_bonus <= 0 or week_in_quarter < p.quota_chase_from_week:
         return 0.0
     pace = (week_in_quarter + 1) / QUARTER
     behind = max(0.0, pace - attained)
-    return p.quota_chase * behind * min(2.0, p.quota_bonus / BONUS_SCALE)
+    return p.quota_chase * behind * min(p.quota_chase_bonus_cap, p.quota_bonus / p.quota_chase_reference_bonus)
 
 
 def commission(p: Params, deal_value):

@@ -1,0 +1,20 @@
+"""Helpers for tests that draw parameter values anywhere in their declared ranges."""
+
+from __future__ import annotations
+
+
+def repair_combinations(values: dict) -> dict:
+    """Repair draws that Params refuses as a combination (each value alone is in range).
+
+    A detractor threshold above the promoter threshold is lowered to it; product and price
+    shares of the issue mix that add to more than one are scaled down to sum to one.
+    """
+    if "detractor_sat" in values and "promoter_sat" in values:
+        values["detractor_sat"] = min(values["detractor_sat"], values["promoter_sat"])
+    if "product_issue_share" in values and "price_issue_share" in values:
+        total = values["product_issue_share"] + values["price_issue_share"]
+        if total > 1.0:
+            values["product_issue_share"] /= total
+            values["price_issue_share"] = min(values["price_issue_share"] / total,
+                                              1.0 - values["product_issue_share"])
+    return values
