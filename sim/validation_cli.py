@@ -30,7 +30,8 @@ def add_validation_report(sub: argparse._SubParsersAction) -> None:
         description="Run the calibration targets (calibration/targets.toml) on a scenario and every pattern "
         "of sim/validation.py with paired replications, and write a Markdown report (docs/validation.md): "
         "each target's simulated mean and 95 % interval against its published range, and each pattern's "
-        "estimate, interval and pass or fail. Full size: 2,000 accounts, 20 reps, 3 managers, 104 weeks.")
+        "estimate, interval and pass or fail. Full size: 2,000 accounts, 20 reps, 3 managers, 143 weeks (the "
+        "39-week burn-in and two measured years).")
     p.add_argument("--replications", type=_positive_int, default=None,
                    help="paired replications per scenario (default: 20; 10 with --quick); at least 2")
     p.add_argument("--scenario", default="baseline",
