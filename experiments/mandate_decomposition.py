@@ -11,7 +11,7 @@ channel on, and with one channel switched off in both arms —
 A channel's share is how much of the full loss disappears when it is off (shares need not sum to one:
 channels interact). Prints a Markdown table of revenue and profit losses with 95 % paired intervals.
 
-    python experiments/mandate_decomposition.py --replications 20
+    python experiments/mandate_decomposition.py --replications 20 [--assumptions calibrated]
 """
 
 from __future__ import annotations
@@ -42,25 +42,27 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=20)
     ap.add_argument("--weeks", type=int, default=104)
     ap.add_argument("--seed", type=int, default=20261202)
-    ap.add_argument("--baseline", default="baseline")
+    ap.add_argument("--assumptions", default=None, metavar="SCENARIO",
+                    help="take the behavioural assumptions of this scenario (e.g. calibrated) in both arms")
     ap.add_argument("--workers", type=int, default=None)
     args = ap.parse_args()
+    assumed = load_scenario(args.assumptions).overrides if args.assumptions else {}
     arms = []
     for i, off in enumerate(CHANNELS.values()):
-        for name in (args.baseline, "banner_mandate"):
-            s = load_scenario(name, off)
+        for name in ("baseline", "banner_mandate"):
+            s = load_scenario(name, {**assumed, **off})
             arms.append(dataclasses.replace(s, name=f"{name}#{i}"))
     with tempfile.TemporaryDirectory() as tmp:
         res = compare(arms, args.replications, args.weeks, args.seed, make_executor(args.workers),
                       Path(tmp) / "run", progress=False)
     runs = res.runs.set_index(["scenario", "replication"]).sort_index()
     loss = {}
-    print(f"banner_mandate vs {args.baseline}: {args.replications} paired replications, {args.weeks} weeks, "
-          f"root seed {args.seed} (money per year)\n")
+    print(f"banner_mandate vs baseline{' with the assumptions of ' + args.assumptions if assumed else ''}: "
+          f"{args.replications} paired replications, {args.weeks} weeks, root seed {args.seed} (money per year)\n")
     print("| channels | revenue loss (95 % CI) | profit loss (95 % CI) | share of the profit loss | avoidance |")
     print("|---|---|---|---|---|")
     for i, label in enumerate(CHANNELS):
-        base, mand = runs.loc[f"{args.baseline}#{i}"], runs.loc[f"banner_mandate#{i}"]
+        base, mand = runs.loc[f"baseline#{i}"], runs.loc[f"banner_mandate#{i}"]
         rev = paired_diff_ci(mand["revenue"].to_numpy(), base["revenue"].to_numpy())
         prof = paired_diff_ci(mand["profit"].to_numpy(), base["profit"].to_numpy())
         loss[label] = base["profit"].to_numpy() - mand["profit"].to_numpy()
