@@ -51,7 +51,7 @@ from sim.population import (
     Accounts,
     willingness,
 )
-from sim.worklist import RepWeights, plan_week
+from sim.worklist import RepWeights, plan_week, running_total_within
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -201,6 +201,7 @@ class SalesModel(mesa.Model):
         price = observed[disc] * (1.0 - p.concession_discount * conc[disc])  # after any hidden concession
         self.econ.discount(disc, price * a.disc_depth[disc])
         a.disc_left[disc] -= 1
+        a.disc_depth[disc[a.disc_left[disc] == 0]] = 0.0  # a discount that ends leaves no depth behind
         lost = ~a.active & a.ever_customer
         led.add("revenue_potential", observed[a.ever_customer].sum())  # customers and lost customers
         led.add("lost_churn", observed[lost].sum())
@@ -288,9 +289,7 @@ class SalesModel(mesa.Model):
         a.unwanted_pitch[uw] = True
         a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
         extract = uw[luck[2, uw] < p.discount_demand]
-        a.disc_depth[extract] = np.where(a.disc_left[extract] > 0, np.maximum(a.disc_depth[extract],
-                                                                                p.concession_discount),
-                                         p.concession_discount)
+        a.disc_depth[extract] = np.maximum(a.disc_depth[extract], p.concession_discount)
         a.disc_left[extract] = np.maximum(a.disc_left[extract], p.concession_weeks)
 
         # An unwanted pitch on an outbound call adds no value to the relationship; a served need still does.
@@ -371,10 +370,7 @@ class SalesModel(mesa.Model):
         order = np.argsort(a.rep[cand], kind="stable")  # each book in uid order
         cand, cost = cand[order], cost[order]
         slot = a.rep[cand]
-        spent = np.cumsum(cost)
-        start = np.searchsorted(slot, slot, side="left")
-        within = spent - (spent[start] - cost[start]) if cand.size else spent
-        ok = within <= self._remedy_left[slot]
+        ok = running_total_within(slot, cost) <= self._remedy_left[slot]
         granted = cand[ok]
         self._remedy_left -= np.bincount(a.rep[granted], weights=cost[ok], minlength=p.n_reps)
         a.disc_left[granted] = np.maximum(a.disc_left[granted], p.remedy_weeks)

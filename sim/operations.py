@@ -141,15 +141,22 @@ class Operations:
         severity customers reported; without feedback, first come first served. Older problems break ties.
         """
         cats = acc.issue[queue]
-        focused = np.array([self.focus[c] > 0 for c in cats], bool) if queue.size else np.zeros(0, bool)
+        focused = self._by_category({c: self.focus[c] > 0 for c in self.focus})[cats] > 0
         if self.p.feedback_loop == "closed_loop":
-            pr = self.priority(acc)
-            key = np.array([pr[c] for c in cats]) * acc.issue_sev[queue]
+            key = self._by_category(self.priority(acc))[cats] * acc.issue_sev[queue]
         elif self.p.feedback_loop == "survey":
             key = acc.issue_sev[queue]
         else:
             key = np.zeros(queue.size)
         return np.lexsort((-acc.issue_age[queue], -key, ~focused, ~acc.issue_expedite[queue]))
+
+    @staticmethod
+    def _by_category(values: dict[int, float]) -> np.ndarray:
+        """A per-category value as a table indexed by issue code (no issue: 0), for lookups over a queue."""
+        table = np.zeros(max(values) + 1)
+        for c, v in values.items():
+            table[c] = v
+        return table
 
     def fix(self, acc: Accounts, rng: np.random.Generator) -> np.ndarray:
         """Fix reported problems within capacity; returns the uids fixed this week."""

@@ -70,6 +70,13 @@ def _channel_hours(p: Params, n: int, cand: np.ndarray, rng: np.random.Generator
     return hours, weight
 
 
+def running_total_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Cumulative sum of ``values`` restarting at each group; ``groups`` must be sorted (e.g. by rep slot)."""
+    total = np.cumsum(values)
+    start = np.searchsorted(groups, groups, side="left")
+    return total - (total[start] - values[start])
+
+
 @lru_cache(maxsize=8)
 def _prospect_blocks(prospect_hours: float, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
     """Each slot's prospecting time as one-hour blocks: (slot of each block, hours of each block)."""
@@ -141,10 +148,7 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
     order = np.argsort(slot * 3.0 + tier + 0.5 - 0.5 * ratio / (1.0 + np.abs(ratio)))
     h_sorted = np.where(positive[order], hours[order], 0.0)
     s_sorted = slot[order]
-    csum = np.cumsum(h_sorted)
-    start = np.searchsorted(s_sorted, s_sorted, side="left")
-    within = csum - (csum[start] - h_sorted[start])
-    take_sorted = positive[order] & (within <= w.hours[s_sorted])
+    take_sorted = positive[order] & (running_total_within(s_sorted, h_sorted) <= w.hours[s_sorted])
     take_all = np.zeros(slot.size, bool)
     take_all[order] = take_sorted
     take = take_all[:n_cand]
