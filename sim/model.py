@@ -170,21 +170,16 @@ class SalesModel(mesa.Model):
             self.step()
         return self
 
+    # The week's stages, in order (see the module docstring).
+    STAGES = ("start_week", "operations_fail", "customers_bring_needs", "crm_raises_banners", "managers_coach",
+              "reps_work", "needs_expire", "operations_fix", "customers_decide", "customers_arrive",
+              "reps_review", "record")
+
     def step(self) -> None:
-        """One week: the named stages in order (see the module docstring)."""
+        """One week: the named stages in order."""
         self.ledger.new_week()
-        self.start_week()
-        self.operations_fail()
-        self.customers_bring_needs()
-        self.crm_raises_banners()
-        self.managers_coach()
-        self.reps_work()
-        self.needs_expire()
-        self.operations_fix()
-        self.customers_decide()
-        self.customers_arrive()
-        self.reps_review()
-        self.record()
+        for stage in self.STAGES:
+            getattr(self, stage)()
         self.week += 1
 
     # --- stages -------------------------------------------------------------------
