@@ -393,7 +393,7 @@ def revenue_cv_reps(t: Ledger) -> float:
 @kpi("time_to_fix", "Weeks to fix a reported problem", "weeks",
      nan_when="nothing was fixed", better=-1)
 def time_to_fix(t: Ledger) -> float:
-    """Mean age of problems when operations fixed them (NaN if nothing was fixed)."""
+    """Mean weeks from a problem's report to its fix, the firm's ticket clock (NaN if nothing was fixed)."""
     return _mean(t.fix_waits)
 
 

@@ -438,6 +438,7 @@ class SalesModel(mesa.Model):
         s = np.where(act, np.clip(s, 0.0, 1.0), a.sat)
         a.sat = s
         a.issue_age += has_issue & act
+        a.issue_wait += has_issue & act & a.issue_reported
         a.unserved *= p.unserved_memory
         target_share = np.clip(p.share_per_satisfaction * s, p.share_min, p.share_max)
         a.share = np.where(act, np.clip(a.share + p.share_drift * (target_share - a.share), p.share_min, p.share_max),

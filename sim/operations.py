@@ -87,6 +87,7 @@ class Operations:
         low = self.p.issue_severity_min
         acc.issue_sev[uids] = low + (1.0 - low) * u[0]
         acc.issue_age[uids] = 0
+        acc.issue_wait[uids] = 0
         # Few customers complain unprompted (FACTS 14).
         acc.issue_reported[uids] = u[1] < self.p.complaint_rate
 
@@ -148,7 +149,9 @@ class Operations:
             key = acc.issue_sev[queue]
         else:
             key = np.zeros(queue.size)
-        return np.lexsort((-acc.issue_age[queue], -key, ~focused, ~acc.issue_expedite[queue]))
+        wait = acc.issue_wait[queue]
+        overdue = np.where(wait >= self.p.fix_sla_weeks, wait, -1)
+        return np.lexsort((-acc.issue_age[queue], -key, ~focused, ~acc.issue_expedite[queue], -overdue))
 
     @staticmethod
     def _by_category(values: dict[int, float]) -> np.ndarray:
@@ -177,7 +180,7 @@ class Operations:
             queue = queue[self.fix_order(acc, queue)[:cap]]
         for c in self.focus:
             self.focus[c] = max(0, self.focus[c] - 1)
-        self.fix_wait.extend(acc.issue_age[queue].tolist())
+        self.fix_wait.extend(acc.issue_wait[queue].tolist())
         # Unreported problems sometimes fade without anyone fixing them.
         silent = np.flatnonzero(acc.active & ~acc.issue_reported & (acc.issue != NO_ISSUE))
         faded = silent[rng.random(acc.n)[silent] < self.p.self_resolve]
@@ -192,5 +195,6 @@ class Operations:
         acc.issue[uids] = NO_ISSUE
         acc.issue_sev[uids] = 0.0
         acc.issue_age[uids] = 0
+        acc.issue_wait[uids] = 0
         acc.issue_reported[uids] = False
         acc.issue_expedite[uids] = False

@@ -150,6 +150,9 @@ class Params(BaseModel):
     escalation_focus_weeks: int = _p(4, "weeks", "seed 002: pulling the alarm gets attention",
                                      "Weeks a heard escalation puts its category's open fixes first", ge=0,
                                      le=52)
+    fix_sla_weeks: int = _p(13, "weeks", A + ": service desks put tickets that breach their agreed wait first",
+                            "Weeks a reported problem may wait before it goes to the head of the fix queue",
+                            ge=1, le=104)
     disruption_rate: float = _lever(0.02, "per week", "seed 004: supply disruptions",
                                     "Probability a supply disruption starts in a week", ge=0.0, le=0.5)
     email_share: float = _lever(0.2, "fraction", "seed 001: 'customers prefer email'",

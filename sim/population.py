@@ -164,6 +164,7 @@ class Accounts:
         self.issue_sev = np.zeros(n)
         self.issue_age = np.zeros(n, np.int16)
         self.issue_reported = np.zeros(n, bool)
+        self.issue_wait = np.zeros(n, np.int16)  # weeks since the problem was reported (the firm's ticket clock)
         self.issue_expedite = np.zeros(n, bool)  # an empowered rep asked for an official fix
         self.follow_up = np.zeros(n, bool)  # a known detractor the rep should call back (fix first)
         self.disrupted = np.zeros(n, bool)
@@ -304,6 +305,7 @@ class Accounts:
         self.issue[uids] = NO_ISSUE
         self.issue_sev[uids] = 0.0
         self.issue_age[uids] = 0
+        self.issue_wait[uids] = 0
         self.issue_reported[uids] = False
         self.issue_expedite[uids] = False
         self.follow_up[uids] = False
