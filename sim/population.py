@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import betaincinv, digamma, expit, logit, polygamma
+from scipy.special import betaincinv, digamma, expit, logit, zeta
 
 from sim.params import Params
 
@@ -78,9 +78,10 @@ def read_intent(true: np.ndarray, mean: np.ndarray, noise: float, z: np.ndarray,
         return true.copy()
     eps = np.finfo(float).eps
     m = float(np.mean(mean))
-    a, b = m * concentration, (1.0 - m) * concentration
-    prior_mean = digamma(a) - digamma(b)
-    prior_var = polygamma(1, a) + polygamma(1, b)
+    ab = np.array([m * concentration, (1.0 - m) * concentration])
+    psi, trigamma = digamma(ab), zeta(2.0, ab)  # trigamma(x) = zeta(2, x), as scipy's polygamma(1, x) computes it
+    prior_mean = psi[0] - psi[1]
+    prior_var = trigamma[0] + trigamma[1]
     signal = logit(np.clip(true, eps, 1.0 - eps)) + noise * z
     weight = prior_var / (prior_var + noise * noise)
     return expit(prior_mean + weight * (signal - prior_mean))

@@ -71,9 +71,13 @@ def _channel_hours(p: Params, n: int, cand: np.ndarray, rng: np.random.Generator
 
 
 def running_total_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Cumulative sum of ``values`` restarting at each group; ``groups`` must be sorted (e.g. by rep slot)."""
+    """Cumulative sum of ``values`` restarting at each group; ``groups`` must be sorted non-negative integers
+    (e.g. rep slots)."""
     total = np.cumsum(values)
-    start = np.searchsorted(groups, groups, side="left")
+    if groups.size == 0:
+        return total
+    counts = np.bincount(groups)
+    start = (np.cumsum(counts) - counts)[groups]  # index of each group's first element (a table, not a search)
     return total - (total[start] - values[start])
 
 
