@@ -1,10 +1,13 @@
 """Approximate Bayesian computation (ABC-SMC, pyABC) of the behavioural assumptions against the targets.
 
-pyABC supplies the algorithm, its samplers (one process, local processes, or a
-Dask cluster) and its SQLite history, from which a killed calibration resumes
-without losing finished generations. Each particle is one model run at the
-flagship size (or replications averaged); its seed derives from the particle's
-parameter values and the root seed, so the same run is the same everywhere.
+pyABC supplies the algorithm and its SQLite history, from which a killed
+calibration resumes without losing finished generations. Particles are
+evaluated by :class:`~sim.calibrate.sampler.RunnerSampler` on the project's
+executors (one process, local processes or Dask), and each particle's model
+runs are :class:`~sim.experiment.jobs.Job` s run by the runner's own
+``run_job``, seeded by :func:`~sim.experiment.jobs.job_seed` from the root
+seed, the replication and the particle's parameter values, so the same
+calibration gives the same numbers on any executor and worker count.
 """
 
 from __future__ import annotations
@@ -12,28 +15,36 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.calibrate.sampler import RunnerSampler
 from sim.calibrate.targets import Calibration
 from sim.errors import UserError
-from sim.experiment.jobs import job_seed
+from sim.experiment.jobs import Job, job_seed
+from sim.experiment.worker import run_job
+from sim.params import Params
 from sim.scenario import Scenario, load_scenario
 
 
-def particle_seed(theta: dict[str, float], root_seed: int, replication: int = 0) -> int:
-    """A model seed determined by the particle's values, the root seed and the replication."""
+def particle_point(theta: dict[str, float]) -> int:
+    """The design-point key of a particle: a 48-bit hash of its parameter values (canonical JSON)."""
     text = json.dumps({k: float(v) for k, v in sorted(theta.items())})
-    key = int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
-    return job_seed(root_seed * 1_000_003 + key % 1_000_003, replication)
+    return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
 
 
 @dataclass
 class Simulator:
-    """pyABC model: parameter values in, the targets' KPIs out (picklable for process and Dask samplers)."""
+    """pyABC model: parameter values in, the targets' KPIs out (picklable for process and Dask workers).
+
+    Each replication is a runner job (``keep_series`` off) seeded ``job_seed(root_seed, k, point)``, so a
+    particle's runs are the runs ``salesim compare`` would make of the same parameters at that point.
+    """
 
     base: dict[str, Any]
     weeks: int
@@ -41,15 +52,17 @@ class Simulator:
     replications: int
     root_seed: int
 
-    def __call__(self, theta: dict[str, float]) -> dict[str, float]:
-        from sim.model import SalesModel
-        from sim.params import Params
-
+    def jobs(self, theta: dict[str, float]) -> list[Job]:
+        """The runs that evaluate one particle."""
         values = {k: float(v) for k, v in dict(theta).items()}
-        params = Params(**{**self.base, **values})
-        rows = [SalesModel(params, rng=particle_seed(values, self.root_seed, k)).run(self.weeks).kpis()
-                for k in range(self.replications)]
-        return {k: float(np.mean([r[k] for r in rows])) for k in self.kpis}
+        params = Params(**{**self.base, **values}).model_dump()
+        point = particle_point(values)
+        return [Job(label="particle", params=params, replication=k, seed=job_seed(self.root_seed, k, point),
+                    weeks=self.weeks, keep_series=False, tags=values) for k in range(self.replications)]
+
+    def __call__(self, theta: dict[str, float]) -> dict[str, float]:
+        rows = [run_job(j)["kpis"] for j in self.jobs(theta)]
+        return {k: float(np.mean([np.nan if r[k] is None else r[k] for r in rows])) for k in self.kpis}
 
 
 NAN_MISS = 3.0  # range widths; how far outside its range a KPI with no value counts (assumption)
@@ -81,18 +94,12 @@ def _quiet_pyabc() -> None:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 
-def make_sampler(workers: int | None, scheduler: str | None, dask_local: bool):
-    """pyABC sampler for the command-line options: one process, local processes, or Dask."""
-    import pyabc
+def make_sampler(workers: int | None, scheduler: str | None, dask_local: bool) -> tuple[RunnerSampler, Any]:
+    """The sampler for the command-line options and the executor it runs on (reuse it for the other runs)."""
+    from sim.experiment.executors import make_executor
 
-    if scheduler or dask_local:
-        from sim.experiment.executors import DaskExecutor
-
-        ex = DaskExecutor(scheduler, workers)
-        return pyabc.sampler.DaskDistributedSampler(dask_client=ex.client, batch_size=4), ex
-    if workers == 1:
-        return pyabc.sampler.SingleCoreSampler(), None
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers), None
+    executor = make_executor(workers, scheduler, dask_local)
+    return RunnerSampler(executor), executor
 
 
 def run_abc(cal: Calibration, out: Path, population: int, generations: int, sampler: Any, root_seed: int,
@@ -116,8 +123,27 @@ def run_abc(cal: Calibration, out: Path, population: int, generations: int, samp
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in cal.priors.items()})
     simulate = Simulator(base.params.model_dump(), cal.weeks, tuple(observed), replications, root_seed)
     distance = RangeDistance({t.kpi: (t.low, t.high) for t in cal.targets})
+    if isinstance(sampler, RunnerSampler):
+        sampler.root_seed = root_seed
+    with _global_seed(root_seed):  # pyABC also draws in this process (e.g. the first generation's epsilon)
+        return _run(pyabc.ABCSMC(simulate, prior, distance, population_size=population, sampler=sampler),
+                    db, existing, out, observed, generations, min_epsilon, resume, problem)
+
+
+@contextmanager
+def _global_seed(root_seed: int) -> Iterator[None]:
+    """Seed NumPy's global generator for pyABC, then give the caller back the state it had."""
+    saved = np.random.get_state()
     np.random.seed(root_seed % 2**32)
-    abc = pyabc.ABCSMC(simulate, prior, distance, population_size=population, sampler=sampler)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)
+
+
+def _run(abc: Any, db: str, existing: bool, out: Path, observed: dict[str, float], generations: int,
+         min_epsilon: float, resume: bool, problem: dict[str, Any] | None):
+    """Start a new history or continue the one in ``out``; return pyABC's History."""
     if existing:
         if not resume:
             raise UserError(f"{out} already holds a calibration (abc.db). Add --resume to continue it, or choose "

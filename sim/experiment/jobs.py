@@ -16,9 +16,14 @@ from typing import Any
 import numpy as np
 
 
-def job_seed(root_seed: int, replication: int) -> int:
-    """The model seed of replication ``replication`` under ``root_seed``."""
-    ss = np.random.SeedSequence(entropy=int(root_seed), spawn_key=(int(replication),))
+def job_seed(root_seed: int, replication: int, point: int | None = None) -> int:
+    """The model seed of replication ``replication`` under ``root_seed``.
+
+    Scenarios and design points share it (common random numbers); ``point`` gives a run its own stream
+    where runs must not share one, as a calibration's particles must not (their noise would not average out).
+    """
+    key = (int(replication),) if point is None else (int(replication), int(point))
+    ss = np.random.SeedSequence(entropy=int(root_seed), spawn_key=key)
     return int(ss.generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
