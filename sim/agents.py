@@ -39,13 +39,10 @@ class Rep(mesa.Agent):
         self.service_orientation = service_orientation
         self.focus_trait = focus
         self.stress = 0.0
-        self.tenure = 0
-        self.pay = 0.0
         self.quarter_deals = 0.0
         self.quota = 0.0
         self.banner_opened = 0.0  # decaying window behind the measured close rate
         self.banner_closed = 0.0
-        self.caught = 0
         self.escalated_until: dict[int, int] = {}
 
     # --- what the rep feels and weighs -----------------------------------
@@ -183,7 +180,6 @@ class Manager(mesa.Agent):
                                                          + p.joins_calls_learning * self.joins_calls)
         for rep in team:
             rep.skill += p.learning_rate * lift * (p.skill_ceiling - rep.skill) / p.full_coaching_lift
-            rep.tenure += 1
 
     def audit(self, avoided_by_slot: np.ndarray) -> None:
         """At a review, catch some avoided banner accounts; being caught is stressful."""
@@ -192,7 +188,6 @@ class Manager(mesa.Agent):
             return
         for rep in self.team():
             caught = self.model.streams.audits.binomial(int(avoided_by_slot[rep.slot]), p.audits)
-            rep.caught += caught
             rep.stress = float(min(1.0, rep.stress + p.audit_stress * caught))
 
     def hears(self, u: float) -> bool:

@@ -47,6 +47,12 @@ class Economics:
         a.profit[uids] += profit * keep
 
     # --- revenue -------------------------------------------------------------------
+    def potential(self, value: float) -> None:
+        """Revenue the book could have earned this week, booked by the stage that sees it: recurring spend of
+        customers and lost customers, every willing buyer's deal (served, lapsed or lost) and big deals.
+        ``revenue_lost`` is the potential not earned."""
+        self.led.add("revenue_potential", value)
+
     def recurring(self, observed: np.ndarray, concession: np.ndarray) -> None:
         """This week's spend of every customer at list price, less hidden concessions (M8)."""
         p, a, led = self.p, self.acc, self.led

@@ -51,6 +51,7 @@ from sim.population import (
     Accounts,
     willingness,
 )
+from sim.week import Week
 from sim.worklist import RepWeights, plan_week, running_total_within
 
 if TYPE_CHECKING:
@@ -121,12 +122,9 @@ class SalesModel(mesa.Model):
         self.vacant_for = np.zeros(p.n_reps, np.int32)
         self._valued_spend = float(np.median(self.acc.spend))  # 'valued' accounts: above the initial median
         self.avoided_since_review = np.zeros(p.n_reps)
-        self._weekly_observed = np.zeros(self.acc.n)
-        self._season = np.ones(self.acc.n)
-        self._prospecting = np.zeros(p.n_reps)  # hours each slot prospected this week
+        self.now = Week.start(np.ones(self.acc.n), np.zeros(self.acc.n), p.n_reps)  # this week's hand-overs
         self._remedy_left = np.full(p.n_reps, p.remedy_budget)  # official-discount budget left this quarter
         self._remedy_hours = np.zeros(p.n_reps)  # hours last week's remedies take from this week
-        self._selling_skill = np.zeros(p.n_reps)
         self._quarter_active = self.acc.active.copy()  # customers at the start of the quarter
         self._start_promoter = np.flatnonzero(self.acc.start_score >= 9)
         self._start_detractor = np.flatnonzero((self.acc.start_score >= 0) & (self.acc.start_score <= 6))
@@ -187,9 +185,9 @@ class SalesModel(mesa.Model):
         """Seasons and disruptions set this week's spend; recurring revenue and concessions accrue."""
         p, a, led = self.p, self.acc, self.ledger
         self.ops.step_disruption(a, self.streams.environment)
-        self._season = a.season(self.week, p.seasonality)
-        observed = a.spend * self._season * (1.0 - p.disruption_cut * a.disrupted)
-        self._weekly_observed = observed
+        season = a.season(self.week, p.seasonality)
+        observed = a.spend * season * (1.0 - p.disruption_cut * a.disrupted)
+        self.now = Week.start(season, observed, p.n_reps)
         conc = a.active & (a.conc_left > 0)
         self.econ.recurring(observed, conc)
         disc = np.flatnonzero(a.active & (a.disc_left > 0))
@@ -198,7 +196,7 @@ class SalesModel(mesa.Model):
         a.disc_left[disc] -= 1
         a.disc_depth[disc[a.disc_left[disc] == 0]] = 0.0  # a discount that ends leaves no depth behind
         lost = ~a.active & a.ever_customer
-        led.add("revenue_potential", observed[a.ever_customer].sum())  # customers and lost customers
+        self.econ.potential(observed[a.ever_customer].sum())  # customers and lost customers
         led.add("lost_churn", observed[lost].sum())
         a.since += a.active  # +1 week for customers (a masked add without a gather)
         a.conc_left -= conc
@@ -212,7 +210,7 @@ class SalesModel(mesa.Model):
 
     def customers_bring_needs(self) -> None:
         """Needs arrive (on churned accounts too, as shadow demand that counts in the potential)."""
-        self.acc.arrive_needs(self.p, self._season, self.streams.needs)
+        self.acc.arrive_needs(self.p, self.now.season, self.streams.needs)
 
     def crm_raises_banners(self) -> None:
         """Surveys refresh what the company knows; the CRM rule raises banners."""
@@ -223,7 +221,7 @@ class SalesModel(mesa.Model):
             promoters = found[self.acc.known_score[found] >= 9]
             covered = np.array([r is not None for r in self.slot_rep])
             self.econ.relationship_pay(promoters[covered[self.acc.rep[promoters]]], self.p.nps_pay)
-        crm.update_banners(self.acc, self.p, self._weekly_observed, self._season, self.streams.banners)
+        crm.update_banners(self.acc, self.p, self.now.observed, self.now.season, self.streams.banners)
 
     def managers_coach(self) -> None:
         """Managers coach their teams (skill drift)."""
@@ -263,7 +261,7 @@ class SalesModel(mesa.Model):
         p, a, led = self.p, self.acc, self.ledger
         w, focus = self._rep_weights()
         self._remedy_hours[:] = 0.0  # taken from this week's hours; this week's remedies take from next week's
-        plan = plan_week(a, p, w, self._season, self.streams.decisions)
+        plan = plan_week(a, p, w, self.streams.decisions)
         luck = self.streams.outcomes.random((3, a.n))
         o = plan.opened
         a.flag_declined[plan.declined] = True
@@ -312,22 +310,21 @@ class SalesModel(mesa.Model):
             s = r.slot
             r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
             r.quarter_deals += slot_deals[s]
-            r.pay += pay.commission(p, slot_deals[s]) + pay.banner_pay(p, int(slot_bclose[s]))
         self.econ.bonus(pay.banner_pay(p, int(slot_bclose.sum())))  # vacant books open no account
 
         self.econ.big_deals(big.sum(), pay.commission(p, big.sum()))
-        self._prospecting = plan.prospecting
-        self._selling_skill = w.skill
+        self.now.prospecting = plan.prospecting
+        self.now.selling_skill = w.skill
         self.econ.acquisition(0, plan.prospecting.sum() + chase[w.covered].sum())
-        led.add("revenue_potential", big.sum())
+        self.econ.potential(big.sum())
         led.add("hours_prospecting", plan.prospecting.sum())
         led.add("banner_opened", flagged.sum())
         led.add("banner_closed", banner_close.sum())
         led.add("banner_opened_willing", a.play_buy[o[flagged]].sum())  # as drawn, before any persuasion
         led.add("purchase_opened", purchase.sum())
         led.add("purchase_closed", need_closed.sum())
-        led.add("revenue_potential", (np.where(purchase & a.need_buy[o], a.need_value[o], 0.0)).sum())
-        led.add("revenue_potential", (np.where(willing, a.play_value[o], 0.0)).sum())
+        self.econ.potential((np.where(purchase & a.need_buy[o], a.need_value[o], 0.0)).sum())
+        self.econ.potential((np.where(willing, a.play_value[o], 0.0)).sum())
         led.add("hours_selling", plan.hours[plan.selling].sum() + chase[w.covered].sum() + plan.prospecting.sum())
         led.add("hours_paid", p.hours_per_week * w.covered.sum())
         led.add("unwanted_pitches", uw.size)
@@ -390,13 +387,13 @@ class SalesModel(mesa.Model):
         gone = pending & ~a.active
         lapsed = pending & (a.need_age >= p.need_patience)
         buyer_value = np.where((a.need == PURCHASE) & a.need_buy & a.ever_customer, a.need_value, 0.0)
-        led.add("revenue_potential", buyer_value[gone | lapsed].sum())
+        self.econ.potential(buyer_value[gone | lapsed].sum())
         led.add("lost_churn", buyer_value[gone].sum())
         unserved = np.flatnonzero(lapsed & a.active)
         a.unserved[unserved] += 1.0
         a.sat[unserved] = np.maximum(0.0, a.sat[unserved] - p.unserved_hit)
-        self._unserved_by_slot = np.bincount(a.rep[unserved], minlength=p.n_reps)
-        self._needs_by_slot = np.bincount(a.rep[pending & a.active], minlength=p.n_reps)
+        self.now.unserved = np.bincount(a.rep[unserved], minlength=p.n_reps)
+        self.now.pending = np.bincount(a.rep[pending & a.active], minlength=p.n_reps)
         a.need[gone | lapsed] = NO_NEED
 
         a.flag_left -= a.flag
@@ -406,7 +403,7 @@ class SalesModel(mesa.Model):
         led.add("banner_expired", ended.size)
         led.add("banner_avoided", avoided.size)
         led.add("banner_avoided_willing", a.play_buy[avoided].sum())
-        led.add("revenue_potential", play_value[ended].sum())
+        self.econ.potential(play_value[ended].sum())
         led.add("lost_avoidance", play_value[avoided].sum())
         self.econ.audits(p.audits * ended.size)
         self.avoided_since_review += np.bincount(a.rep[avoided], minlength=p.n_reps)
@@ -481,7 +478,7 @@ class SalesModel(mesa.Model):
         wom = (p.referral_rate * promoters.size - p.deter_rate * detractors.size) / a.n
         h_lead = max(0.0, p.lead_rate + min(0.0, wom))
         h_ref = max(0.0, wom)
-        h_pros = (p.prospect_yield * self._selling_skill * self._prospecting / a.seats_by_slot)[a.rep[open_]]
+        h_pros = (p.prospect_yield * self.now.selling_skill * self.now.prospecting / a.seats_by_slot)[a.rep[open_]]
         h = h_lead + h_ref + h_pros
         hit = u[0, open_] < -np.expm1(-h)
         won = open_[hit]
@@ -489,7 +486,7 @@ class SalesModel(mesa.Model):
         marketing = int((pick < h_lead).sum())
         referral = int(((pick >= h_lead) & (pick < h_lead + h_ref)).sum())
         if won.size:
-            a.win(p, won, self._season, u[2:, won])
+            a.win(p, won, self.now.season, u[2:, won])
         self.econ.acquisition(marketing, 0.0)
         self.econ.word_of_mouth(promoters, detractors, open_.size / a.n)
         led.add("customers_won", won.size)
@@ -504,10 +501,9 @@ class SalesModel(mesa.Model):
         counts = np.bincount(a.rep[old] * 4 + a.issue[old], minlength=p.n_reps * 4).reshape(p.n_reps, 4)
         # One block of uniforms per week, per slot, whatever happens: keeps paired runs aligned.
         luck = self.streams.people.random((9, p.n_reps))
-        self._quit_luck = luck[8]
         for r in self.reps:
             s = r.slot
-            r.update_stress(self._unserved_by_slot[s] / max(1, self._needs_by_slot[s]))
+            r.update_stress(self.now.unserved[s] / max(1, self.now.pending[s]))
             old_by_cat = {c: int(counts[s, c]) for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
             for cat in r.escalations(old_by_cat, self.week, luck[0:4, s]):
                 led.add("escalations", 1)
@@ -521,7 +517,7 @@ class SalesModel(mesa.Model):
         if (self.week + 1) % pay.QUARTER == 0:
             self._close_quarter()
             self._remedy_left[:] = p.remedy_budget
-        self._turnover()
+        self._turnover(luck[8])
 
     def _pay_close_rate_bonus(self) -> None:
         """At a review, reps whose measured banner close rate meets the target earn the bonus."""
@@ -530,7 +526,6 @@ class SalesModel(mesa.Model):
             return
         for r in self.reps:
             if r.measured_rate >= p.banner_target:
-                r.pay += p.close_rate_bonus
                 self.econ.bonus(p.close_rate_bonus)
 
     def _close_quarter(self) -> None:
@@ -540,7 +535,6 @@ class SalesModel(mesa.Model):
         for r in self.reps:
             hit = r.quota > 0 and r.quarter_deals >= r.quota
             if hit:
-                r.pay += p.quota_bonus
                 self.econ.bonus(p.quota_bonus)
             if measured:
                 self.ledger.quota_hits.append(bool(hit))
@@ -550,12 +544,11 @@ class SalesModel(mesa.Model):
             covered = np.array([r is not None for r in self.slot_rep])
             kept = np.flatnonzero(a.active & self._quarter_active & covered[a.rep])
             self.econ.relationship_pay(kept, p.retention_pay)
-            for r in self.reps:
-                r.pay += p.retention_pay * np.count_nonzero(a.rep[kept] == r.slot)
         self._quarter_active = a.active.copy()
 
-    def _turnover(self) -> None:
-        """Stressed reps quit; their book waits uncovered, then a new hire takes it."""
+    def _turnover(self, quit_luck: np.ndarray) -> None:
+        """Stressed reps quit (one uniform per slot in ``quit_luck``); their book waits uncovered, then a new
+        hire takes it."""
         p, led = self.p, self.ledger
         in_post = len(self.reps)  # reps who worked this week, leavers included
         led.add("rep_weeks", in_post)
@@ -566,7 +559,7 @@ class SalesModel(mesa.Model):
                 self.vacant_for[s] -= 1
                 if self.vacant_for[s] <= 0:
                     self.slot_rep[s] = self._hire(s, experienced=False)
-            elif r.wants_to_quit(self._quit_luck[s]):
+            elif r.wants_to_quit(quit_luck[s]):
                 led.add("quits", 1)
                 r.remove()
                 self.slot_rep[s] = None

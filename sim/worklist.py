@@ -91,8 +91,7 @@ def _prospect_blocks(prospect_hours: float, n_slots: int) -> tuple[np.ndarray, n
     return b_slot, b_hours
 
 
-def plan_week(acc: Accounts, p: Params, w: RepWeights, season: np.ndarray,
-              rng: np.random.Generator) -> Plan:
+def plan_week(acc: Accounts, p: Params, w: RepWeights, rng: np.random.Generator) -> Plan:
     """Choose, for every rep at once, which accounts to open this week."""
     due = acc.since >= 1.0
     cand = np.flatnonzero(acc.active & w.covered[acc.rep] & ((acc.need != NO_NEED) | acc.flag | due | acc.follow_up))

@@ -29,7 +29,7 @@ def runs(scenario: str, **overrides) -> dict[str, np.ndarray]:
 
 def _plan(m: SalesModel, seed: int):
     w, _ = m._rep_weights()
-    return plan_week(m.acc, m.p, w, m._season, np.random.default_rng(seed))
+    return plan_week(m.acc, m.p, w, np.random.default_rng(seed))
 
 
 @pytest.mark.parametrize("scenario", ["baseline", "banner_mandate", "prepared_target"])
