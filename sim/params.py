@@ -550,14 +550,15 @@ def param_info() -> dict[str, ParamInfo]:
     """Describe every parameter: default, unit, group, range or choices, source."""
     out: dict[str, ParamInfo] = {}
     for name, f in Params.model_fields.items():
-        extra = f.json_schema_extra or {}
+        extra = f.json_schema_extra
+        assert isinstance(extra, dict), name  # every field is declared with _p or _lever, which set these
         ge = le = None
         for m in f.metadata:
             ge = getattr(m, "ge", ge)
             le = getattr(m, "le", le)
         ann = f.annotation
         choices = tuple(getattr(ann, "__args__", ())) or None
-        kind = "choice" if choices else ann.__name__
-        out[name] = ParamInfo(name, f.default, extra["unit"], extra["group"], extra["source"],
+        kind = "choice" if choices else getattr(ann, "__name__", str(ann))
+        out[name] = ParamInfo(name, f.default, str(extra["unit"]), str(extra["group"]), str(extra["source"]),
                               f.description or "", ge, le, choices, kind)
     return out

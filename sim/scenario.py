@@ -27,6 +27,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,7 +322,7 @@ def _unknown_parameter(label: str, key: str, value: Any, info: dict[str, ParamIn
     return f"{label} = {_show(value)} is not a known parameter. {hint}".rstrip()
 
 
-def _field_problem(label: str, value: Any, err: dict[str, Any], info: ParamInfo) -> str:
+def _field_problem(label: str, value: Any, err: Mapping[str, Any], info: ParamInfo) -> str:
     """One sentence on a bad parameter value: what was given and what is allowed."""
     kind = err["type"]
     if kind in _RANGE_ERRORS:
@@ -352,8 +353,10 @@ def _range_text(info: ParamInfo) -> str:
         bounds = f"between {_num(info.ge)} and {_num(info.le)}"
     elif info.ge is not None:
         bounds = f"at least {_num(info.ge)}"
-    else:
+    elif info.le is not None:
         bounds = f"at most {_num(info.le)}"
+    else:
+        return info.unit
     return f"{bounds} ({info.unit})" if info.unit else bounds
 
 
@@ -406,7 +409,7 @@ def _build_params(values: dict[str, Any], origin: dict[str, str], path: Path) ->
         raise  # unreachable: problems is never empty when validation fails
 
 
-def _cross_field_problem(err: dict[str, Any], values: dict[str, Any], origin: dict[str, str]) -> str:
+def _cross_field_problem(err: Mapping[str, Any], values: dict[str, Any], origin: dict[str, str]) -> str:
     """Explain a broken cross-field rule and where each value involved was set."""
     cause = err.get("ctx", {}).get("error")
     message = str(cause) if cause is not None else err["msg"]

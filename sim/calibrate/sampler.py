@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
@@ -72,7 +73,8 @@ class RunnerSampler(pyabc.sampler.Sampler):
         rate = (accepted + 1) / (evaluated + 1)
         return max(MIN_ROUND, self.executor.workers * 2, math.ceil(1.2 * n_missing / rate))
 
-    def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
+    def sample_until_n_accepted(self, n: int, simulate_one: Callable[[], Any], t: int, *, max_eval: float = np.inf,
+                                all_accepted: bool = False, ana_vars: Any = None) -> Any:
         """Evaluate in numbered rounds until the first ``n`` acceptances in evaluation order are known."""
         from sim.experiment.runner import batches_of
 

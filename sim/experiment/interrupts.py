@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 GRACE_S = 4.0  # after the first signal, the longest a clean stop may take before the process exits anyway
-EXIT_CODES = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal number, as shells report it
+EXIT_CODES: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}  # 128 + signal number, as shells report it
 LOST_EXIT = 1
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from sim.experiment.jobs import Job
@@ -15,12 +16,12 @@ MAX_BATCH = 25  # runs per task at most, so progress and resume stay fine-graine
 TASKS_PER_WORKER = 4  # enough tasks to balance load across workers
 
 
-def batches_of(jobs: list[Job], workers: int) -> list[list[Job]]:
+def batches_of[T](jobs: Sequence[T], workers: int) -> list[list[T]]:
     """Split jobs into batches: a few tasks per worker, never more than MAX_BATCH runs each."""
     if not jobs:
         return []
     size = max(1, min(MAX_BATCH, math.ceil(len(jobs) / (workers * TASKS_PER_WORKER))))
-    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+    return [list(jobs[i:i + size]) for i in range(0, len(jobs), size)]
 
 
 def run_jobs(jobs: list[Job], store: Store, executor: Any, progress: bool = True,
