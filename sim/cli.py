@@ -4,81 +4,38 @@ Each subcommand is one ``add_*`` function that registers its parser and one
 ``cmd_*`` function that does the work; new commands are added to ``COMMANDS``.
 Bad input ends with exit status 2 and a one-paragraph message on stderr
 (``salesim: error: ...``); a bug ends with status 1 and a one-line message,
-or with the traceback when ``SALESIM_DEBUG`` is set.
+or with the traceback when ``SALESIM_DEBUG`` is set. The pieces the subcommand modules
+share (parser, argument types, formatting, exit handling) live in :mod:`sim.cli_common`.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
-import os
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from sim import cli_guards
-from sim.errors import UserError
-from sim.limits import DEFAULT_ACCOUNTS, DEFAULT_WEEKS, REPLICATIONS, WEEKS, check_work, estimate
+from sim.cli_batch import add_calibrate, add_compare, add_sensitivity, add_sweep
+from sim.cli_common import (
+    AddCommand,
+    check_weeks,
+    command_parser,
+    format_value,
+    is_fraction,
+    run_command_line,
+    seed_arg,
+    text_table,
+    weeks_arg,
+)
+from sim.dashboard.cli import add_dashboard
+from sim.limits import check_work
 from sim.scenario import list_scenarios, load_scenario, parse_set, scenarios_dir
-
-PROG = "salesim"
-
-
-class _Parser(argparse.ArgumentParser):
-    """An argument parser that reports usage errors as UserError instead of exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UserError(f"{message}. Run '{self.prog} --help' for usage.")
-
-
-# --- argument types ---------------------------------------------------------------
-
-
-def _positive_int(text: str) -> int:
-    """A whole number of at least 1, for --weeks."""
-    value = _whole_number(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
-    return value
-
-
-def _weeks(text: str) -> int:
-    """A number of weeks: at least 1, at most :data:`sim.limits.WEEKS`."""
-    value = _positive_int(text)
-    if value > WEEKS.limit:
-        cost = estimate(1, value, DEFAULT_ACCOUNTS, workers=1)
-        raise argparse.ArgumentTypeError(WEEKS.refusal(value, "", cost, " (one run, default size)").rstrip("."))
-    return value
-
-
-def _replications(text: str) -> int:
-    """A number of replications: at least 1, at most :data:`sim.limits.REPLICATIONS`."""
-    value = _positive_int(text)
-    if value > REPLICATIONS.limit:
-        cost = estimate(value, DEFAULT_WEEKS, DEFAULT_ACCOUNTS)
-        raise argparse.ArgumentTypeError(REPLICATIONS.refusal(value, "", cost, " (per scenario or point, default "
-                                                              "size)").rstrip("."))
-    return value
-
-
-def _seed(text: str) -> int:
-    """A non-negative whole number, for --seed."""
-    value = _whole_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of 0 or more, got {text!r}")
-    return value
-
-
-def _whole_number(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-
+from sim.validation_cli import add_validation_report
 
 # --- run ----------------------------------------------------------------------------
 
@@ -88,8 +45,8 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run one scenario and write a summary, a time series and a figure",
                        description="Run one scenario and write summary.json, timeseries.csv and weekly.png.")
     p.add_argument("scenario", help="scenario name (e.g. baseline) or path to a .toml file")
-    p.add_argument("--seed", type=_seed, default=1, help="random seed (default: 1)")
-    p.add_argument("--weeks", type=_weeks, default=104, help="weeks to simulate (default: 104)")
+    p.add_argument("--seed", type=seed_arg, default=1, help="random seed (default: 1)")
+    p.add_argument("--weeks", type=weeks_arg, default=104, help="weeks to simulate (default: 104)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter, e.g. --set enforcement=1.0 (repeatable)")
     p.add_argument("--large", action="store_true", help="confirm a run estimated to take hours or gigabytes")
@@ -101,7 +58,7 @@ def add_run(sub: argparse._SubParsersAction) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run a scenario, print its KPIs and write the run's files."""
     scenario = load_scenario(args.scenario, parse_set(args.set))
-    _check_weeks(args.weeks, scenario.params.burn_in_weeks)
+    check_weeks(args.weeks, scenario.params.burn_in_weeks)
     check_work("this run", 1, args.weeks, scenario.params.n_accounts, 1, args.large)
     out = args.out or Path("runs") / f"{scenario.name}-seed{args.seed}"
     cli_guards.output_folder(out)
@@ -116,14 +73,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     _write_outputs(out, scenario, args, kpis, model.timeseries())
     print(f"\nwrote {out / 'summary.json'}, {out / 'timeseries.csv'} and {out / 'weekly.png'}")
     return 0
-
-
-def _check_weeks(weeks: int, burn_in: int) -> None:
-    """Refuse a run too short to measure anything, since KPIs count only weeks after the burn-in."""
-    if weeks <= burn_in:
-        raise UserError(f"--weeks {weeks} is not longer than the burn-in (burn_in_weeks = {burn_in}), so no "
-                        f"week would be measured and every KPI would be 0. Use --weeks {burn_in + 1} or "
-                        "more, or --set burn_in_weeks=0.")
 
 
 def _write_outputs(out: Path, scenario: Any, args: argparse.Namespace, kpis: dict[str, float],
@@ -203,43 +152,9 @@ def kpi_table(values: dict[str, float], catalogue: dict[str, Any]) -> str:
         kpi = catalogue.get(name)
         unit = getattr(kpi, "unit", "") or ""
         rows.append((name, getattr(kpi, "label", "") or "", format_value(values[name], unit),
-                     "" if _is_fraction(unit) else unit))
+                     "" if is_fraction(unit) else unit))
     return text_table(("KPI", "meaning", "value", "unit"), rows, right=(2,))
 
-
-def format_value(value: Any, unit: str = "") -> str:
-    """Format a number for people: fractions as percentages, money and counts with separators."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(number):
-        return "–"  # a KPI with no value (NaN: the events it measures never happened)
-    if _is_fraction(unit):
-        return f"{number * 100:.1f} %"
-    if abs(number) >= 1000 or (number.is_integer() and abs(number) >= 1):
-        return f"{number:,.0f}"
-    return f"{number:.3g}"
-
-
-def _is_fraction(unit: str) -> bool:
-    """Whether a unit names a share between 0 and 1, shown as a percentage."""
-    unit = unit.lower()
-    return unit == "%" or any(w in unit for w in ("fraction", "share", "probability"))
-
-
-def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
-    """Columns padded to a common width, with a rule under the header; ``right`` columns right-aligned."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(str(c).rjust(w) if i in right else str(c).ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
-
-
-# --- entry point ---------------------------------------------------------------------
 
 # --- reference -------------------------------------------------------------------------
 
@@ -266,68 +181,21 @@ def cmd_reference(args: argparse.Namespace) -> int:
     return 0
 
 
-def _batch_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from sim.cli_batch import add_calibrate, add_compare, add_sensitivity, add_sweep
+# --- entry point ---------------------------------------------------------------------
 
-    return [add_compare, add_sweep, add_sensitivity, add_calibrate]
-
-
-def _more_commands() -> list[Callable[[argparse._SubParsersAction], None]]:
-    from sim.dashboard.cli import add_dashboard
-    from sim.validation_cli import add_validation_report
-
-    return [add_validation_report, add_dashboard]
-
-
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_run, add_scenarios, add_validate, add_reference, *_batch_commands(), *_more_commands()]
+COMMANDS: list[AddCommand] = [add_run, add_scenarios, add_validate, add_reference, add_compare, add_sweep,
+                              add_sensitivity, add_calibrate, add_validation_report, add_dashboard]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``salesim`` parser with one subparser per entry of COMMANDS."""
-    parser = _Parser(prog=PROG, description="Agent-based simulation of sales incentives.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for add in COMMANDS:
-        add(sub)
-    return parser
+    return command_parser(COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 bug, 2 bad input)."""
-    try:
-        args = build_parser().parse_args(argv)
-        return int(args.func(args) or 0)
-    except SystemExit as exc:  # --help
-        return exc.code if isinstance(exc.code, int) else 0
-    except UserError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # output piped into head or less, which quit early
-        _silence_stdout()
-        return 0
-    except Exception as exc:
-        if _debug():
-            print(f"{PROG}: unexpected {type(exc).__name__}; traceback follows", file=sys.stderr)
-            raise
-        detail = " ".join(str(exc).split())
-        print(f"{PROG}: internal error: {type(exc).__name__}: {detail} "
-              "(set SALESIM_DEBUG=1 to see the traceback)", file=sys.stderr)
-        return 1
+    return run_command_line(build_parser, argv)
 
 
-def _silence_stdout() -> None:
-    """Point stdout at /dev/null so Python's exit-time flush does not fail on the closed pipe again."""
-    with contextlib.suppress(OSError, ValueError):
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _debug() -> bool:
-    """Whether SALESIM_DEBUG asks for tracebacks."""
-    return os.environ.get("SALESIM_DEBUG", "") not in ("", "0")
-
-
-if __name__ == "__main__":
+if __name__ == "__main__":  # python -m sim.cli; nothing in sim imports sim.cli, so this file runs once
     sys.exit(main())

@@ -12,20 +12,19 @@ import sys
 from pathlib import Path
 
 from sim import cli_guards, limits
+from sim.cli_common import check_weeks, format_value, positive_int, replications_arg, seed_arg, text_table, weeks_arg
 from sim.errors import UserError
 from sim.scenario import load_scenario, parse_set
 
 
 def _add_batch_options(p: argparse.ArgumentParser, replications: int) -> None:
-    from sim.cli import _positive_int, _replications, _seed, _weeks
-
-    p.add_argument("--replications", type=_replications, default=replications,
+    p.add_argument("--replications", type=replications_arg, default=replications,
                    help=f"replications per scenario or design point (default: {replications})")
-    p.add_argument("--weeks", type=_weeks, default=104, help="weeks per run (default: 104)")
-    p.add_argument("--seed", type=_seed, default=1, help="root seed; run seeds derive from it (default: 1)")
+    p.add_argument("--weeks", type=weeks_arg, default=104, help="weeks per run (default: 104)")
+    p.add_argument("--seed", type=seed_arg, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter in every run, e.g. --set n_accounts=1000 (repeatable)")
-    p.add_argument("--workers", type=_positive_int, default=None,
+    p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes (default: one per core; 1 runs in this process)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler (tcp://HOST:PORT)")
@@ -58,10 +57,8 @@ def _clean_stop(out: Path):
 
 
 def _check_weeks(weeks: int, scenarios) -> None:
-    from sim.cli import _check_weeks as check
-
     for s in scenarios:
-        check(weeks, s.params.burn_in_weeks)
+        check_weeks(weeks, s.params.burn_in_weeks)
 
 
 def add_compare(sub: argparse._SubParsersAction) -> None:
@@ -102,9 +99,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
                              resume=args.resume, progress=not args.quiet, command=_command_line(), draws=draws)
         finally:
             executor.close()
+    from sim.report.comparison import write_comparison_report
+
+    report = write_comparison_report(result)
     print(_headline(result.comparison, [s.name for s in scenarios]))
     print(f"\nwrote {out / 'comparison.csv'}, {out / 'runs.parquet'}, {out / 'series.parquet'} "
-          f"and {out / 'report.html'}")
+          f"and {report}")
     return 0
 
 
@@ -113,7 +113,6 @@ HEADLINE = ("revenue", "profit", "pay_cost", "cost_to_serve", "revenue_lost", "a
 
 
 def _headline(comp, names: list[str]) -> str:
-    from sim.cli import format_value, text_table
     from sim.kpis import KPIS
 
     rows = []
@@ -140,9 +139,7 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--vary", action="append", default=[], required=True, metavar="LEVER=LOW:HIGH:STEPS",
                    help="a lever to vary: LOW:HIGH:STEPS for numbers, or a,b,c for choices (repeatable)")
     p.add_argument("--design", choices=["grid", "lhs"], default="grid", help="grid (default) or lhs")
-    from sim.cli import _positive_int
-
-    p.add_argument("--samples", type=_positive_int, default=20, help="design points for --design lhs (default: 20)")
+    p.add_argument("--samples", type=positive_int, default=20, help="design points for --design lhs (default: 20)")
     _add_batch_options(p, replications=5)
     p.set_defaults(func=cmd_sweep)
 
@@ -192,8 +189,6 @@ def _command_line() -> str:
 
 def add_sensitivity(sub: argparse._SubParsersAction) -> None:
     """Register ``salesim sensitivity``."""
-    from sim.cli import _positive_int
-
     p = sub.add_parser("sensitivity", help="global sensitivity analysis (Morris or Sobol) of a problem file",
                        description="Sample the problem's parameters with SALib, run every point through the "
                        "experiment runner (replications averaged), and write indices.csv, noise.csv, "
@@ -202,7 +197,7 @@ def add_sensitivity(sub: argparse._SubParsersAction) -> None:
     p.add_argument("problem", help="problem name (scenarios/problems/) or .toml path")
     p.add_argument("--method", choices=["morris", "sobol", "rbd_fast", "delta", "pawn"], default=None,
                    help="morris (default) or sobol; rbd_fast, delta or pawn with --given (default delta)")
-    p.add_argument("--n", type=_positive_int, default=None,
+    p.add_argument("--n", type=positive_int, default=None,
                    help="Sobol base samples (a power of two; default 256) or Morris trajectories (default 20)")
     p.add_argument("--given", type=Path, default=None, metavar="RUNS.parquet",
                    help="analyse this existing runs table instead of running the model")
@@ -283,21 +278,19 @@ def _top_indices(indices, method: str) -> str:
 
 def add_calibrate(sub: argparse._SubParsersAction) -> None:
     """Register ``salesim calibrate``."""
-    from sim.cli import _positive_int, _seed
-
     p = sub.add_parser("calibrate", help="fit behavioural assumptions to published figures (ABC-SMC)",
                        description="Approximate Bayesian computation (pyABC's ABC-SMC) of the priors in a targets "
                        "file against its targets; writes the posterior, diagnostics, posterior-predictive checks "
                        "and a calibrated scenario file. A killed run continues with --resume.")
     p.add_argument("--targets", type=Path, default=None, help="targets file (default: calibration/targets.toml)")
-    p.add_argument("--population", type=_positive_int, default=200, help="particles per generation (default 200)")
-    p.add_argument("--generations", type=_positive_int, default=6, help="ABC-SMC generations (default 6)")
-    p.add_argument("--replications", type=_positive_int, default=1, help="model runs averaged per particle")
-    p.add_argument("--ppc-draws", type=_positive_int, default=40, help="posterior draws for predictive checks")
-    p.add_argument("--seed", type=_seed, default=1, help="root seed (default 1)")
+    p.add_argument("--population", type=positive_int, default=200, help="particles per generation (default 200)")
+    p.add_argument("--generations", type=positive_int, default=6, help="ABC-SMC generations (default 6)")
+    p.add_argument("--replications", type=positive_int, default=1, help="model runs averaged per particle")
+    p.add_argument("--ppc-draws", type=positive_int, default=40, help="posterior draws for predictive checks")
+    p.add_argument("--seed", type=seed_arg, default=1, help="root seed (default 1)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter of the calibrated scenario in every run (e.g. n_accounts=500)")
-    p.add_argument("--workers", type=_positive_int, default=None, help="local processes (default: one per core)")
+    p.add_argument("--workers", type=positive_int, default=None, help="local processes (default: one per core)")
     where = p.add_mutually_exclusive_group()
     where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler")
     where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster")

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sim import cli_guards
+from sim.cli_common import positive_int, seed_arg
 from sim.errors import UserError
 from sim.limits import REPLICATIONS
 
@@ -23,8 +24,6 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "docs" / "validation.md"
 
 def add_validation_report(sub: argparse._SubParsersAction) -> None:
     """Register ``salesim validation-report``."""
-    from sim.cli import _positive_int, _seed
-
     p = sub.add_parser(
         "validation-report", help="check the model against published targets and the seed articles' claims",
         description="Run the calibration targets (calibration/targets.toml) on a scenario and every pattern "
@@ -32,7 +31,7 @@ def add_validation_report(sub: argparse._SubParsersAction) -> None:
         "each target's simulated mean and 95 % interval against its published range, and each pattern's "
         "estimate, interval and pass or fail. Full size: 2,000 accounts, 20 reps, 3 managers, 143 weeks (the "
         "39-week burn-in and two measured years).")
-    p.add_argument("--replications", type=_positive_int, default=None,
+    p.add_argument("--replications", type=positive_int, default=None,
                    help="paired replications per scenario (default: 20; 10 with --quick); at least 2")
     p.add_argument("--scenario", default="baseline",
                    help="scenario (name or .toml path) the targets are evaluated on (default: baseline); "
@@ -40,9 +39,9 @@ def add_validation_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--targets", type=Path, default=None,
                    help="targets file (default: calibration/targets.toml)")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write (default: docs/validation.md)")
-    p.add_argument("--workers", type=_positive_int, default=None,
+    p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes (default: one per core; 1 runs in this process)")
-    p.add_argument("--seed", type=_seed, default=1, help="root seed; run seeds derive from it (default: 1)")
+    p.add_argument("--seed", type=seed_arg, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--quick", action="store_true",
                    help="a smaller, faster check: 800 accounts, 8 reps, 2 managers, 117 weeks, 10 replications")
     p.add_argument("--quiet", action="store_true", help="no progress output")

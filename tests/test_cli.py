@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
+import ast
 import json
+import os
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -245,3 +249,50 @@ def test_plot_weekly_tolerates_missing_columns(tmp_path: Path) -> None:
     df = pd.DataFrame({"something_else": [1.0, 2.0]}, index=pd.RangeIndex(2, name="week"))
     path = plot_weekly(df, tmp_path / "w.png", "Only unknown columns")
     assert path.is_file()
+
+
+# --- import structure ------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _imports_sim_cli(path: Path) -> list[str]:
+    """The import statements in ``path`` that load :mod:`sim.cli`, absolute or relative, as line:text."""
+    package = list(path.relative_to(ROOT).with_suffix("").parts[:-1])  # e.g. ["sim", "dashboard"]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            names = [module, *(f"{module}.{a.name}" for a in node.names)]
+        else:
+            continue
+        if any(n == "sim.cli" or n.startswith("sim.cli.") for n in names):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_no_module_imports_sim_cli_back() -> None:
+    """Subcommand modules take shared pieces from sim.cli_common, so sim.cli has no import cycle."""
+    offenders = [hit for path in sorted((ROOT / "sim").rglob("*.py")) for hit in _imports_sim_cli(path)]
+    assert offenders == []
+
+
+def test_python_m_sim_cli_imports_each_module_once() -> None:
+    """``python -m sim.cli --help`` loads every sim module once and never sim.cli itself (it runs as __main__)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "sim.cli", "--help"], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    modules = [line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines()
+               if line.startswith("import time:") and "imported package" not in line]
+    sim_modules = [m for m in modules if m == "sim" or m.startswith("sim.")]
+    assert "sim.cli_common" in sim_modules
+    assert [m for m in set(sim_modules) if sim_modules.count(m) > 1] == []
+    assert "sim.cli" not in sim_modules  # imported as well as run as __main__ would execute sim/cli.py twice
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert {"run", "compare", "sweep", "calibrate", "validation-report", "dashboard"} <= set(sub.choices)
+    listed = {line.split()[0] for line in proc.stdout.splitlines() if line.startswith("    ") and line.split()}
+    assert set(sub.choices) <= listed, proc.stdout

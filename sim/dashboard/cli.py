@@ -19,6 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.cli_common import command_parser, run_command_line
 from sim.dashboard import binding
 from sim.dashboard.joincode import ENV_JOIN_CODE, JoinCode
 from sim.errors import UserError
@@ -211,10 +212,13 @@ def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, exports: Path | No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.dashboard.cli ARGS`` behaves as ``salesim dashboard ARGS``."""
-    from sim import cli
+    """``python -m sim.dashboard.cli ARGS`` behaves as ``salesim dashboard ARGS``.
 
-    return cli.main(["dashboard", *(sys.argv[1:] if argv is None else argv)])
+    The parser is the ``salesim`` one with only this subcommand, so :mod:`sim.cli` (which imports
+    this module) is not imported here and this file runs once.
+    """
+    return run_command_line(lambda: command_parser([add_dashboard]),
+                            ["dashboard", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,19 @@ from sim.scenario import Scenario
 
 @dataclass
 class Comparison:
-    """What a comparison produced: the tables and where they were written."""
+    """What a comparison produced: the tables, what was compared, and where they were written.
+
+    ``scenarios`` describes each scenario (name, title, question, mechanisms, notice, overrides) and
+    ``meta`` the run (replications, weeks, root seed, command, time, version), as ``meta.json`` stores them,
+    so a report can be rendered from the folder later (:func:`sim.report.comparison.write_comparison_report`).
+    """
 
     runs: pd.DataFrame
     series: pd.DataFrame
     comparison: pd.DataFrame
     out: Path
+    scenarios: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 def comparison_jobs(scenarios: list[Scenario], replications: int, weeks: int, root_seed: int,
@@ -63,7 +71,10 @@ def _levers(scenario: Scenario) -> dict[str, Any]:
 def compare(scenarios: list[Scenario], replications: int, weeks: int, root_seed: int, executor: Any,
             out: Path, resume: bool = False, progress: bool = True, command: str = "",
             draws: list[dict[str, float]] | None = None) -> Comparison:
-    """Run the comparison (or what is missing of it) and write its tables and report into ``out``."""
+    """Run the comparison (or what is missing of it) and write its tables into ``out``.
+
+    Computation only: render the report with :func:`sim.report.comparison.write_comparison_report`.
+    """
     jobs = comparison_jobs(scenarios, replications, weeks, root_seed, draws)
     with Store(out) as store:
         spec = {"kind": "compare", "scenarios": [s.name for s in scenarios], "replications": replications,
@@ -80,26 +91,19 @@ def compare(scenarios: list[Scenario], replications: int, weeks: int, root_seed:
         series = series_frame(records).drop(columns=["point"])
         names = [s.name for s in scenarios]
         comp = comparison_frame(runs, names, list(KPIS))
+        info = [{"name": s.name, "title": s.title, "question": s.question, "mechanisms": list(s.mechanisms),
+                 "notice": s.notice, "overrides": s.overrides} for s in scenarios]
+        meta = {"replications": replications, "weeks": weeks, "root_seed": root_seed, "command": command,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"), "elapsed_s": elapsed,
+                "salesim_version": _version()}
 
         out.mkdir(parents=True, exist_ok=True)
         comp.to_csv(out / "comparison.csv", index=False)
         runs.to_parquet(out / "runs.parquet", index=False)
         series.to_parquet(out / "series.parquet", index=False)
-        _report(out, scenarios, comp, runs, series, {
-            "replications": replications, "weeks": weeks, "root_seed": root_seed, "command": command,
-            "created": datetime.now(UTC).isoformat(timespec="seconds"), "elapsed_s": elapsed,
-            "salesim_version": _version(),
-        })
-    return Comparison(runs, series, comp, out)
-
-
-def _report(out: Path, scenarios: list[Scenario], comp: pd.DataFrame, runs: pd.DataFrame,
-            series: pd.DataFrame, meta: dict[str, Any]) -> None:
-    from sim.report.html import write_report
-
-    info = [{"name": s.name, "title": s.title, "question": s.question, "mechanisms": list(s.mechanisms),
-             "notice": s.notice, "overrides": s.overrides} for s in scenarios]
-    write_report(out, info, comp, runs, series, meta)
+        (out / "meta.json").write_text(json.dumps({"scenarios": info, "meta": meta}, indent=2, default=str),
+                                       encoding="utf-8")
+    return Comparison(runs, series, comp, out, info, meta)
 
 
 def _version() -> str:
