@@ -19,14 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim import cli_guards
+from sim import cli_guards, formatting
 from sim.cli_batch import add_calibrate, add_compare, add_sensitivity, add_sweep
 from sim.cli_common import (
     AddCommand,
     check_weeks,
     command_parser,
-    format_value,
-    is_fraction,
     run_command_line,
     seed_arg,
     text_table,
@@ -138,8 +136,8 @@ def money_line(kpis: dict[str, float]) -> str:
     money = ("revenue", "pay_cost", "cost_to_serve", "cost_of_goods", "profit")
     x = {k: float(kpis.get(k, float("nan"))) for k in money}
     x["other"] = x["revenue"] - x["cost_of_goods"] - x["pay_cost"] - x["cost_to_serve"] - x["profit"]
-    v = {k: format_value(value, "currency") for k, value in x.items()}
-    margin = format_value(kpis.get("profit_margin", float("nan")), "fraction")
+    v = {k: formatting.money(value) for k, value in x.items()}
+    margin = formatting.percent(kpis.get("profit_margin", float("nan")))
     return (f"per year: net revenue {v['revenue']} - cost of goods {v['cost_of_goods']} - pay {v['pay_cost']} "
             f"- cost to serve {v['cost_to_serve']} - other costs {v['other']} = profit {v['profit']} ({margin} margin)")
 
@@ -151,8 +149,9 @@ def kpi_table(values: dict[str, float], catalogue: dict[str, Any]) -> str:
     for name in names:
         kpi = catalogue.get(name)
         unit = getattr(kpi, "unit", "") or ""
-        rows.append((name, getattr(kpi, "label", "") or "", format_value(values[name], unit),
-                     "" if is_fraction(unit) else unit))
+        fmt = getattr(kpi, "fmt", "number")
+        rows.append((name, getattr(kpi, "label", "") or "", formatting.value(values[name], fmt),
+                     "" if fmt in ("percent", "money", "weeks") else unit))
     return text_table(("KPI", "meaning", "value", "unit"), rows, right=(2,))
 
 

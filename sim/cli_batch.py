@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from sim import cli_guards, limits
-from sim.cli_common import check_weeks, format_value, positive_int, replications_arg, seed_arg, text_table, weeks_arg
+from sim.cli_common import check_weeks, positive_int, replications_arg, seed_arg, text_table, weeks_arg
 from sim.errors import UserError
+from sim.kpis import headline_kpis
 from sim.scenario import load_scenario, parse_set
 
 
@@ -108,8 +109,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-HEADLINE = ("revenue", "profit", "pay_cost", "cost_to_serve", "revenue_lost", "annual_churn_rate",
-            "reported_banner_close_rate", "true_banner_conversion", "banner_avoidance_rate", "rep_stress_mean", "nps")
+HEADLINE = headline_kpis(churn_shares=False)  # the table compare prints, in the registry's headline order
 
 
 def _headline(comp, names: list[str]) -> str:
@@ -120,9 +120,9 @@ def _headline(comp, names: list[str]) -> str:
         row = [k]
         for n in names:
             r = comp[(comp.scenario == n) & (comp.kpi == k)].iloc[0]
-            cell = format_value(r["mean"], KPIS[k].unit)
+            cell = KPIS[k].format(r["mean"])
             if n != names[0]:
-                cell += f" ({format_value(r['diff_vs_first'], KPIS[k].unit)}"
+                cell += f" ({KPIS[k].format(r['diff_vs_first'], signed=True)}"
                 cell += "*)" if r["diff_ci_low"] > 0 or r["diff_ci_high"] < 0 else ")"
             row.append(cell)
         rows.append(row)

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
 
 from sim.errors import UserError
 from sim.limits import DEFAULT_ACCOUNTS, DEFAULT_WEEKS, REPLICATIONS, WEEKS, estimate
@@ -97,27 +95,6 @@ def check_weeks(weeks: int, burn_in: int) -> None:
 
 
 # --- numbers and tables for the terminal ------------------------------------------------
-
-
-def format_value(value: Any, unit: str = "") -> str:
-    """Format a number for people: fractions as percentages, money and counts with separators."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(number):
-        return "–"  # a KPI with no value (NaN: the events it measures never happened)
-    if is_fraction(unit):
-        return f"{number * 100:.1f} %"
-    if abs(number) >= 1000 or (number.is_integer() and abs(number) >= 1):
-        return f"{number:,.0f}"
-    return f"{number:.3g}"
-
-
-def is_fraction(unit: str) -> bool:
-    """Whether a unit names a share between 0 and 1, shown as a percentage."""
-    unit = unit.lower()
-    return unit == "%" or any(w in unit for w in ("fraction", "share", "probability"))
 
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:

@@ -8,6 +8,12 @@ the main KPIs are contracts with the rest of the system and are never renamed.
 A KPI whose events never happened (a close rate with no banner opened, a time
 to fix with nothing fixed) is NaN, shown as "–", never a silent 0; each
 KPI's docstring says when it is NaN.
+
+This module is also the one registry of what a result means, read by the report, the dashboard,
+the plots and the README's tables: each KPI declares its label, unit, direction (which way is
+better for the business), display format (a :mod:`sim.formatting` name) and whether it is a
+headline KPI; each weekly series (:data:`WEEKLY`) the same; each churn cause
+(:data:`CHURN_CAUSES`) its key, label and one colour-blind-safe colour.
 """
 
 from __future__ import annotations
@@ -18,16 +24,67 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.formatting import FORMATS
+
 WEEKS_PER_YEAR = 52.0
+# Weeks behind the rolling banner rates of the weekly table (SalesModel.timeseries) and the dashboard.
+ROLLING_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class ChurnCause:
+    """One recorded cause of churn (M4 competing risks): its key, plain label, colour and cause code.
+
+    ``code`` is the account's cause code (:data:`sim.population.CAUSE_NAMES`); ``colour`` is from the
+    Okabe-Ito palette (distinguishable with the common colour-vision deficiencies), ``hatch`` a fill
+    pattern so printouts can tell the stacks apart too.
+    """
+
+    key: str
+    label: str
+    colour: str
+    code: int
+    hatch: str
+    doc: str
+
+    @property
+    def count(self) -> str:
+        """The weekly count of accounts lost to this cause."""
+        return f"churned_{self.key}"
+
+    @property
+    def cumulative(self) -> str:
+        """The running total of :attr:`count` in the weekly table."""
+        return f"churned_{self.key}_cum"
+
+    @property
+    def share_kpi(self) -> str:
+        """The KPI of this cause's share of churn."""
+        return f"churn_share_{self.key}"
+
+
+# Every churn cause, in the model's order (cause codes 1-4).
+CHURN_CAUSES: tuple[ChurnCause, ...] = (
+    ChurnCause("neglect", "neglect", "#000000", 1, "",
+               "Share of churned accounts whose recorded cause is neglect (no value-adding contact, unserved "
+               "needs); NaN, like every churn share, if no customer left."),
+    ChurnCause("service", "service failure", "#0072B2", 2, "//",
+               "Share of churned accounts lost to an unresolved product or service failure."),
+    ChurnCause("pitch", "unwanted pitch", "#CC79A7", 3, "\\\\",
+               "Share of churned accounts lost right after a sales pitch they did not want."),
+    ChurnCause("price", "price", "#8C8C8C", 4, "..",
+               "Share of churned accounts lost to price (competitors, or an open price problem)."),
+)
+CAUSES_BY_KEY: dict[str, ChurnCause] = {c.key: c for c in CHURN_CAUSES}
 
 # Weekly counts the model records (one DataCollector column each).
 COUNTS = (
     "banner_opened", "banner_closed", "banner_expired", "banner_avoided",
-    "banner_opened_willing", "banner_avoided_willing",
+    "banner_opened_willing", "banner_avoided_willing", "banners_raised", "banner_season",
     "purchase_opened", "purchase_closed",
     "revenue", "revenue_gross", "revenue_potential", "lost_churn", "lost_avoidance",
     "hidden_concessions", "official_discounts", "big_deals",
-    "churned_neglect", "churned_service", "churned_pitch", "churned_price", "exposure",
+    *(c.count for c in CHURN_CAUSES), "exposure",
     "hours_selling", "hours_paid", "quits", "rep_weeks", "vacant_slots", "escalations",
     "issues_open", "issues_fixed", "fix_weeks", "unwanted_pitches", "remedies",
     "customers_won", "won_marketing", "won_referral", "won_prospecting", "hours_prospecting",
@@ -108,23 +165,54 @@ class KPI:
     fn: Callable[[Ledger], float]
     nan_when: str | None = None  # the events whose absence makes it NaN; None: never NaN
     better: int = 0  # +1 higher is better for the business, -1 lower is better, 0 no preferred direction
+    fmt: str = "number"  # display format: a key of sim.formatting.FORMATS
+    headline: int = 0  # position among the headline KPIs (1 = first); 0: not a headline KPI
 
     @property
     def doc(self) -> str:
         return (self.fn.__doc__ or "").strip()
 
+    @property
+    def direction(self) -> str:
+        """Which way is better for the business: 'higher', 'lower' or 'neither'."""
+        return DIRECTIONS[self.better]
 
+    def format(self, value: float, signed: bool = False) -> str:
+        """The value as people read it, in this KPI's display format (``signed`` for a difference)."""
+        return FORMATS[self.fmt](value, signed=signed)
+
+
+DIRECTIONS = {1: "higher", -1: "lower", 0: "neither"}
 KPIS: dict[str, KPI] = {}
 
 
-def kpi(name: str, label: str, unit: str, nan_when: str | None = None, better: int = 0
-        ) -> Callable[[Callable[[Ledger], float]], Callable[[Ledger], float]]:
+def unit_format(unit: str) -> str:
+    """The display format a unit implies: fractions as percentages, currency as money, scores, weeks."""
+    for prefix, fmt in (("fraction", "percent"), ("currency", "money"), ("score", "score"), ("weeks", "weeks")):
+        if unit.startswith(prefix):
+            return fmt
+    return "number"
+
+
+def _check_meaning(name: str, better: int, fmt: str) -> None:
+    """Refuse a declaration whose direction or format the readers would not understand."""
+    if better not in DIRECTIONS:
+        raise ValueError(f"{name}: better must be +1, -1 or 0, not {better!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"{name}: fmt must be one of {', '.join(FORMATS)}, not {fmt!r}")
+
+
+def kpi(name: str, label: str, unit: str, nan_when: str | None = None, better: int = 0, fmt: str | None = None,
+        headline: int = 0) -> Callable[[Callable[[Ledger], float]], Callable[[Ledger], float]]:
     """Register a KPI function under its contract name; ``nan_when`` says when it has no value and
     ``better`` which way is good for the business (0: none, e.g. a higher reported close rate may
-    only mean more avoidance)."""
+    only mean more avoidance). ``fmt`` is its display format (default: the one its unit implies, see
+    :func:`unit_format`) and ``headline`` its position among the headline KPIs (0: not one)."""
+    fmt = fmt or unit_format(unit)
+    _check_meaning(name, better, fmt)
 
     def deco(fn: Callable[[Ledger], float]) -> Callable[[Ledger], float]:
-        KPIS[name] = KPI(name, label, unit, fn, nan_when, better)
+        KPIS[name] = KPI(name, label, unit, fn, nan_when, better, fmt, headline)
         return fn
 
     return deco
@@ -135,21 +223,21 @@ def _annual(t: Ledger, key: str) -> float:
 
 
 @kpi("reported_banner_close_rate", "Banner close rate (reported)", "fraction",
-     nan_when="no banner account was opened")
+     nan_when="no banner account was opened", headline=7)
 def reported_banner_close_rate(t: Ledger) -> float:
     """Banner closes / banner accounts opened: the rate management sees (NaN if none was opened)."""
     return _ratio(t.total["banner_closed"], t.total["banner_opened"])
 
 
 @kpi("true_banner_conversion", "Banner conversion (true)", "fraction",
-     nan_when="no banner was raised", better=1)
+     nan_when="no banner was raised", better=1, headline=8)
 def true_banner_conversion(t: Ledger) -> float:
     """Banner closes / all banner opportunities, opened or left to expire (NaN if no banner was raised)."""
     return _ratio(t.total["banner_closed"], t.total["banner_opened"] + t.total["banner_expired"])
 
 
 @kpi("banner_avoidance_rate", "Banner accounts avoided", "fraction",
-     nan_when="no banner was raised", better=-1)
+     nan_when="no banner was raised", better=-1, headline=9)
 def banner_avoidance_rate(t: Ledger) -> float:
     """Banner opportunities that expired after the rep chose not to open them / all banner opportunities
     (NaN if no banner was raised)."""
@@ -166,14 +254,27 @@ def avoided_willing_ratio(t: Ledger) -> float:
     return _ratio(avoided, opened)
 
 
+@kpi("banner_rate", "Banners raised per customer-year", "count/account-year", nan_when="no customer was active")
+def banner_rate(t: Ledger) -> float:
+    """Banners the CRM rule raised per active customer and 52 weeks (NaN with no active account-weeks)."""
+    return _ratio(t.total["banners_raised"] * WEEKS_PER_YEAR, t.total["exposure"])
+
+
+@kpi("season_at_banner", "Season factor when a banner is raised", "factor", nan_when="no banner was raised")
+def season_at_banner(t: Ledger) -> float:
+    """Mean seasonal spend multiplier of accounts in the week a banner goes up on them (1 = an average week):
+    below 1 when the CRM rule mistakes seasonal dips for lost business (NaN if no banner was raised)."""
+    return _ratio(t.total["banner_season"], t.total["banners_raised"])
+
+
 @kpi("reporting_gap", "Reported minus true banner rate", "fraction",
-     nan_when="no banner account was opened", better=-1)
+     nan_when="no banner account was opened", better=-1, headline=10)
 def reporting_gap(t: Ledger) -> float:
     """Reported banner close rate minus true banner conversion: what avoidance hides."""
     return reported_banner_close_rate(t) - true_banner_conversion(t)
 
 
-@kpi("revenue", "Revenue (net, per year)", "currency/year", better=1)
+@kpi("revenue", "Revenue (net, per year)", "currency/year", better=1, headline=1)
 def revenue(t: Ledger) -> float:
     """Recurring spend of active accounts plus closed deals, less official discounts and hidden concessions."""
     return _annual(t, "revenue")
@@ -186,7 +287,7 @@ def revenue_potential(t: Ledger) -> float:
     return _annual(t, "revenue_potential")
 
 
-@kpi("revenue_lost", "Revenue lost (per year)", "currency/year", better=-1)
+@kpi("revenue_lost", "Revenue lost (per year)", "currency/year", better=-1, headline=5)
 def revenue_lost(t: Ledger) -> float:
     """Potential minus revenue: churned spend, unserved or unconverted buyers, discounts and concessions."""
     return revenue_potential(t) - revenue(t)
@@ -204,7 +305,7 @@ def revenue_lost_avoidance(t: Ledger) -> float:
     return _annual(t, "lost_avoidance")
 
 
-@kpi("profit", "Profit (per year)", "currency/year", better=1)
+@kpi("profit", "Profit (per year)", "currency/year", better=1, headline=2)
 def profit(t: Ledger) -> float:
     """Net revenue less cost of goods, pay, cost to serve, management, acquisition and audit costs."""
     return revenue(t) - sum(_annual(t, k) for k in COST_KEYS)
@@ -217,14 +318,14 @@ def profit_margin(t: Ledger) -> float:
     return _ratio(profit(t), revenue(t))
 
 
-@kpi("pay_cost", "Pay cost (per year)", "currency/year", better=-1)
+@kpi("pay_cost", "Pay cost (per year)", "currency/year", better=-1, headline=3)
 def pay_cost(t: Ledger) -> float:
     """Everything reps are paid: base salary, commission, banner, close-rate and quota bonuses,
     retention and NPS pay."""
     return sum(_annual(t, k) for k in PAY_KEYS)
 
 
-@kpi("cost_to_serve", "Cost to serve (per year)", "currency/year", better=-1)
+@kpi("cost_to_serve", "Cost to serve (per year)", "currency/year", better=-1, headline=4)
 def cost_to_serve(t: Ledger) -> float:
     """Hours with or for customers at the hourly cost, plus a cost per need served and per problem fixed."""
     return sum(_annual(t, k) for k in SERVE_KEYS)
@@ -275,50 +376,39 @@ def referral_share(t: Ledger) -> float:
 
 
 @kpi("annual_churn_rate", "Customers lost per year", "fraction",
-     nan_when="there were no customers", better=-1)
+     nan_when="there were no customers", better=-1, headline=6)
 def annual_churn_rate(t: Ledger) -> float:
     """1 - exp(-52 x churn events / active account-weeks): the annual churn implied by the weekly hazard
     (NaN if there were no customers)."""
-    churned = sum(t.total[f"churned_{c}"] for c in ("neglect", "service", "pitch", "price"))
-    return 1.0 - math.exp(-WEEKS_PER_YEAR * _ratio(churned, t.total["exposure"]))
+    return 1.0 - math.exp(-WEEKS_PER_YEAR * _ratio(_churned(t), t.total["exposure"]))
 
 
-def _churn_share(t: Ledger, cause: str) -> float:
-    churned = sum(t.total[f"churned_{c}"] for c in ("neglect", "service", "pitch", "price"))
-    return _ratio(t.total[f"churned_{cause}"], churned)
+def _churned(t: Ledger) -> float:
+    """Accounts lost to any cause over the measured weeks."""
+    return sum(t.total[c.count] for c in CHURN_CAUSES)
 
 
-@kpi("churn_share_neglect", "Churn share: neglect", "fraction",
-     nan_when="no customer left")
-def churn_share_neglect(t: Ledger) -> float:
-    """Share of churned accounts whose recorded cause is neglect (no value-adding contact, unserved needs);
-    NaN, like every churn share, if no customer left."""
-    return _churn_share(t, "neglect")
+def _churn_share_kpi(cause: ChurnCause) -> None:
+    """Register the KPI of one cause's share of churned accounts (NaN if no customer left)."""
+
+    def share(t: Ledger) -> float:
+        return _ratio(t.total[cause.count], _churned(t))
+
+    share.__name__ = share.__qualname__ = cause.share_kpi
+    share.__doc__ = cause.doc
+    kpi(cause.share_kpi, f"Churn share: {cause.label}", "fraction", nan_when="no customer left",
+        headline=CHURN_SHARE_HEADLINE + cause.code - 1)(share)
 
 
-@kpi("churn_share_service", "Churn share: service failure", "fraction",
-     nan_when="no customer left")
-def churn_share_service(t: Ledger) -> float:
-    """Share of churned accounts lost to an unresolved product or service failure."""
-    return _churn_share(t, "service")
-
-
-@kpi("churn_share_pitch", "Churn share: unwanted pitch", "fraction",
-     nan_when="no customer left")
-def churn_share_pitch(t: Ledger) -> float:
-    """Share of churned accounts lost right after a sales pitch they did not want."""
-    return _churn_share(t, "pitch")
-
-
-@kpi("churn_share_price", "Churn share: price", "fraction",
-     nan_when="no customer left")
-def churn_share_price(t: Ledger) -> float:
-    """Share of churned accounts lost to price (competitors, or an open price problem)."""
-    return _churn_share(t, "price")
+# The churn shares follow the headline KPIs above them, in the causes' order.
+CHURN_SHARE_HEADLINE = 15
+for _cause in CHURN_CAUSES:
+    _churn_share_kpi(_cause)
+del _cause
 
 
 @kpi("nps", "Net promoter score", "score -100..100",
-     nan_when="no customer is left at the end", better=1)
+     nan_when="no customer is left at the end", better=1, headline=11)
 def nps(t: Ledger) -> float:
     """% promoters (score 9-10) minus % detractors (0-6) among active accounts at the end of the run
     (NaN with no customers left)."""
@@ -326,20 +416,20 @@ def nps(t: Ledger) -> float:
 
 
 @kpi("hidden_concession_share", "Hidden concessions / gross revenue", "fraction",
-     nan_when="there was no gross revenue", better=-1)
+     nan_when="there was no gross revenue", better=-1, headline=14)
 def hidden_concession_share(t: Ledger) -> float:
     """Unreported discounts reps granted to keep unhappy customers, over gross revenue (NaN without revenue)."""
     return _ratio(t.total["hidden_concessions"], t.total["revenue_gross"])
 
 
-@kpi("rep_stress_mean", "Rep stress (mean)", "0-1", better=-1)
+@kpi("rep_stress_mean", "Rep stress (mean)", "0-1", better=-1, headline=12)
 def rep_stress_mean(t: Ledger) -> float:
     """Mean over measured weeks of the average stress of reps in post."""
     return _ratio(t.stress_sum, t.weeks)
 
 
 @kpi("rep_turnover_rate", "Rep turnover per year", "quits per rep-year",
-     nan_when="no rep was in post", better=-1)
+     nan_when="no rep was in post", better=-1, headline=13)
 def rep_turnover_rate(t: Ledger) -> float:
     """Quits per rep-year in post; a leaver's last week counts as a week in post (NaN if no rep was in post).
 
@@ -435,6 +525,132 @@ def detractors_below_zero(t: Ledger) -> float:
     """Share of starting detractors whose whole-run profit is negative (NaN if the book started with none)."""
     x = t.start_profit.get("detractor", ())
     return _mean(np.asarray(x) < 0)
+
+
+def headline_kpis(churn_shares: bool = True) -> tuple[str, ...]:
+    """The headline KPIs in reading order (money first); ``churn_shares=False`` leaves out the churn
+    shares, which charts draw as one stacked bar of causes rather than as KPIs of their own."""
+    shares = {c.share_kpi for c in CHURN_CAUSES}
+    ranked = sorted((k for k in KPIS.values() if k.headline), key=lambda k: k.headline)
+    return tuple(k.name for k in ranked if churn_shares or k.name not in shares)
+
+
+HEADLINE: tuple[str, ...] = headline_kpis()
+
+
+def label(name: str) -> str:
+    """The plain label of a KPI (or else of a weekly series), or the name itself if neither is declared."""
+    if name in KPIS:
+        return KPIS[name].label
+    return WEEKLY[name].label if name in WEEKLY else name
+
+
+def display_format(name: str) -> str:
+    """The display format of a KPI (or else of a weekly series); 'number' if neither is declared."""
+    if name in KPIS:
+        return KPIS[name].fmt
+    return WEEKLY[name].fmt if name in WEEKLY else "number"
+
+
+# --- the weekly series ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeeklySeries:
+    """One column of the weekly table: plain label, unit, direction and display format, as for a KPI.
+
+    ``kind`` says how the column is made: ``count`` (a week's events), ``level`` (a stock at the
+    week's end), ``money`` (a week's money total), ``rolling`` (a rate over the last
+    :data:`ROLLING_WEEKS` weeks) or ``cumulative`` (a running total from week 0).
+    """
+
+    name: str
+    label: str
+    unit: str
+    kind: str
+    better: int = 0
+    fmt: str = "number"
+
+    @property
+    def direction(self) -> str:
+        """Which way is better for the business: 'higher', 'lower' or 'neither'."""
+        return DIRECTIONS[self.better]
+
+    def format(self, value: float, signed: bool = False) -> str:
+        """The value as people read it, in this series' display format."""
+        return FORMATS[self.fmt](value, signed=signed)
+
+
+WEEKLY: dict[str, WeeklySeries] = {}
+SERIES_KINDS = ("count", "level", "money", "rolling", "cumulative")
+
+
+def weekly(name: str, label: str, unit: str, kind: str = "count", better: int = 0, fmt: str | None = None) -> None:
+    """Declare a weekly series; ``fmt`` defaults to the one its unit implies (see :func:`unit_format`)."""
+    fmt = fmt or unit_format(unit)
+    _check_meaning(name, better, fmt)
+    if kind not in SERIES_KINDS:
+        raise ValueError(f"{name}: kind must be one of {', '.join(SERIES_KINDS)}, not {kind!r}")
+    WEEKLY[name] = WeeklySeries(name, label, unit, kind, better, fmt)
+
+
+_ACC, _CUR, _HRS = "accounts/week", "currency/week", "hours/week"
+weekly("banner_opened", "Banner accounts opened", _ACC, fmt="count")
+weekly("banner_closed", "Banner accounts closed", _ACC, better=1, fmt="count")
+weekly("banner_expired", "Banners expired unopened", _ACC, better=-1, fmt="count")
+weekly("banner_avoided", "Banners avoided by the rep", _ACC, better=-1, fmt="count")
+weekly("banner_opened_willing", "Willing buyers among opened banners", _ACC, fmt="count")
+weekly("banner_avoided_willing", "Willing buyers among avoided banners", _ACC, better=-1, fmt="count")
+weekly("banners_raised", "Banners raised by the CRM rule", _ACC, fmt="count")
+weekly("banner_season", "Sum of the season factors of the banners raised", "factor x accounts/week")
+weekly("purchase_opened", "Purchase needs opened", _ACC, fmt="count")
+weekly("purchase_closed", "Purchase needs closed", _ACC, better=1, fmt="count")
+weekly("revenue", "Revenue (net) per week", _CUR, better=1)
+weekly("revenue_gross", "Revenue (gross) per week", _CUR, better=1)
+weekly("revenue_potential", "Revenue potential per week", _CUR, better=1)
+weekly("lost_churn", "Revenue lost to churn per week", _CUR, better=-1)
+weekly("lost_avoidance", "Revenue lost to avoided banners per week", _CUR, better=-1)
+weekly("hidden_concessions", "Hidden concessions per week", _CUR, better=-1)
+weekly("official_discounts", "Official discounts per week", _CUR, better=-1)
+weekly("big_deals", "Big-deal revenue per week", _CUR, better=1)
+for _cause in CHURN_CAUSES:
+    weekly(_cause.count, f"Accounts lost: {_cause.label}", _ACC, better=-1, fmt="count")
+weekly("exposure", "Active account-weeks", _ACC, fmt="count")
+weekly("hours_selling", "Rep hours selling", _HRS)
+weekly("hours_paid", "Rep hours paid", _HRS)
+weekly("quits", "Reps who quit", "reps/week", better=-1, fmt="count")
+weekly("rep_weeks", "Reps in post", "reps", fmt="count")
+weekly("vacant_slots", "Books with no rep", "books", better=-1, fmt="count")
+weekly("escalations", "Escalations", "count/week", better=-1, fmt="count")
+weekly("issues_open", "Accounts with an open problem", "accounts", "level", better=-1, fmt="count")
+weekly("issues_fixed", "Problems fixed", "count/week", better=1, fmt="count")
+weekly("fix_weeks", "Weeks the fixed problems waited", "weeks", better=-1, fmt="number")
+weekly("unwanted_pitches", "Unwanted pitches", "count/week", better=-1, fmt="count")
+weekly("remedies", "Official remedies granted", "count/week", fmt="count")
+weekly("customers_won", "Customers won", _ACC, better=1, fmt="count")
+weekly("won_marketing", "Customers won from marketing leads", _ACC, better=1, fmt="count")
+weekly("won_referral", "Customers won through referrals", _ACC, better=1, fmt="count")
+weekly("won_prospecting", "Customers won by prospecting", _ACC, better=1, fmt="count")
+weekly("hours_prospecting", "Rep hours prospecting", _HRS)
+weekly("rep_stress_mean", "Mean rep stress", "0-1", "level", better=-1)
+weekly("nps", "Net promoter score", "score -100..100", "level", better=1)
+weekly("active_accounts", "Active customers", "accounts", "level", better=1, fmt="count")
+weekly("failure_rate", "Operations failure rate", "problems per account a week", "level", better=-1)
+weekly("banners_up", "Banners up", "accounts", "level", fmt="count")
+weekly("profit", "Profit per week", _CUR, "money", better=1)
+weekly("pay_cost", "Pay cost per week", _CUR, "money", better=-1)
+weekly("cost_to_serve", "Cost to serve per week", _CUR, "money", better=-1)
+# Added by SalesModel.timeseries: rolling rates and running totals.
+_ROLL = f"fraction ({ROLLING_WEEKS}-week rolling)"
+weekly("reported_banner_close_rate", "Banner close rate (reported)", _ROLL, "rolling")
+weekly("true_banner_conversion", "Banner conversion (true)", _ROLL, "rolling", better=1)
+weekly("banner_avoidance_rate", "Banner accounts avoided", _ROLL, "rolling", better=-1)
+weekly("revenue_lost_cum", "Revenue lost so far (cumulative)", "currency", "cumulative", better=-1)
+weekly("profit_cum", "Profit so far (cumulative)", "currency", "cumulative", better=1)
+for _cause in CHURN_CAUSES:
+    weekly(_cause.cumulative, f"Accounts lost so far: {_cause.label}", "accounts", "cumulative", better=-1,
+           fmt="count")
+del _cause
 
 
 # What each unit allows; a KPI whose unit is not listed here may take any value.

@@ -34,6 +34,7 @@ from sim import kpis
 from sim.agents import Manager, Rep
 from sim.economics import Economics
 from sim.errors import UserError
+from sim.kpis import ROLLING_WEEKS
 from sim.operations import Operations
 from sim.params import Params
 from sim.policies import crm, pay
@@ -57,7 +58,7 @@ from sim.worklist import RepWeights, plan_week, running_total_within
 if TYPE_CHECKING:
     from sim.scenario import Scenario
 
-CAUSE_KEYS = ("churned_neglect", "churned_service", "churned_pitch", "churned_price")
+CAUSE_KEYS = tuple(c.count for c in kpis.CHURN_CAUSES)  # weekly churn counts, in cause-code order
 
 
 WEEKLY = "weekly"  # the DataCollector table of weekly counts, levels and money
@@ -221,7 +222,9 @@ class SalesModel(mesa.Model):
             promoters = found[self.acc.known_score[found] >= 9]
             covered = np.array([r is not None for r in self.slot_rep])
             self.econ.relationship_pay(promoters[covered[self.acc.rep[promoters]]], self.p.nps_pay)
-        crm.update_banners(self.acc, self.p, self.now.observed, self.now.season, self.streams.banners)
+        raised = crm.update_banners(self.acc, self.p, self.now.observed, self.now.season, self.streams.banners)
+        self.ledger.add("banners_raised", raised.size)
+        self.ledger.add("banner_season", self.now.season[raised].sum())
 
     def managers_coach(self) -> None:
         """Managers coach their teams (skill drift)."""
@@ -455,8 +458,8 @@ class SalesModel(mesa.Model):
         cause_idx = (pick[None, :] > np.cumsum(h[:, gone], axis=0)).sum(axis=0)
         causes = np.array([NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE], np.int8)[np.minimum(cause_idx, 3)]
         a.lose(gone, causes, p.winback_weeks)
-        for key, c in zip(CAUSE_KEYS, (NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE), strict=True):
-            led.add(key, (causes == c).sum())
+        for cause in kpis.CHURN_CAUSES:
+            led.add(cause.count, (causes == cause.code).sum())
         led.add("exposure", act.sum())
 
     def customers_arrive(self) -> None:
@@ -601,7 +604,7 @@ class SalesModel(mesa.Model):
         """The weekly series as recorded (one row a week, one column per :data:`sim.kpis.SERIES` entry)."""
         return self.datacollector.get_table_dataframe(WEEKLY)
 
-    def timeseries(self, window: int = 8) -> pd.DataFrame:
+    def timeseries(self, window: int = ROLLING_WEEKS) -> pd.DataFrame:
         """Weekly series: raw counts plus rolling rates over ``window`` weeks, one row a week."""
         df = self.weekly()
         df.index.name = "week"
@@ -612,6 +615,6 @@ class SalesModel(mesa.Model):
         df["banner_avoidance_rate"] = (roll["banner_avoided"] / opp).fillna(0.0)
         df["revenue_lost_cum"] = (df["revenue_potential"] - df["revenue"]).cumsum()
         df["profit_cum"] = df["profit"].cumsum()
-        for key in CAUSE_KEYS:
-            df[f"{key}_cum"] = df[key].cumsum()
+        for cause in kpis.CHURN_CAUSES:
+            df[cause.cumulative] = df[cause.count].cumsum()
         return df

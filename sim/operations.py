@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params
-from sim.population import NO_ISSUE, PRICE, PRODUCT, SERVICE_ISSUE, Accounts
+from sim.population import NO_ISSUE, PRICE, PRODUCT, SERVICE_ISSUE, Accounts, nps_score
 
 
 def issue_mix(p: Params) -> dict[int, float]:
@@ -100,7 +100,7 @@ class Operations:
         if self.p.feedback_loop == "none" or week % self.p.survey_weeks != 0:
             return np.empty(0, np.int64)
         resp = np.flatnonzero(acc.active & (u < self.p.survey_response))
-        acc.known_score[resp] = np.clip(np.floor(acc.sat[resp] * 10 + 0.5), 0, 10)
+        acc.known_score[resp] = nps_score(acc.sat[resp])  # int8, as known_score
         acc.issue_reported[resp] |= acc.issue[resp] != NO_ISSUE
         if self.p.feedback_loop == "closed_loop":
             self._prioritise_root_cause(acc)

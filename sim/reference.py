@@ -1,4 +1,4 @@
-"""Reference tables of every parameter and KPI, generated from their single declarations.
+"""Reference tables of every parameter, KPI, weekly series and churn cause, generated from their declarations.
 
 The README's tables are this module's output, so they cannot drift from the code
 (a test compares them).
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.kpis import KPIS
+from sim.kpis import CHURN_CAUSES, KPIS, WEEKLY
 from sim.params import param_info
 
 
@@ -44,7 +44,9 @@ def sync_readme(path: Path) -> bool:
     """Rewrite the generated tables in a README in place; return whether anything changed."""
     text = path.read_text(encoding="utf-8")
     new = text
-    for tag, table in (("kpi-table", kpis_markdown()), ("parameter-table", params_markdown())):
+    tables = (("kpi-table", kpis_markdown()), ("weekly-table", weekly_markdown()),
+              ("churn-cause-table", churn_causes_markdown()), ("parameter-table", params_markdown()))
+    for tag, table in tables:
         block = f"<!-- {tag} -->\n{table}\n<!-- /{tag} -->"
         new = re.sub(rf"<!-- {tag} -->\n.*?\n<!-- /{tag} -->", lambda m, b=block: b, new, flags=re.S)
     if new != text:
@@ -53,8 +55,25 @@ def sync_readme(path: Path) -> bool:
 
 
 def kpis_markdown() -> str:
-    """Markdown table of every KPI with its unit and definition."""
-    rows = ["| KPI | label | unit | definition |", "|---|---|---|---|"]
+    """Markdown table of every KPI with its unit, display format, direction, headline rank and definition."""
+    rows = ["| KPI | label | unit | shown as | better | headline | definition |", "|---|---|---|---|---|---|---|"]
     for name, k in KPIS.items():
-        rows.append(f"| `{name}` | {k.label} | {k.unit} | {' '.join(k.doc.split())} |")
+        rows.append(f"| `{name}` | {k.label} | {k.unit} | {k.fmt} | {k.direction} | {k.headline or ''} "
+                    f"| {' '.join(k.doc.split())} |")
+    return "\n".join(rows)
+
+
+def weekly_markdown() -> str:
+    """Markdown table of every column of the weekly table (``SalesModel.timeseries``)."""
+    rows = ["| series | label | unit | kind | shown as | better |", "|---|---|---|---|---|---|"]
+    for name, w in WEEKLY.items():
+        rows.append(f"| `{name}` | {w.label} | {w.unit} | {w.kind} | {w.fmt} | {w.direction} |")
+    return "\n".join(rows)
+
+
+def churn_causes_markdown() -> str:
+    """Markdown table of the churn causes with the colour every chart gives them."""
+    rows = ["| cause | label | colour | weekly count | share KPI |", "|---|---|---|---|---|"]
+    for c in CHURN_CAUSES:
+        rows.append(f"| `{c.key}` | {c.label} | `{c.colour}` | `{c.count}` | `{c.share_kpi}` |")
     return "\n".join(rows)

@@ -13,9 +13,10 @@ each published figure of ``calibration/targets.toml`` beside the simulated
 mean and its 95 % interval.
 
 Runs go through a :class:`Runs` cache, so an arm that several patterns share
-(the baseline, the mandate) is run once; with an executor from
-:mod:`sim.experiment.executors` the runs of many arms are spread over
-processes. Replication k of every arm uses the seed ``job_seed(root_seed, k)``.
+(the baseline, the mandate) is run once; the runs themselves are jobs of the
+experiment runner (:func:`sim.experiment.runner.run_jobs`) on any executor of
+:mod:`sim.experiment.executors`, as compare's are. Replication k of every arm
+uses the seed ``job_seed(root_seed, k)``.
 Nothing here knows about the command line.
 """
 
@@ -29,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
+from sim import formatting
 from sim.errors import UserError
 from sim.experiment.jobs import job_seed
-from sim.kpis import KPIS
+from sim.kpis import CHURN_CAUSES, KPIS, unit_format
 from sim.stats import mean_ci
 
 WEEKS_PER_YEAR = 52
@@ -60,11 +62,6 @@ DERIVED = {d.name: d for d in (
             "service churn rate over the first 52 weeks after the burn-in"),
     Derived("service_churn_rate_year2", "Service-failure churn, later weeks", "fraction",
             "service churn rate over the weeks after the first 52 measured ones"),
-    Derived("banner_rate", "Banners raised per account-year", "count/account-year",
-            "banners the CRM rule raised after the burn-in, per starting account and 52 weeks"),
-    Derived("season_at_banner", "Season factor when a banner is raised", "factor",
-            "mean seasonal spend multiplier of accounts in the week a banner is raised on them "
-            "(1 = an average week), after the burn-in"),
 )}
 
 
@@ -84,55 +81,30 @@ def _cause_rates(events: np.ndarray, exposure: float) -> tuple[float, float]:
     return annual, (float(events[1]) / total if total > 0 else 0.0)
 
 
-def run_stats(params: dict[str, Any], seed: int, weeks: int) -> dict[str, float]:
-    """Run one model week by week and return its KPIs plus the :data:`DERIVED` statistics.
+NAN = float("nan")
+CAUSE_SERIES = tuple(c.cumulative for c in CHURN_CAUSES)  # neglect, service, pitch, price
 
-    The CRM stage is observed (not changed): the accounts flagged in it are
-    those whose banner flag went up during the stage, and their season factor
-    is read with :meth:`sim.population.Accounts.season`.
+
+def derived_stats(record: dict[str, Any], burn_in: int) -> dict[str, float]:
+    """A run's KPIs plus the :data:`DERIVED` statistics, from the record the runner stored for it.
+
+    Churn by cause per year comes from the weekly series (cumulative churn by cause and exposure); the
+    banner statistics (``banner_rate``, ``season_at_banner``) are KPIs the model measures as banners go up.
     """
-    from sim.model import SalesModel
-    from sim.params import Params
-
-    m = SalesModel(Params(**params), rng=seed)
-    p = m.p
-    seasons: list[np.ndarray] = []  # season factor of each account flagged in a measured week
-    crm_stage = m.crm_raises_banners
-
-    def observed_crm_stage() -> None:
-        before = m.acc.flag.copy()
-        crm_stage()
-        if m.week >= p.burn_in_weeks:
-            seasons.append(m.acc.season(m.week, p.seasonality)[m.acc.flag & ~before])
-
-    m.crm_raises_banners = observed_crm_stage  # type: ignore[method-assign]
-    causes = ("churned_neglect", "churned_service", "churned_pitch", "churned_price")
-    by_year = np.zeros((2, 4))
-    exposure = np.zeros(2)
-    for _ in range(int(weeks)):
-        m.step()
-        t = m.week - 1 - p.burn_in_weeks
-        if t >= 0:
-            y = min(1, t // WEEKS_PER_YEAR)
-            by_year[y] += [m.ledger.week[c] for c in causes]
-            exposure[y] += m.ledger.week["exposure"]
-    out = m.kpis()
+    out = {k: (float("nan") if v is None else float(v)) for k, v in record["kpis"].items()}
     churn = out["annual_churn_rate"]
     out["pitch_churn_rate"] = churn * out["churn_share_pitch"]
     out["service_churn_rate"] = churn * out["churn_share_service"]
     out["neglect_churn_rate"] = churn * out["churn_share_neglect"]
+    series = record["series"]
+    events = np.diff(np.array([series[c] for c in CAUSE_SERIES]), axis=1, prepend=0.0)
+    exposure = np.array(series["exposure"])
+    measured = np.arange(exposure.size) - burn_in
     for y in (0, 1):
-        annual, service_share = _cause_rates(by_year[y], exposure[y])
-        out[f"service_churn_rate_year{y + 1}"] = annual * service_share if exposure[y] > 0 else float("nan")
-    flagged = np.concatenate(seasons) if seasons else np.empty(0)
-    out["season_at_banner"] = float(flagged.mean()) if flagged.size else float("nan")
-    out["banner_rate"] = flagged.size * WEEKS_PER_YEAR / max(1, weeks - p.burn_in_weeks) / p.n_accounts
-    return {k: float(v) for k, v in out.items()}
-
-
-def run_batch(batch: list[tuple[str, int, dict[str, Any], int, int]]) -> list[tuple[str, int, dict[str, float]]]:
-    """Run several (key, replication, params, seed, weeks) tuples; the function executors call."""
-    return [(key, k, run_stats(params, seed, weeks)) for key, k, params, seed, weeks in batch]
+        weeks = (measured >= 0) & (np.minimum(1, measured // WEEKS_PER_YEAR) == y)
+        annual, service_share = _cause_rates(events[:, weeks].sum(axis=1), float(exposure[weeks].sum()))
+        out[f"service_churn_rate_year{y + 1}"] = annual * service_share if exposure[weeks].sum() > 0 else NAN
+    return out
 
 
 # --- size of the runs and the cache shared between patterns -------------------------------------------
@@ -224,7 +196,15 @@ class Runs:
         return [self._done[k] for k in keys]
 
     def prefetch(self, arms: Iterable[Arm]) -> None:
-        """Run, in one batch, every replication of the arms not yet run."""
+        """Run, through the experiment runner, every replication of the arms not yet run."""
+        import tempfile
+        from pathlib import Path
+
+        from sim.experiment.executors import SerialExecutor
+        from sim.experiment.jobs import Job, params_hash
+        from sim.experiment.runner import run_jobs
+        from sim.experiment.store import Store
+
         s = self.settings
         todo: dict[str, dict[str, Any]] = {}
         for a in arms:
@@ -233,30 +213,18 @@ class Runs:
                 todo[key] = self.params(a)
         if not todo:
             return
-        jobs = [(key, k, params, job_seed(s.root_seed, k), s.weeks)
-                for key, params in todo.items() for k in range(s.replications)]
-        rows: dict[str, list[dict[str, float] | None]] = {key: [None] * s.replications for key in todo}
-        from sim.experiment.progress import Progress
-
-        bar = Progress(len(jobs), 0, "validation runs", enabled=self.progress)
-        try:
-            if self.executor is None:
-                for job in jobs:
-                    for key, k, stats in run_batch([job]):
-                        rows[key][k] = stats
-                    bar.update(1)
-            else:
-                from sim.experiment.runner import batches_of
-
-                for done in self.executor.map(run_batch, batches_of(jobs, self.executor.workers)):
-                    for key, k, stats in done:
-                        rows[key][k] = stats
-                    bar.update(len(done))
-        finally:
-            bar.close()
-        for key, reps in rows.items():
-            names = list(reps[0])  # type: ignore[arg-type]
-            self._done[key] = {n: np.array([r[n] for r in reps]) for n in names}  # type: ignore[index]
+        jobs = {key: [Job(label=f"arm-{params_hash(params)}", params=params, replication=k,
+                          seed=job_seed(s.root_seed, k), weeks=s.weeks) for k in range(s.replications)]
+                for key, params in todo.items()}
+        flat = [j for js in jobs.values() for j in js]
+        with tempfile.TemporaryDirectory(prefix="salesim-validation-") as folder, Store(Path(folder)) as store:
+            store.open({"validation": s.describe(), "jobs": [j.id for j in flat]}, resume=False)
+            records = run_jobs(flat, store, self.executor or SerialExecutor(), progress=self.progress,
+                               desc="validation runs")
+        by_id = {j.id: r for j, r in zip(flat, records, strict=True)}
+        for key, js in jobs.items():
+            rows = [derived_stats(by_id[j.id], todo[key]["burn_in_weeks"]) for j in js]
+            self._done[key] = {n: np.array([r[n] for r in rows]) for n in rows[0]}
 
 
 # --- patterns ------------------------------------------------------------------------------------------
@@ -556,21 +524,12 @@ def evaluate_targets(scenario: str = "baseline", settings: Settings = FULL, runs
 
 
 def fmt(x: float, unit: str, diff: bool = False) -> str:
-    """A number for the report: fractions in percent (points for differences), money in thousands."""
-    if not math.isfinite(x):
-        return "–"
-    sign = "+" if diff and x > 0 else ""
-    if unit == "fraction":
-        return f"{sign}{100 * x:.1f}{' pp' if diff else ' %'}"
-    if unit.startswith("currency"):
-        return f"{sign}{x / 1e6:.2f} M" if abs(x) >= 1e6 else f"{sign}{x:,.0f}"
-    if unit.startswith("score"):
-        return f"{sign}{x:.1f}"
-    return f"{sign}{x:.3f}"
+    """A number for the report in the format its unit implies (:mod:`sim.formatting`); ``diff`` signs it."""
+    return formatting.value(x, unit_format(unit), signed=diff)
 
 
 def _ci(m: float, lo: float, hi: float, unit: str, diff: bool) -> str:
-    return f"{fmt(m, unit, diff)} [{fmt(lo, unit, diff)}, {fmt(hi, unit, diff)}]"
+    return formatting.estimate(m, lo, hi, unit_format(unit), signed=diff)
 
 
 def _cell(text: str) -> str:

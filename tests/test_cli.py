@@ -8,15 +8,13 @@ import json
 import os
 import subprocess
 import sys
-import types
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from sim import cli
-from sim.cli import format_value, main, text_table
+from sim.cli import kpi_table, main, text_table
 from sim.report.weekly import plot_weekly
 
 BASELINE = 'title = "Baseline"\nquestion = "How does today\'s unit perform?"\nmechanisms = ["M1", "M2"]\n'
@@ -144,68 +142,33 @@ def test_bug_reraises_with_debug(scen: Path, monkeypatch: pytest.MonkeyPatch) ->
         main(["scenarios"])
 
 
-# --- run, with a stand-in model ----------------------------------------------------
+# --- run, on the real model at a small size -----------------------------------------
 
 
-class _FakeModel:
-    """The SalesModel contract, with a tiny deterministic time series."""
-
-    def __init__(self, scenario: object, rng: int) -> None:
-        self.scenario, self.rng, self.weeks = scenario, rng, 0
-
-    @classmethod
-    def from_scenario(cls, scenario: object, *, rng: int) -> _FakeModel:
-        return cls(scenario, rng)
-
-    def run(self, weeks: int) -> _FakeModel:
-        self.weeks = weeks
-        return self
-
-    def kpis(self) -> dict[str, float]:
-        return {"reported_banner_close_rate": 0.9, "revenue": 1_234_567.0, "nps": float("nan")}
-
-    def timeseries(self) -> pd.DataFrame:
-        week = pd.RangeIndex(self.weeks, name="week")
-        rates = np.linspace(0.2, 0.9, self.weeks)
-        return pd.DataFrame({"reported_banner_close_rate": rates, "true_banner_conversion": rates / 2,
-                             "revenue": 1000.0, "churned_pitch": 1.0}, index=week)
-
-
-@pytest.fixture
-def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Put stand-ins for sim.model and sim.kpis in sys.modules, so run is tested on its own."""
-    kpi = types.SimpleNamespace
-    model_mod = types.ModuleType("sim.model")
-    model_mod.SalesModel = _FakeModel  # type: ignore[attr-defined]
-    kpis_mod = types.ModuleType("sim.kpis")
-    kpis_mod.KPIS = {  # type: ignore[attr-defined]
-        "reported_banner_close_rate": kpi(label="Banner close rate (reported)", unit="fraction"),
-        "revenue": kpi(label="Revenue per year", unit="currency/year"),
-    }
-    monkeypatch.setitem(sys.modules, "sim.model", model_mod)
-    monkeypatch.setitem(sys.modules, "sim.kpis", kpis_mod)
-
-
-def test_run_writes_summary_timeseries_and_figure(scen: Path, tmp_path: Path, fake_model: None,
+def test_run_writes_summary_timeseries_and_figure(scen: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "o"
-    code = main(["run", "banner_mandate", "--weeks", "40", "--seed", "7", "--set", "audits=0.5",
+    code = main(["run", "banner_mandate", "--weeks", "20", "--seed", "7", "--set", "audits=0.5", *SMALL,
                  "--out", str(out)])
     assert code == 0
     stdout = capsys.readouterr().out
-    assert "Banner close rate (reported)" in stdout and "90.0 %" in stdout and "1,234,567" in stdout
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["scenario"] == "banner_mandate" and summary["seed"] == 7 and summary["weeks"] == 40
-    assert summary["parameters"] == {"banner_target": 0.9, "enforcement": 1.0, "audits": 0.5}
-    assert summary["nps"] is None  # NaN is not valid JSON
-    assert len(pd.read_csv(out / "timeseries.csv", index_col="week")) == 40
+    from sim.kpis import KPIS
+
+    close = KPIS["reported_banner_close_rate"]
+    assert close.label in stdout and close.format(summary["reported_banner_close_rate"]) in stdout
+    assert "per year: net revenue " + KPIS["revenue"].format(summary["revenue"]) in stdout
+    assert summary["scenario"] == "banner_mandate" and summary["seed"] == 7 and summary["weeks"] == 20
+    assert {"banner_target": 0.9, "enforcement": 1.0, "audits": 0.5}.items() <= summary["parameters"].items()
+    nan_kpis = [k for k in KPIS if summary[k] is None]  # NaN is not valid JSON: written as null
+    assert all(KPIS[k].nan_when for k in nan_kpis), nan_kpis
+    assert len(pd.read_csv(out / "timeseries.csv", index_col="week")) == 20
     assert (out / "weekly.png").stat().st_size > 10_000
 
 
-def test_run_default_out_folder(scen: Path, tmp_path: Path, fake_model: None,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_default_out_folder(scen: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "baseline", "--weeks", "40", "--seed", "3"]) == 0
+    assert main(["run", "baseline", "--weeks", "20", "--seed", "3", *SMALL]) == 0
     assert (tmp_path / "runs" / "baseline-seed3" / "summary.json").is_file()
 
 
@@ -229,12 +192,17 @@ def test_run_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
 # --- formatting and plotting helpers --------------------------------------------------
 
 
-@pytest.mark.parametrize(("value", "unit", "text"), [
-    (0.1234, "fraction", "12.3 %"), (1234567.8, "currency/year", "1,234,568"), (12.0, "count/year", "12"),
-    (0.4567, "0-1", "0.457"), (float("nan"), "fraction", "–"), (-12.34, "score -100..100", "-12.3"),
-])
-def test_format_value(value: float, unit: str, text: str) -> None:
-    assert format_value(value, unit) == text
+def test_kpi_table_shows_each_kpi_in_its_declared_format() -> None:
+    """The CLI table reads formats from the KPI registry: percentages, money, weeks, a dash for NaN."""
+    from sim.kpis import KPIS
+
+    values = {"annual_churn_rate": 0.1234, "revenue": 1234567.8, "time_to_fix": 4.25, "nps": -12.34,
+              "reported_banner_close_rate": float("nan")}
+    lines = kpi_table(values, KPIS).splitlines()
+    row = {line.split()[0]: line for line in lines[2:]}
+    for name, v in values.items():
+        assert KPIS[name].format(v) in row[name], (name, row[name])
+    assert "12.3 %" in row["annual_churn_rate"] and "1.23M" in row["revenue"] and "4.2 weeks" in row["time_to_fix"]
 
 
 def test_text_table_aligns_columns() -> None:

@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from sim import SalesModel, load_scenario
-from sim.kpis import KPIS
+from sim import formatting as fm
+from sim.kpis import HEADLINE, KPIS
 from sim.report import compare_plots as cp
-from sim.report.html import HEADLINE_KPIS, excludes_zero, format_diff, format_value, write_report
+from sim.report.html import excludes_zero, write_report
 from sim.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
 
 SMALL = {"n_accounts": 300, "n_reps": 4, "n_managers": 1, "burn_in_weeks": 13}
@@ -93,7 +94,7 @@ def test_report_names_scenarios_questions_and_headline_kpis(report: str, inputs:
     for s in inputs["scenarios"]:
         assert html.escape(s["question"], quote=True) in report
         assert html.escape(s["title"], quote=True) in report
-    for kpi in HEADLINE_KPIS:
+    for kpi in HEADLINE:
         assert html.escape(KPIS[kpi].label, quote=True) in report
     assert "salesim compare baseline banner_mandate" in report
     assert "enforcement" in report  # a lever the mandate changes
@@ -147,12 +148,12 @@ def test_significant_differences_are_highlighted(inputs: dict, tmp_path: Path) -
 
 
 def test_formatting() -> None:
-    assert format_value(0.1234, "fraction") == "12.3 %"
-    assert format_value(6_824_203.0, "currency/year") == "6.82M"
-    assert format_value(float("nan"), "fraction") == "–"
-    assert format_diff(-0.052, "fraction") == "−5.2 pp"
-    assert format_diff(55_500.0, "currency/year") == "+55.5k"
-    assert format_diff(3.25, "score -100..100") == "+3.2"
+    assert fm.value(0.1234, "percent") == "12.3 %"
+    assert fm.value(6_824_203.0, "money") == "6.82M"
+    assert fm.value(float("nan"), "percent") == "–"
+    assert fm.value(-0.052, "percent", signed=True) == "−5.2 pp"
+    assert fm.value(55_500.0, "money", signed=True) == "+55.5k"
+    assert fm.value(3.25, "score", signed=True) == "+3.2"
     assert excludes_zero(0.1, 0.5) and excludes_zero(-2, -1)
     assert not excludes_zero(-1, 1) and not excludes_zero(np.nan, 1) and not excludes_zero(0.0, 0.0)
 

@@ -1,23 +1,25 @@
-"""What a calibration produced: posterior samples and intervals, diagnostics, posterior-predictive checks."""
+"""What a calibration produced: posterior samples and intervals, diagnostics, posterior-predictive checks.
+
+Figures are :class:`matplotlib.figure.Figure` objects written straight to PNG (no pyplot, no backend
+chosen, no rcParams changed), so importing this module leaves a notebook's matplotlib as it was.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from sim.calibrate.targets import Calibration  # noqa: E402
-from sim.experiment.jobs import Job, job_seed  # noqa: E402
-from sim.experiment.runner import run_jobs  # noqa: E402
-from sim.experiment.store import Store  # noqa: E402
-from sim.kpis import KPIS  # noqa: E402
-from sim.scenario import Scenario  # noqa: E402
+from sim import formatting as fm
+from sim.calibrate.targets import Calibration
+from sim.experiment.jobs import Job, job_seed
+from sim.experiment.runner import run_jobs
+from sim.experiment.store import Store
+from sim.kpis import label
+from sim.scenario import Scenario
 
 IDENTIFIED_WIDTH = 0.5  # a 95 % posterior interval narrower than half the prior range counts as identified
 
@@ -96,25 +98,26 @@ def plot_ppc(ppc: pd.DataFrame, sims: pd.DataFrame, path: Path) -> Path:
     n = len(ppc)
     cols = 4
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), constrained_layout=True, squeeze=False)
+    fig = Figure(figsize=(4.2 * cols, 3.2 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False)
     for ax, (_, r) in zip(axes.flat, ppc.iterrows(), strict=False):
         x = sims[r["kpi"]].to_numpy(float)
         ax.axvspan(r["low"], r["high"], color="#009E73", alpha=0.2, label="target range")
         ax.axvline(r["value"], color="#009E73", lw=2)
         ax.hist(x, bins=15, color="#0072B2", alpha=0.8, label="posterior predictive")
-        ax.set_title(f"{r['target']}: {100 * r['share_within']:.0f} % within", fontsize=12)
-        ax.set_xlabel(KPIS[r["kpi"]].label, fontsize=10)
+        ax.set_title(f"{r['target']}: {fm.percent(r['share_within'], decimals=0)} within", fontsize=12)
+        ax.set_xlabel(label(r["kpi"]), fontsize=10)
     for ax in list(axes.flat)[n:]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=9)
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return path
 
 
 def plot_history(hist: pd.DataFrame, path: Path) -> Path:
     """Epsilon trajectory and effective sample size per generation."""
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    a1, a2 = fig.subplots(1, 2)
     a1.plot(hist["generation"], hist["epsilon"], marker="o", lw=2, color="#0072B2")
     a1.set_yscale("log")
     a1.set_title("Epsilon by generation")
@@ -125,7 +128,6 @@ def plot_history(hist: pd.DataFrame, path: Path) -> Path:
     for a in (a1, a2):
         a.grid(alpha=0.3)
     fig.savefig(path, dpi=90)
-    plt.close(fig)
     return path
 
 
@@ -133,7 +135,8 @@ def plot_pairs(post: pd.DataFrame, cal: Calibration, path: Path) -> Path:
     """Posterior pairs: marginal histograms on the diagonal, weighted scatter below it."""
     names = list(cal.priors)
     k = len(names)
-    fig, axes = plt.subplots(k, k, figsize=(1.9 * k, 1.9 * k), constrained_layout=True)
+    fig = Figure(figsize=(1.9 * k, 1.9 * k), layout="constrained")
+    axes = fig.subplots(k, k, squeeze=False)
     w = post["weight"].to_numpy()
     for i, a in enumerate(names):
         for j, b in enumerate(names):
@@ -153,7 +156,6 @@ def plot_pairs(post: pd.DataFrame, cal: Calibration, path: Path) -> Path:
             if j == 0:
                 ax.set_ylabel(a, fontsize=7)
     fig.savefig(path, dpi=80)
-    plt.close(fig)
     return path
 
 

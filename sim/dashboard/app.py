@@ -25,6 +25,7 @@ import reacton.ipyvue as rvue
 import reacton.ipyvuetify as rv
 import solara
 
+from sim import formatting as fm
 from sim.dashboard import book as bookmod
 from sim.dashboard import charts
 from sim.dashboard.frames import PairBoard, RunBoard
@@ -33,7 +34,6 @@ from sim.dashboard.levers import (
     SECTIONS,
     Lever,
     LeverRefused,
-    format_number,
     lever,
     parse_typed,
 )
@@ -48,6 +48,7 @@ from sim.dashboard.state import (
     frame_weeks,
 )
 from sim.errors import UserError
+from sim.kpis import CHURN_CAUSES, ROLLING_WEEKS
 
 log = logging.getLogger("salesim.dashboard")
 
@@ -146,33 +147,30 @@ def _html(text: str) -> str:
     return html.escape(str(text))
 
 
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
-
-
 def _tiles(run: LiveRun) -> list[tuple[str, str, bool]]:
-    """(value, label, bad) for the big numbers of a run at this week."""
+    """(value, label, bad) for the big numbers of a run at this week; rates over the model's rolling window."""
     df = run.timeseries()
-    n = run.params.n_accounts
+    labels = [f"banners avoided (last {ROLLING_WEEKS} weeks)", "banner close rate: reported / true",
+              "revenue lost so far", "profit so far", f"customers lost (of {fm.count(run.params.n_accounts)})",
+              "reps who quit", "net promoter score"]
     if not len(df):
-        return [("–", "banners avoided (last 8 weeks)", False), ("–", "banner close rate: reported / true", False),
-                ("–", "revenue lost so far", False), ("–", "profit so far", False),
-                ("–", f"customers lost (of {n:,})", False),
-                ("–", "reps who quit", False), ("–", "net promoter score", False)]
+        return [(fm.DASH, label, False) for label in labels]
     last = df.iloc[-1]
-    lost = int(sum(float(last.get(f"{k}_cum", 0.0)) for k, _, _ in charts.CAUSES))
+    lost = sum(float(last.get(c.cumulative, 0.0)) for c in CHURN_CAUSES)
     quits = int(df["quits"].sum()) if "quits" in df.columns else 0
     avoid = float(last.get("banner_avoidance_rate", 0.0))
     rep, true = float(last.get("reported_banner_close_rate", 0.0)), float(last.get("true_banner_conversion", 0.0))
-    return [
-        (_pct(avoid), "banners avoided (last 8 weeks)", avoid > 0.2),
-        (f"{100 * rep:.0f} / {100 * true:.0f} %", "banner close rate: reported / true", rep - true > 0.15),
-        (charts.money(float(last.get("revenue_lost_cum", 0.0))), "revenue lost so far", False),
-        (charts.money(float(last.get("profit_cum", 0.0))), "profit so far", float(last.get("profit_cum", 0.0)) < 0),
-        (f"{lost:,}", f"customers lost (of {n:,})", False),
-        (f"{quits}", "reps who quit", quits > 0),
-        (f"{float(last.get('nps', 0.0)):+.0f}", "net promoter score", float(last.get("nps", 0.0)) < 0),
+    profit, nps = float(last.get("profit_cum", 0.0)), float(last.get("nps", 0.0))
+    values = [
+        (fm.percent(avoid, decimals=0), avoid > 0.2),
+        (f"{fm.percent(rep, decimals=0)} / {fm.percent(true, decimals=0)}", rep - true > 0.15),
+        (fm.money(float(last.get("revenue_lost_cum", 0.0))), False),
+        (fm.money(profit), profit < 0),
+        (fm.count(lost), False),
+        (fm.count(quits), quits > 0),
+        (fm.score(nps, signed=True, decimals=0), nps < 0),
     ]
+    return [(value, label, bad) for (value, bad), label in zip(values, labels, strict=True)]
 
 
 def _tiles_html(run: LiveRun) -> str:
@@ -361,7 +359,7 @@ def LeverControl(session: Session, lv: Lever, value: Any, error: str = ""):
                           classes=[f"lever-{lv.name}"]).key(f"switch-{_gen(lv.name)}")
         elif lv.widget == "number":
             lo, hi = lv.bounds()
-            TypedBox(f"{lv.label} ({format_number(lo)}–{format_number(hi)})", format_number(lv.shown(value)),
+            TypedBox(f"{lv.label} ({fm.plain(lo)}–{fm.plain(hi)})", fm.plain(lv.shown(value)),
                      on_commit, lv.name, error=bool(error), suffix=lv.unit)
         else:
             solara.HTML(tag="div", unsafe_innerHTML=(
@@ -369,7 +367,7 @@ def LeverControl(session: Session, lv: Lever, value: Any, error: str = ""):
                 f'<span class="lever-value">{_html(lv.format(value))}</span>'))
             with solara.Row(style={"align-items": "center"}):
                 Slider(lv, value, on_commit)
-                TypedBox("", format_number(lv.shown(value)), on_commit, lv.name, error=bool(error))
+                TypedBox("", fm.plain(lv.shown(value)), on_commit, lv.name, error=bool(error))
         if error:
             solara.HTML(tag="div", unsafe_innerHTML=_html(error), classes=["refusal", "lever-refusal"],
                         style="color: #b00020; font-size: 15px;")

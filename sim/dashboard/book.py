@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from sim.dashboard.charts import BLACK, BLUE, GREEN, GREY, ORANGE, PURPLE, SKY, VERMILLION, YELLOW
+from sim.dashboard.charts import BLACK, GREEN, ORANGE, SKY, VERMILLION, YELLOW
+from sim.kpis import CHURN_CAUSES
 from sim.params import Params
 
 
@@ -32,12 +33,10 @@ class BookState:
     colour: str
 
 
-# Priority order: an account takes the first state that applies.
+# Priority order: an account takes the first state that applies. The churned states come first, one
+# per cause in cause-code order (1, 2, ...), in the colours every chart gives the causes.
 STATES: tuple[BookState, ...] = (
-    BookState("churned_neglect", "lost: neglect", BLACK),
-    BookState("churned_service", "lost: service failure", BLUE),
-    BookState("churned_pitch", "lost: unwanted pitch", PURPLE),
-    BookState("churned_price", "lost: price", GREY),
+    *(BookState(c.count, f"lost: {c.label}", c.colour) for c in CHURN_CAUSES),
     BookState("avoided", "banner avoided by the rep", VERMILLION),
     BookState("banner", "banner up", YELLOW),
     BookState("neglected", "neglected (no real contact)", SKY),
@@ -75,8 +74,8 @@ def classify(acc, neglect_horizon: float, p: Params | None = None) -> np.ndarray
     gone = ~acc.active
     state[gone] = STATE_INDEX["prospect"]
     gone &= acc.ever_customer
-    # cause codes 1..4 (neglect, service, pitch, price) map onto the first four states
-    state[gone] = np.clip(acc.cause[gone].astype(np.int8) - 1, 0, 3)
+    # cause codes 1..n (sim.kpis.CHURN_CAUSES, in code order) map onto the first n states
+    state[gone] = np.clip(acc.cause[gone].astype(np.int8) - 1, 0, len(CHURN_CAUSES) - 1)
     return state
 
 

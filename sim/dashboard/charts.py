@@ -33,18 +33,13 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 from PIL import Image
 
+from sim import formatting as fm
+from sim.kpis import CHURN_CAUSES, WEEKLY
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 GREY = "#8C8C8C"
-
-# Churn causes in the model's order, one colour each (shared with the book of business).
-CAUSES: tuple[tuple[str, str, str], ...] = (
-    ("churned_neglect", "neglect", BLACK),
-    ("churned_service", "service failure", BLUE),
-    ("churned_pitch", "unwanted pitch", PURPLE),
-    ("churned_price", "price", GREY),
-)
 
 STYLE = {
     "font.size": 15, "axes.titlesize": 19, "axes.titleweight": "bold", "axes.labelsize": 15,
@@ -66,16 +61,6 @@ def styled() -> Iterator[None]:
     """Apply STYLE while building figures (one thread at a time: rcParams are process-wide)."""
     with _STYLE_LOCK, matplotlib.rc_context(STYLE):
         yield
-
-
-def money(x: float, _pos: int | None = None) -> str:
-    """Money the way a slide says it: 1.2 M, 850 k, 40."""
-    a = abs(x)
-    if a >= 1e6:
-        return f"{x / 1e6:.1f} M"
-    if a >= 1e3:
-        return f"{x / 1e3:.0f} k"
-    return f"{x:.0f}"
 
 
 def nice_ceiling(x: float, minimum: float = 1.0) -> float:
@@ -195,7 +180,7 @@ class RevenueChart(ChartSpec):
         ax = axes[0]
         top = limits[0] if limits else 0.0
         ax.set_ylim(0, top or 1.0)
-        ax.yaxis.set_major_formatter(FuncFormatter(money) if top else FuncFormatter(lambda *_: ""))
+        ax.yaxis.set_major_formatter(FuncFormatter(fm.tick("money")) if top else FuncFormatter(lambda *_: ""))
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5))
         if legend:
             _bottom_legend(ax, self.handles())
@@ -221,8 +206,8 @@ class RevenueChart(ChartSpec):
 
     def badge(self, df):
         lost, profit = _col(df, "revenue_lost_cum"), _col(df, "profit_cum")
-        parts = [f"lost so far: {money(lost[-1])}" if lost is not None else "",
-                 f"profit so far: {money(profit[-1])}" if profit is not None else ""]
+        parts = [f"lost so far: {fm.money(lost[-1])}" if lost is not None else "",
+                 f"profit so far: {fm.money(profit[-1])}" if profit is not None else ""]
         return " · ".join(p for p in parts if p)
 
 
@@ -231,7 +216,8 @@ class ChurnChart(ChartSpec):
 
     @staticmethod
     def _stack(df: pd.DataFrame) -> list[tuple[np.ndarray, str, str]]:
-        return [(c, label, colour) for key, label, colour in CAUSES if (c := _col(df, f"{key}_cum")) is not None]
+        return [(c, cause.label, cause.colour) for cause in CHURN_CAUSES
+                if (c := _col(df, cause.cumulative)) is not None]
 
     def limits(self, df):
         stack = self._stack(df)
@@ -247,7 +233,7 @@ class ChurnChart(ChartSpec):
             _bottom_legend(ax, self.handles())
 
     def handles(self):
-        return [Patch(color=colour, label=label) for _, label, colour in CAUSES]
+        return [Patch(color=cause.colour, label=cause.label) for cause in CHURN_CAUSES]
 
     def data(self, axes, df, animated):
         stack = self._stack(df)
@@ -260,7 +246,7 @@ class ChurnChart(ChartSpec):
 
     def badge(self, df):
         stack = self._stack(df)
-        return f"total: {int(sum(c[-1] for c, _, _ in stack)):,}" if stack else ""
+        return f"total: {fm.count(sum(c[-1] for c, _, _ in stack))}" if stack else ""
 
 
 class PeopleChart(ChartSpec):
@@ -282,7 +268,8 @@ class PeopleChart(ChartSpec):
             _bottom_legend(ax, self.handles())
 
     def handles(self):
-        return [_proxy(VERMILLION, label="rep stress (mean)"), _proxy(BLACK, 2.5, "--", "reps who quit (total)")]
+        return [_proxy(VERMILLION, label=WEEKLY["rep_stress_mean"].label),
+                _proxy(BLACK, 2.5, "--", f"{WEEKLY['quits'].label} (total)")]
 
     def data(self, axes, df, animated):
         ax, right = axes
@@ -298,7 +285,7 @@ class PeopleChart(ChartSpec):
 
     def badge(self, df):
         quits = _col(df, "quits")
-        return f"quit so far: {int(np.nansum(quits))}" if quits is not None else ""
+        return f"quit so far: {fm.count(np.nansum(quits))}" if quits is not None else ""
 
 
 class NpsChart(ChartSpec):
@@ -328,7 +315,7 @@ class NpsChart(ChartSpec):
 
     def badge(self, df):
         nps = _col(df, "nps")
-        return f"now: {nps[-1]:+.0f}" if nps is not None else ""
+        return f"now: {fm.score(nps[-1], signed=True, decimals=0)}" if nps is not None else ""
 
 
 CHARTS: tuple[ChartSpec, ...] = (CloseRateChart(), RevenueChart(), ChurnChart(), PeopleChart(), NpsChart())

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim import formatting as fm
 from sim.params import ParamInfo, Params, param_info
 
 # The live view redraws every account each frame; bigger units belong to `salesim run`.
@@ -95,7 +96,7 @@ class Lever:
             return "On" if value else "Off"
         if self.kind == "choice":
             return self.choice_label(value)
-        return f"{format_number(self.shown(value))}{_unit_suffix(self.unit)}"
+        return f"{fm.plain(self.shown(value))}{_unit_suffix(self.unit)}"
 
     def choice_label(self, value: str) -> str:
         return dict(self.choices).get(value, str(value).replace("_", " "))
@@ -191,8 +192,8 @@ def parse_typed(lv: Lever, text: Any) -> Any:
     number = _number(lv.label, text, whole=lv.kind == "int" and lv.scale == 1.0)
     lo, hi = lv.bounds()
     if not lo <= number <= hi:
-        raise LeverRefused(f"{lv.label}: {format_number(number)}{_unit_suffix(lv.unit)} is outside the allowed "
-                           f"range {format_number(lo)} to {format_number(hi)}{_unit_suffix(lv.unit)}"
+        raise LeverRefused(f"{lv.label}: {fm.plain(number)}{_unit_suffix(lv.unit)} is outside the allowed "
+                           f"range {fm.plain(lo)} to {fm.plain(hi)}{_unit_suffix(lv.unit)}"
                            f"{_size_note(lv)}.")
     return lv.to_model(number)
 
@@ -204,7 +205,7 @@ def apply_change(params: Params, name: str, value: Any) -> Params:
         lo, hi = lv.bounds()
         if isinstance(value, (int, float)) and not lo <= lv.shown(value) <= hi:
             raise LeverRefused(f"{lv.label}: {lv.format(value)} is outside the allowed range "
-                               f"{format_number(lo)} to {format_number(hi)}{_unit_suffix(lv.unit)}{_size_note(lv)}.")
+                               f"{fm.plain(lo)} to {fm.plain(hi)}{_unit_suffix(lv.unit)}{_size_note(lv)}.")
     try:
         return params.replace(**{name: value})
     except ValidationError as exc:
@@ -215,7 +216,7 @@ def parse_seed(text: Any) -> int:
     """A random seed typed into the page: a whole number from 0 to 2^32 - 1."""
     seed = _number("Seed", text, whole=True)
     if not 0 <= seed <= MAX_SEED:
-        raise LeverRefused(f"Seed: {format_number(seed)} is outside the allowed range 0 to {MAX_SEED:,}.")
+        raise LeverRefused(f"Seed: {fm.plain(seed)} is outside the allowed range 0 to {MAX_SEED:,}.")
     return int(seed)
 
 
@@ -248,19 +249,7 @@ def changed_levers(params: Params, reference: Params) -> list[str]:
     return [lv.name for lv in LEVERS if getattr(params, lv.name) != getattr(reference, lv.name)]
 
 
-# --- formatting -------------------------------------------------------------------------------
-
-
-def format_number(x: float) -> str:
-    """A number with thousands separators and no needless decimals: 1,000 / 0.5 / 12.5."""
-    if isinstance(x, bool):
-        return str(x)
-    x = float(x)
-    if not math.isfinite(x):
-        return "no limit" if x > 0 else "-no limit"
-    if float(x).is_integer():
-        return f"{int(x):,}"
-    return f"{x:,.4g}" if abs(x) < 1000 else f"{x:,.0f}"
+# --- formatting (numbers by sim.formatting.plain) -------------------------------------------------
 
 
 def _unit_suffix(unit: str) -> str:

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.dashboard.levers import LeverRefused, apply_change, changed_levers, lever, parse_seed
+from sim.kpis import ROLLING_WEEKS
 from sim.model import SalesModel
 from sim.params import Params
 from sim.scenario import Scenario, list_scenarios
@@ -56,9 +57,10 @@ class LiveRun:
         return n
 
     def timeseries(self) -> pd.DataFrame:
-        """The model's weekly series (empty before the first week), computed once per week."""
+        """The model's weekly series (empty before the first week), computed once per week; the banner
+        rates roll over the model's declared window, :data:`sim.kpis.ROLLING_WEEKS`."""
         if self._series is None or self._series[0] != self.week:
-            df = self.model.timeseries() if self.week > 0 else pd.DataFrame()
+            df = self.model.timeseries(window=ROLLING_WEEKS) if self.week > 0 else pd.DataFrame()
             self._series = (self.week, df)
         return self._series[1]
 

@@ -15,12 +15,13 @@ import pandas as pd
 from pydantic import ValidationError
 from scipy.stats import qmc
 
+from sim import formatting as fm
 from sim.errors import UserError
 from sim.experiment.jobs import Job, job_seed
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
 from sim.experiment.tables import runs_frame, series_frame
-from sim.kpis import KPIS
+from sim.kpis import KPIS, display_format, headline_kpis, label
 from sim.limits import DESIGN_POINTS, Estimate
 from sim.params import param_info
 from sim.scenario import Scenario
@@ -185,21 +186,17 @@ def summarise(runs: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-HEADLINE = ("revenue", "profit", "annual_churn_rate", "banner_avoidance_rate", "reported_banner_close_rate",
-            "true_banner_conversion", "rep_stress_mean")
-
-
 def plot_sweep(runs: pd.DataFrame, levers: list[str], path: Path, title: str) -> Path:
-    """Each headline KPI against each varied lever (mean over the other levers and replications, 95 % band)."""
-    import matplotlib
+    """Each headline KPI (sim.kpis; churn shares left out) against each varied lever: mean over the other
+    levers and replications, with its 95 % band."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(len(HEADLINE), len(levers), figsize=(5.5 * len(levers), 3.2 * len(HEADLINE)),
-                             squeeze=False, constrained_layout=True)
+    kpis = [k for k in headline_kpis(churn_shares=False) if k in runs.columns]
+    fig = Figure(figsize=(5.5 * len(levers), 3.2 * len(kpis)), layout="constrained")
+    axes = fig.subplots(len(kpis), len(levers), squeeze=False)
     for j, lever in enumerate(levers):
-        for i, k in enumerate(HEADLINE):
+        for i, k in enumerate(kpis):
             ax = axes[i, j]
             g = runs.groupby(lever)[k]
             x = g.mean().index.to_numpy()
@@ -209,10 +206,10 @@ def plot_sweep(runs: pd.DataFrame, levers: list[str], path: Path, title: str) ->
             ax.fill_between(xs, stats[:, 1], stats[:, 2], color="#0072B2", alpha=0.2)
             if x.dtype == object or x.dtype == bool:
                 ax.set_xticks(xs, [str(v) for v in x], rotation=20)
-            ax.set_title(KPIS[k].label, fontsize=13)
+            ax.set_title(label(k), fontsize=13)
             ax.set_xlabel(lever, fontsize=12)
+            ax.yaxis.set_major_formatter(FuncFormatter(fm.tick(display_format(k))))
             ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=14, fontweight="bold")
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path

@@ -6,13 +6,13 @@ import math
 from typing import Any
 
 from sim.experiment.jobs import Job
+from sim.kpis import CHURN_CAUSES
 
 # Weekly columns kept for reports (bands across replications).
 SERIES = (
     "revenue", "revenue_potential", "revenue_lost_cum", "profit", "profit_cum", "reported_banner_close_rate",
-    "true_banner_conversion",
-    "banner_avoidance_rate", "churned_neglect_cum", "churned_service_cum", "churned_pitch_cum",
-    "churned_price_cum", "rep_stress_mean", "nps", "active_accounts", "failure_rate", "issues_fixed", "fix_weeks",
+    "true_banner_conversion", "banner_avoidance_rate", *(c.cumulative for c in CHURN_CAUSES),
+    "rep_stress_mean", "nps", "active_accounts", "failure_rate", "issues_fixed", "fix_weeks", "exposure",
 )
 
 

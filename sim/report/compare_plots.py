@@ -3,7 +3,9 @@
 Every function returns a matplotlib :class:`~matplotlib.figure.Figure` drawn on
 the Agg canvas (no display needed) with the projector-sized fonts of
 :mod:`sim.report.weekly`. Each scenario keeps one colour, from a colour-blind-safe
-palette, in every figure (see :func:`scenario_colors`). A figure draws only the
+palette, in every figure (see :func:`scenario_colors`); churn causes keep the colours declared
+in :data:`sim.kpis.CHURN_CAUSES`, and every label and number comes from :mod:`sim.kpis` and
+:mod:`sim.formatting`. A figure draws only the
 KPIs and series columns its inputs have, so a renamed column blanks one panel
 instead of breaking the report. :func:`figure_to_img` turns a figure into an
 ``<img>`` tag carrying the PNG inline, so the report needs no other file.
@@ -15,7 +17,7 @@ import base64
 import html
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import matplotlib
 import numpy as np
@@ -26,7 +28,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.kpis import KPIS
+from sim import formatting as fm
+from sim.kpis import CHURN_CAUSES, WEEKLY, display_format, label
 from sim.report.weekly import STYLE
 
 # Okabe-Ito (minus its yellow, too pale on white), then Paul Tol's muted scheme: both colour-blind safe.
@@ -35,15 +38,6 @@ PALETTE = (
     "#332288", "#882255", "#117733", "#999933", "#AA4499", "#44AA99", "#DDCC77",
 )
 GREY = "#7f7f7f"
-MINUS = "\u2212"
-# Causes of churn: a label, a colour outside the first scenario colours, and a hatch so print and
-# colour-blind readers can still tell the stacks apart.
-CHURN_CAUSES = {
-    "neglect": ("neglect", "#DDCC77", ""),
-    "service": ("service failure", "#882255", "//"),
-    "pitch": ("unwanted pitch", "#44AA99", "\\\\"),
-    "price": ("price", "#BBBBBB", ".."),
-}
 DPI = 90
 
 
@@ -68,26 +62,6 @@ def figure_to_img(fig: Figure, alt: str, dpi: int = DPI) -> str:
     """An ``<img>`` tag with the figure embedded as a base64 PNG (``data:`` URI), alt text escaped."""
     data = base64.b64encode(figure_to_png(fig, dpi)).decode("ascii")
     return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}">'
-
-
-def short_number(value: float) -> str:
-    """1,234,000 as '1.23M' and 45,600 as '45.6k', so axis labels and bar labels stay short."""
-    if not math.isfinite(value):
-        return "–"
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
-def is_fraction(kpi: str) -> bool:
-    """Whether a KPI is a fraction (shown as a percentage)."""
-    return kpi in KPIS and KPIS[kpi].unit.startswith("fraction")
-
-
-def kpi_label(kpi: str) -> str:
-    """The KPI's plain label, or its name if the registry does not know it."""
-    return KPIS[kpi].label if kpi in KPIS else kpi
 
 
 # --- figures from the comparison table ----------------------------------------------
@@ -171,7 +145,7 @@ def plot_revenue_series(series: pd.DataFrame, colors: dict[str, str], band: tupl
             _no_data(right)
         for ax in (left, right):
             ax.set_xlabel("week")
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: short_number(v)))
+            ax.yaxis.set_major_formatter(FuncFormatter(fm.tick("money")))
         _series_legend(fig, colors, band)
     return fig
 
@@ -208,10 +182,12 @@ def plot_churn_causes(series: pd.DataFrame, colors: dict[str, str]) -> Figure:
             return fig
         x = np.arange(len(names))
         bottom = np.zeros(len(names))
-        for cause in totals.columns:
-            label, color, hatch = CHURN_CAUSES[cause]
-            values = totals[cause].to_numpy(float)
-            ax.bar(x, values, 0.6, bottom=bottom, color=color, hatch=hatch, edgecolor="white", label=label)
+        for cause in CHURN_CAUSES:
+            if cause.key not in totals.columns:
+                continue
+            values = totals[cause.key].to_numpy(float)
+            ax.bar(x, values, 0.6, bottom=bottom, color=cause.colour, hatch=cause.hatch, edgecolor="white",
+                   label=cause.label)
             bottom += values
         for xi, total in zip(x, bottom, strict=True):
             ax.annotate(f"{total:.0f}", (xi, total), ha="center", va="bottom", fontsize=16, fontweight="bold",
@@ -223,10 +199,10 @@ def plot_churn_causes(series: pd.DataFrame, colors: dict[str, str]) -> Figure:
     return fig
 
 
-def plot_series_bands(series: pd.DataFrame, metrics: dict[str, str], colors: dict[str, str],
+def plot_series_bands(series: pd.DataFrame, metrics: Iterable[str], colors: dict[str, str],
                       band: tuple[float, float] = (0.1, 0.9)) -> Figure:
-    """One panel per weekly metric (``{column: title}``), mean line and band per scenario."""
-    present = {c: t for c, t in metrics.items() if c in series.columns}
+    """One panel per weekly series (titled with its declared label), mean line and band per scenario."""
+    present = {c: WEEKLY[c].label if c in WEEKLY else c for c in metrics if c in series.columns}
     with matplotlib.rc_context(STYLE):
         fig = _figure(16, 6.5)
         axes = np.atleast_1d(fig.subplots(1, max(1, len(present)), squeeze=False).ravel())
@@ -236,6 +212,7 @@ def plot_series_bands(series: pd.DataFrame, metrics: dict[str, str], colors: dic
         for ax, (column, title) in zip(axes, present.items(), strict=True):
             ax.set_title(title)
             _band_lines(ax, series, column, colors, band)
+            ax.yaxis.set_major_formatter(FuncFormatter(fm.tick(WEEKLY[column].fmt if column in WEEKLY else "number")))
             ax.set_xlabel("week")
         _series_legend(fig, colors, band)
     return fig
@@ -249,8 +226,8 @@ def churn_by_cause(series: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     if series is None or series.empty or not {"scenario", "replication"} <= set(series.columns):
         return pd.DataFrame()
     out = {}
-    for cause in CHURN_CAUSES:
-        cum, weekly = f"churned_{cause}_cum", f"churned_{cause}"
+    for c in CHURN_CAUSES:
+        cause, cum, weekly = c.key, c.cumulative, c.count
         if cum in series.columns:
             per_run = _last_week(series).groupby(["scenario", "replication"])[cum].last()
         elif weekly in series.columns:
@@ -284,7 +261,7 @@ def _bars(ax: Axes, comparison: pd.DataFrame, kpi: str, colors: dict[str, str], 
                 ax.text(xi, m / 2, _format_axis_value(kpi, m), ha="center", va="center", fontsize=20,
                         fontweight="bold", color="white",
                         bbox={"facecolor": "black", "alpha": 0.35, "edgecolor": "none", "pad": 4})
-    ax.set_title(kpi_label(kpi), fontsize=17)
+    ax.set_title(label(kpi), fontsize=17)
     _format_axis(ax, kpi)
     if ticklabels:
         _scenario_ticks(ax, names, colors)
@@ -311,7 +288,7 @@ def _diff_panel(ax: Axes, comparison: pd.DataFrame, kpi: str, names: list[str], 
     ax.axvline(0.0, color="black", linewidth=1.5)
     ax.set_yticks(ticks, labels)
     ax.set_ylim(min(ticks, default=-1) - 0.8, 0.8)
-    ax.set_title(f"Δ {kpi_label(kpi)}")
+    ax.set_title(f"Δ {label(kpi)}")
     ax.grid(axis="y", visible=False)
     formatter = _axis_formatter(kpi, diff=True)
     ax.xaxis.set_major_formatter(formatter)
@@ -394,28 +371,18 @@ def _scenario_ticks(ax: Axes, names: list[str], colors: dict[str, str]) -> None:
     """Scenario names under the bars, each in its colour."""
     ax.set_xticks(np.arange(len(names)), names, rotation=20 if len(names) > 3 else 0,
                   ha="right" if len(names) > 3 else "center")
-    for label, name in zip(ax.get_xticklabels(), names, strict=True):
-        label.set_color(colors[name])
-        label.set_fontweight("bold")
+    for text, name in zip(ax.get_xticklabels(), names, strict=True):
+        text.set_color(colors[name])
+        text.set_fontweight("bold")
     ax.grid(axis="x", visible=False)
 
 
 def _axis_formatter(kpi: str, diff: bool = False) -> FuncFormatter | PercentFormatter:
-    """Percent for fractions (percentage points for differences), short numbers otherwise."""
-    if is_fraction(kpi):
-        if diff:
-            return FuncFormatter(lambda v, _: _signed(v * 100, " pp"))
+    """Tick labels in the KPI's display format: percent for fractions (points for differences), else short."""
+    fmt = display_format(kpi)
+    if fmt == "percent" and not diff:
         return PercentFormatter(1.0, decimals=None)
-    if diff:
-        return FuncFormatter(lambda v, _: _signed(v))
-    return FuncFormatter(lambda v, _: short_number(v).replace("-", MINUS))
-
-
-def _signed(value: float, suffix: str = "") -> str:
-    """'+1.5M', '−2 pp', '0': a signed short tick label with a typographic minus."""
-    if abs(value) < 1e-12:
-        return "0"
-    return (("+" if value > 0 else MINUS) + short_number(abs(value)) + suffix)
+    return FuncFormatter(fm.tick(fmt, signed=diff))
 
 
 def _format_axis(ax: Axes, kpi: str) -> None:
@@ -423,8 +390,8 @@ def _format_axis(ax: Axes, kpi: str) -> None:
 
 
 def _format_axis_value(kpi: str, value: float) -> str:
-    """A bar label in the KPI's display unit."""
-    return f"{value:.1%}" if is_fraction(kpi) else short_number(value)
+    """A bar label in the KPI's display format."""
+    return fm.value(value, display_format(kpi))
 
 
 def _no_data(ax: Axes) -> None:

@@ -8,14 +8,15 @@ the first scenario, significant differences highlighted), why pairing matters
 (paired against unpaired intervals), every KPI with its definition, the charts,
 and each run's seed. All text from the inputs is escaped with :func:`html.escape`.
 
-Call :func:`write_report`; the figures are drawn by :mod:`sim.report.compare_plots`.
+Call :func:`write_report`; the figures are drawn by :mod:`sim.report.compare_plots`. What each KPI
+means (label, direction, display format, headline or not) comes from :mod:`sim.kpis`, and every
+number is written by :mod:`sim.formatting`.
 """
 
 from __future__ import annotations
 
 import html
 import logging
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,24 +24,15 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.kpis import KPIS
+from sim import formatting as fm
+from sim.kpis import HEADLINE, KPIS, ROLLING_WEEKS, display_format, headline_kpis, label
 from sim.params import param_info
 from sim.report import compare_plots as cp
 
 log = logging.getLogger(__name__)
 
-HEADLINE_KPIS = (
-    "revenue", "profit", "pay_cost", "cost_to_serve", "revenue_lost", "annual_churn_rate",
-    "reported_banner_close_rate", "true_banner_conversion",
-    "banner_avoidance_rate", "reporting_gap", "nps", "rep_stress_mean", "rep_turnover_rate",
-    "hidden_concession_share", "churn_share_neglect", "churn_share_service", "churn_share_pitch",
-    "churn_share_price",
-)
-# Headline KPIs drawn as bar charts (churn shares have their own stacked chart).
-BAR_KPIS = HEADLINE_KPIS[:14]
 # KPIs whose paired and unpaired intervals are drawn side by side.
 PAIRING_KPIS = ("revenue", "profit", "annual_churn_rate")
-MINUS = "\u2212"
 
 HOW_TO_READ = (
     "Every scenario was run {reps} times ({weeks} weeks each). Replication k of every scenario uses the same "
@@ -133,38 +125,9 @@ def scenario_order(scenarios: list[dict], comparison: pd.DataFrame) -> list[str]
     return names
 
 
-def format_value(value: Any, unit: str) -> str:
-    """A KPI value for people: fractions as percentages, money short (6.82M), scores to one decimal."""
-    v = _float(value)
-    if v is None:
-        return "–"
-    if unit.startswith("fraction"):
-        return _minus(f"{v * 100:.{_decimals(v * 100)}f} %")
-    if unit.startswith("score"):
-        return _minus(f"{v:.1f}")
-    if unit.startswith("currency"):
-        return _minus(cp.short_number(v))
-    return _minus(f"{v:.3g}")
-
-
-def format_diff(value: Any, unit: str) -> str:
-    """A signed difference: fractions in percentage points, money short, others to three figures."""
-    v = _float(value)
-    if v is None:
-        return "–"
-    sign = "+" if v > 0 else ""
-    if unit.startswith("fraction"):
-        return _minus(f"{sign}{v * 100:.{_decimals(v * 100)}f} pp")
-    if unit.startswith("score"):
-        return _minus(f"{sign}{v:.1f}")
-    if unit.startswith("currency"):
-        return _minus(sign + cp.short_number(v))
-    return _minus(f"{sign}{v:.3g}")
-
-
 def excludes_zero(low: Any, high: Any) -> bool:
     """Whether an interval lies wholly above or wholly below zero."""
-    lo, hi = _float(low), _float(high)
+    lo, hi = fm.finite(low), fm.finite(high)
     return lo is not None and hi is not None and (lo > 0 or hi < 0)
 
 
@@ -237,7 +200,7 @@ def _glance_section(comparison: pd.DataFrame, names: list[str], meta: dict) -> s
         return ""
     items = []
     for name in names[1:]:
-        found = [_glance_phrase(r) for _, r in _rows(comparison, name, HEADLINE_KPIS)
+        found = [_glance_phrase(r) for _, r in _rows(comparison, name, HEADLINE)
                  if _significant(r, meta)]
         text = ("<ul>" + "".join(f"<li>{f}</li>" for f in found) + "</ul>") if found \
             else " no headline KPI differs reliably."
@@ -248,22 +211,22 @@ def _glance_section(comparison: pd.DataFrame, names: list[str], meta: dict) -> s
 
 def _glance_phrase(row: pd.Series) -> str:
     """'revenue (net, per year) −210k [−260k, −160k] (−3.1 %), worse' for one significant difference."""
-    kpi, unit = row["kpi"], _unit(row["kpi"])
-    base = _float(row["mean"]) is not None and _float(row["diff_vs_first"]) is not None
+    kpi, fmt = row["kpi"], display_format(row["kpi"])
+    base = fm.finite(row["mean"]) is not None and fm.finite(row["diff_vs_first"]) is not None
     rel = ""
-    if base and unit.startswith("currency"):
+    if base and fmt == "money":
         ref = row["mean"] - row["diff_vs_first"]
-        rel = " (" + _minus(f"{100 * row['diff_vs_first'] / ref:+.1f} %") + ")" if ref else ""
+        rel = f" ({fm.score(100 * row['diff_vs_first'] / ref, signed=True)} %)" if ref else ""
     verdict = _verdict(kpi, row["diff_vs_first"])
     verdict_text = f", <i>{verdict}</i>" if verdict else ""
-    return (f"{_e(cp.kpi_label(kpi))} {_e(format_diff(row['diff_vs_first'], unit))}{_e(rel)} "
-            f"<span class='ci'>{_e(_interval(row['diff_ci_low'], row['diff_ci_high'], unit, diff=True))}</span>"
+    return (f"{_e(label(kpi))} {_e(fm.value(row['diff_vs_first'], fmt, signed=True))}{_e(rel)} "
+            f"<span class='ci'>{_e(fm.interval(row['diff_ci_low'], row['diff_ci_high'], fmt, signed=True))}</span>"
             f"{verdict_text}")
 
 
 def _headline_section(comparison: pd.DataFrame, names: list[str], colors: dict[str, str], meta: dict) -> str:
     """Rows = headline KPIs, columns = scenarios: mean [95 % interval] and the paired difference."""
-    kpis = [k for k in HEADLINE_KPIS if k in set(comparison["kpi"])]
+    kpis = [k for k in HEADLINE if k in set(comparison["kpi"])]
     table = _kpi_table(comparison, kpis, names, colors, meta, definitions=False)
     return (f"<section><h2>Headline KPIs</h2>\n{_legend(names)}\n{table}\n"
             "<p>Hover over a KPI name for its definition; all KPIs are in the full table below.</p></section>")
@@ -277,7 +240,7 @@ def _pairing_section(comparison: pd.DataFrame, names: list[str], meta: dict) -> 
             "<th>paired 95 % interval</th><th>unpaired 95 % interval</th><th>unpaired ÷ paired width</th></tr>")
     rows = []
     for name in names[1:]:
-        for kpi, r in _rows(comparison, name, HEADLINE_KPIS):
+        for kpi, r in _rows(comparison, name, HEADLINE):
             rows.append(_pairing_row(name, kpi, r, meta))
     return ("<section><h2>Why pairing matters</h2>\n<p>The same difference with two intervals: paired "
             "(replication k of both scenarios shares a seed, so shared luck cancels) and unpaired (as if the "
@@ -288,7 +251,7 @@ def _pairing_section(comparison: pd.DataFrame, names: list[str], meta: dict) -> 
 
 def _pairing_row(name: str, kpi: str, r: pd.Series, meta: dict) -> str:
     """One row of the pairing table."""
-    unit = _unit(kpi)
+    fmt = display_format(kpi)
     enough = _replications(meta) >= 2
     paired_cls = " class='sig'" if enough and excludes_zero(r["diff_ci_low"], r["diff_ci_high"]) else ""
     unpaired_cls = (" class='sig'" if enough and excludes_zero(r["unpaired_diff_ci_low"], r["unpaired_diff_ci_high"])
@@ -297,10 +260,10 @@ def _pairing_row(name: str, kpi: str, r: pd.Series, meta: dict) -> str:
     unpaired_w = _width(r["unpaired_diff_ci_low"], r["unpaired_diff_ci_high"])
     ratio = f"{unpaired_w / paired_w:.1f}×" if paired_w and unpaired_w is not None else "–"
     return (f"<tr><td class='text'>{_e(name)}</td>{_kpi_cell(kpi, definitions=False)}"
-            f"<td class='val'>{_e(format_diff(r['diff_vs_first'], unit))}</td>"
-            f"<td{paired_cls}>{_e(_interval(r['diff_ci_low'], r['diff_ci_high'], unit, diff=True))}</td>"
+            f"<td class='val'>{_e(fm.value(r['diff_vs_first'], fmt, signed=True))}</td>"
+            f"<td{paired_cls}>{_e(fm.interval(r['diff_ci_low'], r['diff_ci_high'], fmt, signed=True))}</td>"
             f"<td{unpaired_cls}>"
-            f"{_e(_interval(r['unpaired_diff_ci_low'], r['unpaired_diff_ci_high'], unit, diff=True))}</td>"
+            f"{_e(fm.interval(r['unpaired_diff_ci_low'], r['unpaired_diff_ci_high'], fmt, signed=True))}</td>"
             f"<td>{_e(ratio)}</td></tr>")
 
 
@@ -319,7 +282,7 @@ def _charts_section(comparison: pd.DataFrame, runs: pd.DataFrame, series: pd.Dat
     pairing = [k for k in PAIRING_KPIS if k in set(comparison["kpi"])]
     charts: list[tuple[str, Callable[[], Figure], str]] = [
         ("Headline KPIs by scenario",
-         lambda: cp.plot_kpi_bars(comparison, BAR_KPIS, colors, runs),
+         lambda: cp.plot_kpi_bars(comparison, headline_kpis(churn_shares=False), colors, runs),
          "Bars are means, black whiskers the 95 % intervals, white dots the single replications."),
         ("Revenue lost per year", lambda: cp.plot_revenue_lost(comparison, colors),
          "What the book could have paid minus what it paid: churned spend, unserved buyers, discounts and "
@@ -329,16 +292,14 @@ def _charts_section(comparison: pd.DataFrame, runs: pd.DataFrame, series: pd.Dat
         ("Revenue and its potential, week by week", lambda: cp.plot_revenue_series(series, colors),
          "Lines are means over replications, bands span the middle 80 % of replications (10th to 90th "
          "percentile)."),
-        ("Profit, week by week", lambda: cp.plot_series_bands(
-            series, {"profit": "Profit per week", "profit_cum": "Profit so far (cumulative)"}, colors),
+        ("Profit, week by week", lambda: cp.plot_series_bands(series, ("profit", "profit_cum"), colors),
          "What is left of net revenue after the cost of goods, pay (base, commission, every bonus), managers, "
          "cost to serve, audits and acquisition; bands as above."),
         ("Reported banner close rate vs true conversion", lambda: cp.plot_close_rate_gap(series, colors),
          "The rate management sees (closes ÷ banner accounts opened) against the true conversion (closes ÷ all "
-         "banner opportunities); the shaded gap is what avoidance hides. 8-week rolling rates, means over "
-         "replications."),
-        ("Customers and reps", lambda: cp.plot_series_bands(
-            series, {"nps": "Net promoter score", "rep_stress_mean": "Mean rep stress"}, colors),
+         f"banner opportunities); the shaded gap is what avoidance hides. {ROLLING_WEEKS}-week rolling rates, "
+         "means over replications."),
+        ("Customers and reps", lambda: cp.plot_series_bands(series, ("nps", "rep_stress_mean"), colors),
          "Net promoter score of active accounts and mean stress of reps in post; bands as above."),
     ]
     if len(colors) > 1 and pairing:
@@ -356,17 +317,17 @@ def _runs_section(runs: pd.DataFrame, names: list[str]) -> str:
     """Each run's scenario, replication, seed and headline KPIs, so any run can be reproduced."""
     if runs is None or runs.empty:
         return ""
-    kpis = [k for k in BAR_KPIS if k in runs.columns]
+    kpis = [k for k in headline_kpis(churn_shares=False) if k in runs.columns]
     cols = [c for c in ("scenario", "replication", "seed") if c in runs.columns]
     head = "".join(f"<th class='kpi'>{_e(c)}</th>" for c in cols)
-    head += "".join(f"<th title='{_e(KPIS[k].doc)}'>{_e(cp.kpi_label(k))}</th>" for k in kpis)
+    head += "".join(f"<th title='{_e(KPIS[k].doc)}'>{_e(label(k))}</th>" for k in kpis)
     rank = {n: i for i, n in enumerate(names)}
     order = runs.assign(_o=runs["scenario"].map(rank) if "scenario" in runs.columns else 0)
     order = order.sort_values(["_o"] + (["replication"] if "replication" in runs.columns else []))
     rows = []
     for _, r in order.iterrows():
         cells = "".join(f"<td class='text'>{_e(r[c])}</td>" for c in cols)
-        cells += "".join(f"<td>{_e(format_value(r[k], _unit(k)))}</td>" for k in kpis)
+        cells += "".join(f"<td>{_e(fm.value(r[k], display_format(k)))}</td>" for k in kpis)
         rows.append(f"<tr>{cells}</tr>")
     return (f"<section><details><summary>Every run ({len(runs)}) with its seed</summary>\n"
             f'<table><tr>{head}</tr>{"".join(rows)}</table></details></section>')
@@ -389,7 +350,7 @@ def _kpi_table(comparison: pd.DataFrame, kpis: Sequence[str], names: list[str], 
         cells = _kpi_cell(kpi, definitions)
         if definitions:
             cells += f"<td class='text'>{_e(KPIS[kpi].doc if kpi in KPIS else '')}</td>"
-            cells += f"<td class='text'><small>{_e(_unit(kpi))}</small></td>"
+            cells += f"<td class='text'><small>{_e(KPIS[kpi].unit if kpi in KPIS else '')}</small></td>"
         for i, name in enumerate(names):
             r = table.loc[(name, kpi)] if (name, kpi) in table.index else None
             cells += _value_cell(kpi, r, reference=i == 0, meta=meta)
@@ -402,7 +363,7 @@ def _kpi_cell(kpi: str, definitions: bool) -> str:
     doc = KPIS[kpi].doc if kpi in KPIS else ""
     title = f" title='{_e(doc)}'" if doc else ""
     name = f"<br><small><code>{_e(kpi)}</code></small>" if definitions else ""
-    return f"<td class='kpi'{title}>{_e(cp.kpi_label(kpi))}{name}</td>"
+    return f"<td class='kpi'{title}>{_e(label(kpi))}{name}</td>"
 
 
 def _value_cell(kpi: str, r: pd.Series | pd.DataFrame | None, reference: bool, meta: dict) -> str:
@@ -411,17 +372,17 @@ def _value_cell(kpi: str, r: pd.Series | pd.DataFrame | None, reference: bool, m
         return "<td>–</td>"
     if isinstance(r, pd.DataFrame):
         r = r.iloc[0]
-    unit = _unit(kpi)
-    out = (f"<span class='val'>{_e(format_value(r['mean'], unit))}</span><br>"
-           f"<span class='ci'>{_e(_interval(r['ci_low'], r['ci_high'], unit))}</span>")
+    fmt = display_format(kpi)
+    out = (f"<span class='val'>{_e(fm.value(r['mean'], fmt))}</span><br>"
+           f"<span class='ci'>{_e(fm.interval(r['ci_low'], r['ci_high'], fmt))}</span>")
     if not reference:
         cls, tag = "diff", ""
         if _significant(r, meta):
             verdict = _verdict(kpi, r["diff_vs_first"])
             cls += f" sig {verdict}".rstrip()
             tag = f"<span class='tag'>{verdict or 'changed'}</span>"
-        out += (f"<span class='{cls}'>Δ {_e(format_diff(r['diff_vs_first'], unit))}{tag}<br>"
-                f"<span class='ci'>{_e(_interval(r['diff_ci_low'], r['diff_ci_high'], unit, diff=True))}"
+        out += (f"<span class='{cls}'>Δ {_e(fm.value(r['diff_vs_first'], fmt, signed=True))}{tag}<br>"
+                f"<span class='ci'>{_e(fm.interval(r['diff_ci_low'], r['diff_ci_high'], fmt, signed=True))}"
                 f"</span></span>")
     return f"<td>{out}</td>"
 
@@ -463,32 +424,15 @@ def _significant(r: pd.Series, meta: dict) -> bool:
 
 def _verdict(kpi: str, diff: Any) -> str:
     """'better' or 'worse' for KPIs with a preferred direction, '' otherwise."""
-    d, direction = _float(diff), KPIS[kpi].better if kpi in KPIS else 0
+    d, direction = fm.finite(diff), KPIS[kpi].better if kpi in KPIS else 0
     if d is None or d == 0 or direction == 0:
         return ""
     return "better" if d * direction > 0 else "worse"
 
 
-def _interval(low: Any, high: Any, unit: str, diff: bool = False) -> str:
-    """'[low, high]' in the KPI's display unit."""
-    fmt = format_diff if diff else format_value
-    return f"[{fmt(low, unit)}, {fmt(high, unit)}]"
-
-
-def _decimals(x: float) -> int:
-    """Decimals that keep two significant figures of a small percentage (0.047 -> 3), one otherwise."""
-    if x == 0 or abs(x) >= 1:
-        return 1
-    return min(4, 1 - math.floor(math.log10(abs(x))))
-
-
 def _width(low: Any, high: Any) -> float | None:
-    lo, hi = _float(low), _float(high)
+    lo, hi = fm.finite(low), fm.finite(high)
     return None if lo is None or hi is None else hi - lo
-
-
-def _unit(kpi: str) -> str:
-    return KPIS[kpi].unit if kpi in KPIS else ""
 
 
 def _replications(meta: dict) -> int:
@@ -499,25 +443,8 @@ def _replications(meta: dict) -> int:
 
 
 def _duration(seconds: Any) -> str:
-    """12.3 s, or 4 min 05 s."""
-    s = _float(seconds)
-    if s is None:
-        return ""
-    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
-
-
-def _float(value: Any) -> float | None:
-    """A finite float, or None for missing values."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def _minus(text: str) -> str:
-    """Typographic minus signs."""
-    return text.replace("-", MINUS)
+    """The run time, or nothing when it is unknown."""
+    return fm.duration(seconds) if fm.finite(seconds) is not None else ""
 
 
 def _e(value: Any) -> str:

@@ -17,20 +17,15 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from sim import formatting as fm
+from sim.kpis import CHURN_CAUSES
+
 STYLE = {
     "font.size": 16, "axes.titlesize": 20, "axes.labelsize": 17, "xtick.labelsize": 15,
     "ytick.labelsize": 15, "legend.fontsize": 14, "lines.linewidth": 3.0, "axes.grid": True,
     "grid.alpha": 0.3,
 }
 RED, BLUE, GREY = "#c0392b", "#2471a3", "#7f8c8d"
-
-# Weekly churn counts per cause, plotted as running totals.
-CHURN_CAUSES = {
-    "churned_neglect": ("neglect", "#e67e22"),
-    "churned_service": ("service failure", "#8e44ad"),
-    "churned_pitch": ("unwanted pitch", RED),
-    "churned_price": ("price", GREY),
-}
 
 
 def plot_weekly(df: pd.DataFrame, path: str | Path, title: str) -> Path:
@@ -82,19 +77,19 @@ def _revenue_panel(ax: Axes, df: pd.DataFrame) -> None:
     if revenue is not None:
         ax.plot(df.index, revenue, color=BLUE, label="revenue")
     ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _short(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(fm.tick("money")))
     ax.legend(loc="best")
 
 
 def _churn_panel(ax: Axes, df: pd.DataFrame) -> None:
     """Accounts lost so far, stacked by cause, so the dominant cause stands out."""
     ax.set_title("Accounts lost, by cause (cumulative)")
-    present = [c for c in CHURN_CAUSES if _series(df, c) is not None]
+    present = [c for c in CHURN_CAUSES if _series(df, c.count) is not None]
     if not present:
         return _no_data(ax)
-    totals = [_cumulative(df, c) for c in present]
-    ax.stackplot(df.index, totals, labels=[CHURN_CAUSES[c][0] for c in present],
-                 colors=[CHURN_CAUSES[c][1] for c in present], alpha=0.85)
+    totals = [_cumulative(df, c.count) for c in present]
+    ax.stackplot(df.index, totals, labels=[c.label for c in present], colors=[c.colour for c in present],
+                 alpha=0.85)
     ax.set_ylim(bottom=0)
     ax.legend(loc="upper left")
 
@@ -127,11 +122,3 @@ def _cumulative(df: pd.DataFrame, column: str) -> np.ndarray:
 def _no_data(ax: Axes) -> None:
     """Mark a panel whose columns are missing instead of failing."""
     ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color=GREY, fontsize=20)
-
-
-def _short(value: float) -> str:
-    """1,200,000 as '1.2M' and 45,000 as '45k', so axis labels stay short."""
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= size:
-            return f"{value / size:.3g}{suffix}"
-    return f"{value:.3g}"
