@@ -169,8 +169,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                          executor, out, resume=args.resume, progress=not args.quiet)
         finally:
             executor.close()
+    from sim import formatting
+    from sim.report.sweep_figure import plot_sweep
+
+    figure = plot_sweep(runs, names, out / "sweep.png",
+                        f"{base.title}: sweep of {', '.join(names)} ({len(points)} points x {args.replications} "
+                        f"replications, {formatting.duration(runs.attrs.get('elapsed_s'))})")
     print(f"{len(points)} design points x {args.replications} replications = {len(runs)} runs")
-    print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'} and {out / 'sweep.png'}")
+    print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'} and {figure}")
     return 0
 
 
@@ -308,7 +314,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ABC-SMC and write the posterior and its checks."""
     from sim.calibrate import load_targets
     from sim.calibrate.abc import make_sampler
-    from sim.calibrate.run import calibrate
+    from sim.calibrate.run import calibrate, write_figures
 
     cal = load_targets(args.targets)
     base = load_scenario(cal.scenario, parse_set(args.set))
@@ -324,6 +330,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
                         problem=problem)
     finally:
         executor.close()
+    write_figures(res, cal)
     print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     print()
     print(res.ppc[["target", "value", "low", "high", "sim_mean", "share_within"]].to_string(

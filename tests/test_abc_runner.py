@@ -101,3 +101,13 @@ def test_a_resumed_calibration_matches_an_uninterrupted_one(tmp_path):
     finally:
         ex.close()
     pd.testing.assert_frame_equal(whole, parts, check_exact=True)
+
+
+def test_the_predictive_check_figure_draws_a_target_no_run_measured(tmp_path):
+    """A short calibration can leave a KPI NaN in every run (no rep quit yet): the figure says so, not crash."""
+    from sim.calibrate.report import plot_ppc
+
+    ppc = pd.DataFrame([{"kpi": "rep_turnover_rate", "target": "rep turnover", "low": 0.14, "high": 0.35,
+                         "value": 0.2, "share_within": 0.0}])
+    path = plot_ppc(ppc, pd.DataFrame({"rep_turnover_rate": [np.nan, np.nan]}), tmp_path / "ppc.png")
+    assert path.stat().st_size > 5_000

@@ -104,7 +104,11 @@ def plot_ppc(ppc: pd.DataFrame, sims: pd.DataFrame, path: Path) -> Path:
         x = sims[r["kpi"]].to_numpy(float)
         ax.axvspan(r["low"], r["high"], color="#009E73", alpha=0.2, label="target range")
         ax.axvline(r["value"], color="#009E73", lw=2)
-        ax.hist(x, bins=15, color="#0072B2", alpha=0.8, label="posterior predictive")
+        x = x[np.isfinite(x)]  # a KPI with no value in a run (NaN: its event never happened) has no bar
+        if x.size:
+            ax.hist(x, bins=15, color="#0072B2", alpha=0.8, label="posterior predictive")
+        else:
+            ax.text(0.5, 0.5, "no value in any run", transform=ax.transAxes, ha="center", fontsize=11)
         ax.set_title(f"{r['target']}: {fm.percent(r['share_within'], decimals=0)} within", fontsize=12)
         ax.set_xlabel(label(r["kpi"]), fontsize=10)
     for ax in list(axes.flat)[n:]:

@@ -45,8 +45,8 @@ def calibrate(cal: Calibration, out: Path, population: int, generations: int, sa
 
     ``problem`` is the fingerprint recorded as problem.json when ABC starts (see
     :mod:`sim.calibrate.fingerprint`). Files: abc.db (pyABC history; resumable), problem.json,
-    posterior.csv, posterior_summary.csv, history.csv, history.png, pairs.png, ppc.csv, ppc.png,
-    ppc_runs.csv, calibrated.toml.
+    posterior.csv, posterior_summary.csv, history.csv, ppc.csv, ppc_runs.csv, calibrated.toml. Computation
+    only: :func:`write_figures` draws history.png, pairs.png and ppc.png from the result.
     """
     base = base or load_scenario(cal.scenario)
     t0 = time.perf_counter()
@@ -61,11 +61,16 @@ def calibrate(cal: Calibration, out: Path, population: int, generations: int, sa
     summary.to_csv(out / "posterior_summary.csv", index=False)
     hist.to_csv(out / "history.csv", index=False)
     ppc.to_csv(out / "ppc.csv", index=False)
-    plot_history(hist, out / "history.png")
-    plot_pairs(post, cal, out / "pairs.png")
-    plot_ppc(ppc, pd.read_csv(out / "ppc_runs.csv"), out / "ppc.png")
     (out / "calibrated.toml").write_text(scenario_toml(cal, summary, out.name), encoding="utf-8")
     return CalibrationResult(post, summary, hist, ppc, out, time.perf_counter() - t0)
+
+
+def write_figures(result: CalibrationResult, cal: Calibration) -> list[Path]:
+    """Draw a finished calibration's figures into its folder: epsilon and ESS by generation, posterior pairs,
+    and the posterior-predictive check of every target."""
+    out = result.out
+    return [plot_history(result.history, out / "history.png"), plot_pairs(result.posterior, cal, out / "pairs.png"),
+            plot_ppc(result.ppc, pd.read_csv(out / "ppc_runs.csv"), out / "ppc.png")]
 
 
 def load_posterior_draws(folder: Path, n: int, seed: int) -> list[dict[str, float]]:

@@ -114,7 +114,6 @@ class Session:
         self.pair_names: tuple[str, str] = (a if a in self.presets else self.preset_name,
                                             b if b in self.presets else MY_LEVERS)
         self.pair: tuple[LiveRun, LiveRun] | None = None
-        self.version = 0  # bumped on every change: the page keys its drawings on it
 
     # --- presets and levers -------------------------------------------------------------
     @property
@@ -131,7 +130,6 @@ class Session:
             self.params = params
             self.run = LiveRun(params, self.seed, name)
             self._refresh_pair()
-            self._changed()
 
     def set_lever(self, name: str, value: Any) -> None:
         """Change one lever; the run restarts with it and catches up to the week on screen."""
@@ -158,7 +156,6 @@ class Session:
             self.run = self.run.rebuilt(seed=seed)
             if self.pair is not None:
                 self.pair = tuple(r.rebuilt(seed=seed) for r in self.pair)  # type: ignore[assignment]
-            self._changed()
 
     def set_horizon(self, weeks: int) -> None:
         if int(weeks) not in HORIZONS:
@@ -169,7 +166,6 @@ class Session:
                 self.run = self.run.rebuilt(to_week=self.horizon)
             if self.pair is not None and self.pair[0].week > self.horizon:
                 self.pair = tuple(r.rebuilt(to_week=self.horizon) for r in self.pair)  # type: ignore[assignment]
-            self._changed()
 
     def _with_sizes(self, params: Params) -> Params:
         if not self.sizes:
@@ -183,7 +179,6 @@ class Session:
         self.params = params
         self.run = self.run.rebuilt(params=params)
         self._refresh_pair()
-        self._changed()
 
     def _refresh_pair(self) -> None:
         """Rebuild the side-by-side runs whose parameters changed (my levers, team size), same week."""
@@ -192,22 +187,16 @@ class Session:
         self.pair = tuple(run if run.params == self.pair_params(name) else run.rebuilt(params=self.pair_params(name))
                           for run, name in zip(self.pair, self.pair_names, strict=True))  # type: ignore[assignment]
 
-    def _changed(self) -> None:
-        self.version += 1
-
     # --- running ----------------------------------------------------------------------------
     def step(self, weeks: int = 1) -> int:
         """Advance the live run up to ``weeks`` weeks, stopping at the horizon."""
         with self.lock:
             n = self.run.advance(weeks, self.horizon)
-            if n:
-                self._changed()
             return n
 
     def reset(self) -> None:
         with self.lock:
             self.run = LiveRun(self.params, self.seed, self.preset_name)
-            self._changed()
 
     @property
     def finished(self) -> bool:
@@ -228,7 +217,6 @@ class Session:
         with self.lock:
             self.pair_names = (a, b)
             self.pair = None
-            self._changed()
 
     def ensure_pair(self) -> tuple[LiveRun, LiveRun]:
         with self.lock:
@@ -243,15 +231,12 @@ class Session:
             a, b = self.ensure_pair()
             n = a.advance(weeks, self.horizon)
             b.advance(n, self.horizon)
-            if n:
-                self._changed()
             return n
 
     def pair_reset(self) -> None:
         with self.lock:
             self.pair = None
             self.ensure_pair()
-            self._changed()
 
     @property
     def pair_finished(self) -> bool:

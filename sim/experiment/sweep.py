@@ -15,13 +15,12 @@ import pandas as pd
 from pydantic import ValidationError
 from scipy.stats import qmc
 
-from sim import formatting as fm
 from sim.errors import UserError
 from sim.experiment.jobs import Job, job_seed
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
 from sim.experiment.tables import runs_frame, series_frame
-from sim.kpis import KPIS, display_format, headline_kpis, label
+from sim.kpis import KPIS
 from sim.limits import DESIGN_POINTS, Estimate
 from sim.params import param_info
 from sim.scenario import Scenario
@@ -155,7 +154,10 @@ def sweep_jobs(base: Scenario, points: list[dict[str, Any]], replications: int, 
 
 def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replications: int, weeks: int,
           root_seed: int, executor: Any, out: Path, resume: bool = False, progress: bool = True) -> pd.DataFrame:
-    """Run a sweep and write ``runs.parquet``, ``series.parquet``, ``sweep.csv`` and ``sweep.png``."""
+    """Run a sweep and write ``runs.parquet``, ``series.parquet`` and ``sweep.csv``; return the runs table.
+
+    Computation only: :func:`sim.report.sweep_figure.plot_sweep` draws ``sweep.png`` from the runs.
+    """
     points = design(varies, method, samples, root_seed)
     jobs = sweep_jobs(base, points, replications, weeks, root_seed)
     with Store(out) as store:
@@ -168,9 +170,7 @@ def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replica
         series_frame(records).to_parquet(out / "series.parquet", index=False)
         summary = summarise(runs, [v.name for v in varies])
         summary.to_csv(out / "sweep.csv", index=False)
-        plot_sweep(runs, [v.name for v in varies], out / "sweep.png",
-                   f"{base.title}: sweep of {', '.join(v.name for v in varies)} "
-                   f"({len(points)} points x {replications} replications, {time.perf_counter() - t0:.0f} s)")
+        runs.attrs["elapsed_s"] = time.perf_counter() - t0
     return runs
 
 
@@ -184,32 +184,3 @@ def summarise(runs: pd.DataFrame, levers: list[str]) -> pd.DataFrame:
             row.update({k: m, f"{k}_ci_low": lo, f"{k}_ci_high": hi})
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def plot_sweep(runs: pd.DataFrame, levers: list[str], path: Path, title: str) -> Path:
-    """Each headline KPI (sim.kpis; churn shares left out) against each varied lever: mean over the other
-    levers and replications, with its 95 % band."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
-
-    kpis = [k for k in headline_kpis(churn_shares=False) if k in runs.columns]
-    fig = Figure(figsize=(5.5 * len(levers), 3.2 * len(kpis)), layout="constrained")
-    axes = fig.subplots(len(kpis), len(levers), squeeze=False)
-    for j, lever in enumerate(levers):
-        for i, k in enumerate(kpis):
-            ax = axes[i, j]
-            g = runs.groupby(lever)[k]
-            x = g.mean().index.to_numpy()
-            stats = np.array([mean_ci(v.to_numpy(float)) for _, v in g])
-            xs = np.arange(len(x)) if x.dtype == object or x.dtype == bool else x.astype(float)
-            ax.plot(xs, stats[:, 0], marker="o", color="#0072B2", lw=2)
-            ax.fill_between(xs, stats[:, 1], stats[:, 2], color="#0072B2", alpha=0.2)
-            if x.dtype == object or x.dtype == bool:
-                ax.set_xticks(xs, [str(v) for v in x], rotation=20)
-            ax.set_title(label(k), fontsize=13)
-            ax.set_xlabel(lever, fontsize=12)
-            ax.yaxis.set_major_formatter(FuncFormatter(fm.tick(display_format(k))))
-            ax.grid(alpha=0.3)
-    fig.suptitle(title, fontsize=14, fontweight="bold")
-    fig.savefig(path, dpi=100)
-    return path
