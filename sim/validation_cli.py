@@ -41,6 +41,9 @@ def add_validation_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="Markdown file to write (default: docs/validation.md)")
     p.add_argument("--workers", type=positive_int, default=None,
                    help="worker processes (default: one per core; 1 runs in this process)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler")
+    where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster")
     p.add_argument("--seed", type=seed_arg, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--quick", action="store_true",
                    help="a smaller, faster check: 800 accounts, 8 reps, 2 managers, 117 weeks, 10 replications")
@@ -67,7 +70,7 @@ def cmd_validation_report(args: argparse.Namespace) -> int:
     cli_guards.output_file(args.out)
     REPLICATIONS.check(settings.replications)
 
-    executor = make_executor(cli_guards.workers(args.workers))
+    executor = make_executor(cli_guards.workers(args.workers), args.scheduler, args.dask_local)
     t0 = time.perf_counter()
     try:
         runs = v.Runs(settings, executor=executor, progress=not args.quiet)
@@ -111,4 +114,8 @@ def _command_line(args: argparse.Namespace) -> str:
         parts += ["--out", str(args.out)]
     if args.workers is not None:
         parts += ["--workers", str(args.workers)]
+    if args.scheduler:
+        parts += ["--scheduler", str(args.scheduler)]
+    if args.dask_local:
+        parts.append("--dask-local")
     return " ".join(shlex.quote(p) for p in parts)
