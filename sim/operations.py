@@ -117,7 +117,7 @@ class Operations:
 
     def _prioritise_root_cause(self, acc: Accounts) -> None:
         pr = self.priority(acc)
-        top = max(pr, key=pr.get)
+        top = max(pr, key=lambda c: pr[c])
         if pr[top] > 0:
             self.start_root_fix(top)
 

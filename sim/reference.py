@@ -7,6 +7,7 @@ The README's tables are this module's output, so they cannot drift from the code
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from sim.kpis import CHURN_CAUSES, KPIS, WEEKLY
@@ -48,10 +49,15 @@ def sync_readme(path: Path) -> bool:
               ("churn-cause-table", churn_causes_markdown()), ("parameter-table", params_markdown()))
     for tag, table in tables:
         block = f"<!-- {tag} -->\n{table}\n<!-- /{tag} -->"
-        new = re.sub(rf"<!-- {tag} -->\n.*?\n<!-- /{tag} -->", lambda m, b=block: b, new, flags=re.S)
+        new = re.sub(rf"<!-- {tag} -->\n.*?\n<!-- /{tag} -->", _verbatim(block), new, flags=re.S)
     if new != text:
         path.write_text(new, encoding="utf-8")
     return new != text
+
+
+def _verbatim(text: str) -> Callable[[re.Match[str]], str]:
+    """A re.sub replacement that inserts text as it is (no backslash escapes or group references)."""
+    return lambda _m: text
 
 
 def kpis_markdown() -> str:

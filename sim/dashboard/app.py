@@ -64,7 +64,8 @@ speed = solara.reactive(DEFAULT_SPEED)     # weeks per second
 frame = solara.reactive(0)                 # bumped whenever a run advances: redraw the charts
 config = solara.reactive(0)                # bumped whenever levers, preset or seed change
 refusal = solara.reactive(("", ""))        # (lever name or "", message) of the last refused input
-generation = solara.reactive({})           # lever name -> count of refusals: re-creates that lever's widgets
+# lever name -> count of refusals: re-creates that lever's widgets
+generation: solara.Reactive[dict[str, int]] = solara.reactive({})
 saved = solara.reactive(("", b""))         # (path, PNG bytes) of the last exported slide
 show_levers = solara.reactive(True)
 
@@ -143,7 +144,7 @@ def _guarded(fn: Callable[..., Any], name: str = "") -> Callable[..., Any]:
     return wrapper
 
 
-def _html(text: str) -> str:
+def _html(text: object) -> str:
     return html.escape(str(text))
 
 
@@ -385,7 +386,8 @@ def Slider(lv: Lever, value: Any, on_commit: Callable[[Any], None]):
     def on_end(_widget: Any, _event: str, data: Any) -> None:
         on_commit(data)
 
-    rvue.use_event(el, "end", on_end)
+    # reacton annotates the callback as taking one argument, but ipyvue calls it with (widget, event, data)
+    rvue.use_event(el, "end", on_end)  # type: ignore[arg-type]
     return el.key(f"slider-{_gen(lv.name)}")
 
 

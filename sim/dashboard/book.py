@@ -153,7 +153,7 @@ def render(acc, rep_slots: np.ndarray | None = None, neglect_horizon: float = 12
         rgb[cell - 1::cell, :, :] = 255
         rgb[:, cell - 1::cell, :] = 255
     if vacant is not None:
-        for s in np.flatnonzero(np.asarray(vacant, dtype=bool)[:n_slots]):
+        for s in np.flatnonzero(np.asarray(vacant, dtype=bool)[:n_slots]).tolist():
             y0, x0 = (s // cols) * pitch * cell, (s % cols) * pitch * cell
             y1, x1 = y0 + side * cell, x0 + side * cell
             t = max(2, cell // 3)

@@ -18,7 +18,7 @@ import io
 import math
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -36,12 +36,15 @@ from PIL import Image
 from sim import formatting as fm
 from sim.kpis import CHURN_CAUSES, WEEKLY
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # the rcParams key names, for the annotation only
+
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 GREY = "#8C8C8C"
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 15, "axes.titlesize": 19, "axes.titleweight": "bold", "axes.labelsize": 15,
     "xtick.labelsize": 14, "ytick.labelsize": 14, "legend.fontsize": 14, "lines.linewidth": 4.0,
     "axes.grid": True, "grid.alpha": 0.35, "axes.spines.top": False, "axes.spines.right": False,
@@ -52,7 +55,7 @@ SIZE = (7.5, 4.6)  # inches; at DPI 100 this is 750 x 460 pixels, scaled to its 
 DPI = 100
 MARGINS = {"left": 0.12, "right": 0.97, "top": 0.87, "bottom": 0.31}
 TWIN_RIGHT = 0.88  # right margin when a chart has a second y axis
-LW = STYLE["lines.linewidth"]  # data lines pass their width explicitly: they are drawn outside ``styled()``
+LW: float = STYLE["lines.linewidth"]  # data lines pass their width explicitly: they are drawn outside ``styled()``
 _STYLE_LOCK = threading.RLock()
 
 
@@ -338,9 +341,8 @@ def shared_limits(key: str, frames: Sequence[pd.DataFrame]) -> tuple[float, ...]
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def _encode(fig: Figure) -> bytes:
+def _encode(canvas: FigureCanvasAgg) -> bytes:
     """The Agg canvas as PNG bytes (fast compression: these images live for one frame)."""
-    canvas = fig.canvas
     w, h = canvas.get_width_height()
     img = Image.frombuffer("RGBA", (w, h), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
     buf = io.BytesIO()
@@ -364,7 +366,7 @@ class LiveChart:
         self.lock = threading.Lock()
         with styled():
             self.fig = Figure(figsize=size, dpi=dpi)
-        FigureCanvasAgg(self.fig)
+        self.canvas = FigureCanvasAgg(self.fig)  # also becomes self.fig.canvas
         self._frame_key: tuple[Any, ...] | None = None
         self._axes: list[Axes] = []
         self._background: Any = None
@@ -378,19 +380,20 @@ class LiveChart:
             if (horizon, lims) != self._frame_key:
                 with styled():
                     self._draw_frame(horizon, lims)
-            canvas = self.fig.canvas
-            canvas.restore_region(self._background)
+            self.canvas.restore_region(self._background)
             for artist in self._artists:
                 artist.remove()
             self._artists = self.spec.data(self._axes, df, animated=True)
             for artist in self._artists:
-                artist.axes.draw_artist(artist)
+                ax = artist.axes
+                assert ax is not None  # spec.data draws every artist on the frame's axes
+                ax.draw_artist(artist)
             self._badge.set_text(self.spec.badge(df))
             self.fig.draw_artist(self._badge)
             if not len(df):
                 self._empty.set_visible(True)
                 self.fig.draw_artist(self._empty)
-            return _encode(self.fig)
+            return _encode(self.canvas)
 
     def _draw_frame(self, horizon: int, limits: tuple[float, ...]) -> None:
         self.fig.clear()
@@ -401,8 +404,8 @@ class LiveChart:
                                     color=VERMILLION, animated=True)
         self._empty = self._axes[0].text(0.5, 0.5, "press Play or Step", transform=self._axes[0].transAxes,
                                          ha="center", va="center", fontsize=16, color=GREY, animated=True)
-        self.fig.canvas.draw()
-        self._background = self.fig.canvas.copy_from_bbox(self.fig.bbox)
+        self.canvas.draw()
+        self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         self._frame_key = (horizon, limits)
 
 

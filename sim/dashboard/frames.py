@@ -13,12 +13,13 @@ from sim.dashboard import charts
 from sim.dashboard.state import LiveRun
 
 log = logging.getLogger("salesim.dashboard")
+ALL_CHARTS = tuple(c.key for c in charts.CHARTS)  # a module constant: mypy misreads a generator in a default (#9346)
 
 
 class RunBoard:
     """The five live charts of one run (their cached frames persist between weeks)."""
 
-    def __init__(self, keys: Sequence[str] = tuple(c.key for c in charts.CHARTS)) -> None:
+    def __init__(self, keys: Sequence[str] = ALL_CHARTS) -> None:
         self.charts = {key: charts.LiveChart(key) for key in keys}
 
     def draw(self, run: LiveRun, horizon: int, limits: dict[str, tuple[float, ...]] | None = None

@@ -47,7 +47,8 @@ def parse_vary(text: str, cost: Callable[[int], Estimate] | None = None) -> Vary
     """
     info = param_info()
     m = _RANGE.match(text)
-    name = (m or _LIST.match(text) or [None, None])[1]
+    listed = None if m else _LIST.match(text)
+    name = (m or listed or [None, None])[1]
     if name is None:
         raise UserError(f"--vary {text!r} is malformed: write lever=LOW:HIGH:STEPS (e.g. enforcement=0:1:5) "
                         "or lever=a,b,c (e.g. crm_rule=spend_drop,advocacy_aware).")
@@ -76,7 +77,8 @@ def parse_vary(text: str, cost: Callable[[int], Estimate] | None = None) -> Vary
             float(v) for v in values)
         _check_values(name, (low, high), text)
         return Vary(name, vals, low, high)
-    raw = [v.strip() for v in _LIST.match(text)[2].split(",") if v.strip()]
+    assert listed is not None  # not a range, and a text neither pattern matches was refused above
+    raw = [v.strip() for v in listed[2].split(",") if v.strip()]
     vals = tuple(_coerce(name, pi.kind, v, text) for v in raw)
     _check_values(name, vals, text)
     return Vary(name, vals)
@@ -103,8 +105,9 @@ def _check_values(name: str, values: tuple[Any, ...], text: str) -> None:
 
     pi = param_info()[name]
     for v in values:
+        value: Any = int(v) if pi.kind == "int" else v  # checked by Params, whatever the field's type
         try:
-            Params(**{name: int(v) if pi.kind == "int" else v})
+            Params(**{name: value})
         except ValidationError as e:
             allowed = (f"one of {', '.join(pi.choices)}" if pi.choices
                        else f"between {pi.ge:g} and {pi.le:g} ({pi.unit})")
@@ -128,7 +131,7 @@ def design(varies: list[Vary], method: str, samples: int, root_seed: int) -> lis
     for row in u:
         point = {}
         for x, v in zip(row, varies, strict=True):
-            if v.low is not None:
+            if v.low is not None and v.high is not None:  # a range (parse_vary sets both bounds)
                 val = v.low + x * (v.high - v.low)
                 point[v.name] = int(round(val)) if info[v.name].kind == "int" else float(val)
             else:

@@ -258,7 +258,7 @@ def _bars(ax: Axes, comparison: pd.DataFrame, kpi: str, colors: dict[str, str], 
     if annotate:  # inside the bar, clear of the whisker
         for xi, m in zip(x, mean, strict=True):
             if math.isfinite(m) and m > 0:
-                ax.text(xi, m / 2, _format_axis_value(kpi, m), ha="center", va="center", fontsize=20,
+                ax.text(float(xi), m / 2, _format_axis_value(kpi, m), ha="center", va="center", fontsize=20,
                         fontweight="bold", color="white",
                         bbox={"facecolor": "black", "alpha": 0.35, "edgecolor": "none", "pad": 4})
     ax.set_title(label(kpi), fontsize=17)

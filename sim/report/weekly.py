@@ -9,6 +9,7 @@ model blanks one line instead of breaking the command line.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import numpy as np
@@ -20,7 +21,10 @@ from matplotlib.ticker import FuncFormatter, PercentFormatter
 from sim import formatting as fm
 from sim.kpis import CHURN_CAUSES
 
-STYLE = {
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # the rcParams key names, for the annotation only
+
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 16, "axes.titlesize": 20, "axes.labelsize": 17, "xtick.labelsize": 15,
     "ytick.labelsize": 15, "legend.fontsize": 14, "lines.linewidth": 3.0, "axes.grid": True,
     "grid.alpha": 0.3,

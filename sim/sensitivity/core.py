@@ -61,9 +61,9 @@ def analyse(problem: Problem, X: np.ndarray, Y: np.ndarray, method: str, seed: i
     names = list(problem.names)
     X, Y = _finite_points(problem, X, Y, method)
     if Y.size == 0 or np.ptp(Y) == 0:
-        cols = (["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol"
-                else ["mu_star", "mu_star_conf", "sigma"])
-        return pd.DataFrame({"kpi": kpi, "parameter": names, **{c: np.nan for c in cols}, "points_used": Y.size})
+        empty = (["S1", "S1_conf", "ST", "ST_conf"] if method == "sobol"
+                 else ["mu_star", "mu_star_conf", "sigma"])
+        return pd.DataFrame({"kpi": kpi, "parameter": names, **{c: np.nan for c in empty}, "points_used": Y.size})
     if method == "sobol":
         r = sobol_analyze.analyze(problem.salib, Y, calc_second_order=False, seed=seed)
         cols = {"S1": r["S1"], "S1_conf": r["S1_conf"], "ST": r["ST"], "ST_conf": r["ST_conf"]}

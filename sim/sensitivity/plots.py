@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 import pandas as pd
@@ -18,8 +18,11 @@ from matplotlib.figure import Figure
 from sim.kpis import label
 from sim.sensitivity.problem import Problem
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType  # the rcParams key names, for the annotation only
+
 BLUE, ORANGE = "#0072B2", "#E69F00"
-STYLE = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13}
+STYLE: dict[RcKeyType, Any] = {"font.size": 13, "axes.titlesize": 15, "axes.labelsize": 13}
 
 
 def _styled(draw: Callable[..., Figure]) -> Callable[..., Figure]:

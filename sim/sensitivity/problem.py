@@ -123,7 +123,11 @@ def load_problem(name_or_path: str | Path) -> Problem:
     if not isinstance(params, dict) or len(params) < 2:
         raise _err(path, "parameters", params, "a table of at least two parameters, each with bounds or levels")
     info = param_info()
-    names, bounds, dists, levels, integers = [], [], [], {}, set()
+    names: list[str] = []
+    bounds: list[tuple[float, ...]] = []   # 2 to 4 numbers, depending on dist
+    dists: list[str] = []
+    levels: dict[str, tuple[Any, ...]] = {}
+    integers: set[str] = set()
     for name, spec in params.items():
         field_ = f"parameters.{name}"
         if name not in info:
