@@ -243,6 +243,9 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
                                   resume=args.resume, progress=not args.quiet, base=base)
         finally:
             executor.close()
+    from sim.sensitivity.plots import write_figures
+
+    write_figures(out, problem, method, res.indices, res.convergence)
     print(_top_indices(res.indices, method))
     print(f"\n{res.n_runs} runs ({X.shape[0]} points x {args.replications} replications) in {res.elapsed_s:.0f} s")
     for _, r in res.noise.iterrows():

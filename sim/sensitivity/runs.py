@@ -61,7 +61,10 @@ def sensitivity_jobs(problem: Problem, X: np.ndarray, replications: int, root_se
 def run_sensitivity(problem: Problem, method: str, n: int, replications: int, root_seed: int, executor: Any,
                     out: Path, resume: bool = False, progress: bool = True,
                     base: Scenario | None = None) -> SensitivityResult:
-    """Sample, run through the runner, analyse every KPI, and write the tables and figures into ``out``."""
+    """Sample, run through the runner, analyse every KPI, and write the tables into ``out``.
+
+    Computation only: :func:`sim.sensitivity.plots.write_figures` draws the figures from the result.
+    """
     if replications < 1:
         raise UserError(f"--replications must be at least 1, got {replications}.")
     X = sample(problem, method, n, root_seed)
@@ -88,9 +91,6 @@ def run_sensitivity(problem: Problem, method: str, n: int, replications: int, ro
     noise.to_csv(out / "noise.csv", index=False)
     conv.to_csv(out / "convergence.csv", index=False)
     runs.to_parquet(out / "runs.parquet", index=False)
-    from sim.sensitivity.plots import write_figures
-
-    write_figures(out, problem, method, indices, conv)
     return SensitivityResult(indices, noise, conv, runs, elapsed, len(jobs))
 
 
