@@ -1,4 +1,11 @@
-"""Shared test helpers."""
+"""Shared test helpers.
+
+The full suite is ``pytest -n 2`` (it also runs the docstring examples under sim/). The quick subset,
+every module's fast tests in under a minute on two cores, is ``pytest -m "not slow" -n 2``; a test that
+takes more than about a second (replicated model runs, subprocesses, servers, the browser, notebooks)
+is marked ``@pytest.mark.slow``. Helpers for claims on paired replications (directional, no-loss and
+equivalence, each on a 95 % interval) are in claims.py; the golden KPIs and their update script in golden/.
+"""
 
 from __future__ import annotations
 

@@ -336,7 +336,9 @@ def _check(code: int, out: str, err: str, case: Case) -> None:
         assert case.secret not in text, f"the message leaks file content:\n{text}"
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+# A case run in a child process starts a fresh interpreter (about 2 s): slow; the in-process cases stay quick.
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=[pytest.mark.slow] if c.subprocess else [])
+                                  for c in CASES])
 def test_bad_input_exits_2_with_a_message(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str], no_work: None) -> None:
     argv = _materialise(case, tmp_path)

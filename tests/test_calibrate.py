@@ -52,6 +52,7 @@ def test_bad_targets_are_refused_with_the_field(tmp_path, edit, needle):
     assert needle in str(e.value) and str(f) in str(e.value)
 
 
+@pytest.mark.slow
 def test_calibrate_end_to_end_on_a_small_budget(tmp_path, capsys):
     out = tmp_path / "fit"
     code = main(["calibrate", "--targets", str(_targets(tmp_path)), "--population", "8", "--generations", "2",
@@ -90,6 +91,7 @@ def _generations(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_killed_calibration_keeps_finished_generations(tmp_path):
     out = tmp_path / "fit"
     args = [sys.executable, "-m", "sim.cli", "calibrate", "--targets", str(_targets(tmp_path)), "--population", "8",

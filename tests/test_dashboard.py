@@ -106,6 +106,7 @@ def test_every_chart_draws_a_png_with_and_without_data(key, series):
     assert full != empty and full != again
 
 
+@pytest.mark.slow
 def test_slides_are_figures(series):
     rgb = book.render_model(state.LiveRun(Params(), 1).model).rgb
     fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles())
@@ -239,6 +240,7 @@ def test_play_steps_more_weeks_per_frame_when_drawing_is_slow():
     assert state.frame_weeks(32, 0.25) == 8
 
 
+@pytest.mark.slow
 def test_the_time_breakdown_covers_the_step_and_the_drawing():
     # speed itself lives in benchmarks/dashboard.py (against timing.BUDGET_MS), not in a test
     result = timing.step_breakdown(weeks=4, start_week=10)
@@ -249,6 +251,7 @@ def test_the_time_breakdown_covers_the_step_and_the_drawing():
 # --- assets and command line ---------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_offline_assets_cover_what_the_installed_solara_asks_for():
     assert assets.missing() == []
     assert assets.unshipped_packages() == []
@@ -293,6 +296,7 @@ def _no_traceback(page) -> None:
     assert "Traceback" not in text and "most recent call last" not in text
 
 
+@pytest.mark.slow
 def test_page_loads_offline_with_the_preset_story(site):
     failed: list[str] = []
     page = site.context.new_page()
@@ -310,6 +314,7 @@ def test_page_loads_offline_with_the_preset_story(site):
     page.close()
 
 
+@pytest.mark.slow
 def test_preset_lever_play_and_step_change_the_charts_and_the_book(site):
     page = dh.open_dashboard(site.context, site.url)
     dh.choose(page, ".preset-picker", "Baseline")
@@ -350,6 +355,7 @@ def test_preset_lever_play_and_step_change_the_charts_and_the_book(site):
     page.close()
 
 
+@pytest.mark.slow
 def test_side_by_side_and_export(site):
     page = dh.open_dashboard(site.context, site.url)
     dh.step(page, 3)
@@ -380,6 +386,7 @@ def test_side_by_side_and_export(site):
     page.close()
 
 
+@pytest.mark.slow
 def test_bad_values_are_refused_in_the_page_without_a_traceback(site):
     page = dh.open_dashboard(site.context, site.url)
     dh.open_section(page, "Team size", "n_reps")

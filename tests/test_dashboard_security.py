@@ -152,6 +152,7 @@ def test_join_code_from_the_environment_is_checked_too(capsys, monkeypatch):
     assert "SALESIM_DASHBOARD_JOIN_CODE" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_server_releases_closed_sessions_within_a_minute_and_serves_a_copy():
     """configure_solara in a fresh interpreter (it sets process-wide Solara settings)."""
     code = ("import solara.util; from sim.dashboard.cli import configure_solara; d = configure_solara(); "
@@ -269,6 +270,7 @@ DELETING_PATHS = [
 ]
 
 
+@pytest.mark.slow
 def test_deleting_requests_are_refused_and_the_page_still_renders_offline(servers, browser):
     before = _tree_hash(assets.ASSET_DIR)
     answers = {path: _request(servers.open, path)[0] for path in DELETING_PATHS}
@@ -294,6 +296,7 @@ def _artifact(name: str) -> Path:
     return dh.ARTIFACTS / name
 
 
+@pytest.mark.slow
 def test_websockets_from_foreign_origins_are_refused(servers):
     base = servers.open
     own = f"http://{urlsplit(base).netloc}"
@@ -316,6 +319,7 @@ def test_websockets_from_foreign_origins_are_refused(servers):
         assert _live_sessions(base) == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("path", "method", "status"), [
     ("/_solara/api/close/abc", "POST", 400),
     ("/_solara/api/close/abc?session_id=", "POST", 400),
@@ -327,6 +331,7 @@ def test_close_requests_that_name_no_session_are_refused_cleanly(servers, path, 
     assert _request(servers.open, path, method)[0] == status
 
 
+@pytest.mark.slow
 def test_a_full_room_says_so_and_a_closed_tab_frees_its_place(servers, browser):
     base = servers.open
     _wait_for_sessions(base, 0)
@@ -349,6 +354,7 @@ def test_a_full_room_says_so_and_a_closed_tab_frees_its_place(servers, browser):
     assert _request(base, "/")[0] == 200
 
 
+@pytest.mark.slow
 def test_join_code_is_needed_for_pages_files_and_websockets(servers, browser):
     base = servers.joined
     netloc = urlsplit(base).netloc

@@ -73,6 +73,7 @@ def test_worry_follows_the_reps_own_standing_and_the_review():
     assert none.target_worry(0) == float(none.measured_rate < 0.3)
 
 
+@pytest.mark.slow
 def test_a_target_below_the_achieved_rate_leaves_banners_alone():
     """Target 0.1 with full enforcement, reps achieving about 0.19: avoidance under 5 %."""
     k = runs("baseline", banner_target=0.1, enforcement=1.0)
@@ -81,6 +82,7 @@ def test_a_target_below_the_achieved_rate_leaves_banners_alone():
     assert hi < 0.05, f"avoidance {m:.3f} [{lo:.3f}, {hi:.3f}]"
 
 
+@pytest.mark.slow
 def test_reps_avoid_willing_buyers_in_proportion_to_their_uncertainty():
     """Under the mandate, avoided banner accounts hold at least half the willing-buyer share of opened ones;
     reading buyers exactly would spare more of them."""
@@ -92,6 +94,7 @@ def test_reps_avoid_willing_buyers_in_proportion_to_their_uncertainty():
     assert dlo > 0, f"noisy - exact {d:.3f} [{dlo:.3f}, {dhi:.3f}]"
 
 
+@pytest.mark.slow
 def test_a_target_pays_when_preparation_wins_buyers_and_costs_when_it_cannot():
     base = runs("baseline")
     d, lo, hi = paired_diff_ci(base["profit"], runs("prepared_target")["profit"])

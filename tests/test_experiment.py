@@ -72,6 +72,7 @@ def _runs(out: Path) -> pd.DataFrame:
     return df.sort_values(["scenario", "replication"]).reset_index(drop=True)
 
 
+@pytest.mark.slow
 def test_results_are_identical_whatever_the_executor(tmp_path):
     """Serial, two processes and a real Dask cluster on loopback give bit-identical KPIs."""
     from dask.distributed import LocalCluster
@@ -114,6 +115,7 @@ def _cli(*args: str, **kw) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, start_new_session=True, **kw)
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     """A hundred and twenty runs, killed part-way with SIGKILL, resumed: exactly the uninterrupted results."""
     args = ["compare", "baseline", "banner_mandate", "--replications", "60", "--weeks", "40",
@@ -167,6 +169,7 @@ def test_bad_input_exits_2_before_any_run(tmp_path, capsys, argv, needle):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_sweep_writes_tidy_parquet_and_plot(tmp_path):
     out = tmp_path / "sw"
     code = main(["sweep", "banner_mandate", "--vary", "enforcement=0:1:3", "--vary", "one_on_one=true,false",
@@ -183,6 +186,7 @@ def test_sweep_writes_tidy_parquet_and_plot(tmp_path):
     assert spec["kind"] == "sweep" and len(spec["jobs"]) == 12
 
 
+@pytest.mark.slow
 def test_compare_writes_the_documented_tables(tmp_path, capsys):
     out = tmp_path / "cmp"
     code = main(["compare", "baseline", "banner_mandate", "--replications", "3", "--weeks", "20", "--workers", "1",
@@ -206,6 +210,7 @@ def test_compare_writes_the_documented_tables(tmp_path, capsys):
     assert "banner_avoidance_rate" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_latin_hypercube_sweep(tmp_path):
     out = tmp_path / "lhs"
     code = main(["sweep", "baseline", "--vary", "email_share=0:1:2", "--vary", "failure_rate=0.005:0.03:2",

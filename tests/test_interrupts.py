@@ -20,6 +20,8 @@ import batch_helpers as bh
 import pandas as pd
 import pytest
 
+from sim.experiment.interrupts import resume_command
+from sim.experiment.lifeline import alive
 from sim.experiment.records import FORMAT
 
 POOL = [*bh.LONG_COMPARE, "--workers", "2"]
@@ -58,6 +60,32 @@ def _resume_matches(err: str, out: Path, reference: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(bh.runs_table(out), reference, check_exact=True)
 
 
+def test_the_printed_resume_command_adds_resume_and_out_once_and_quotes_arguments(tmp_path):
+    """The command an interrupted batch prints continues the same experiment in the same folder, shell-safe."""
+    out = tmp_path / "a b"
+    cmd = resume_command(["compare", "baseline", "--set", "banner_target=0.9 x"], out)
+    assert cmd == f"salesim compare baseline --set 'banner_target=0.9 x' --resume --out '{out}'"
+    assert bh.resume_line(f"interrupted. Resume with: {cmd}") == [
+        "compare", "baseline", "--set", "banner_target=0.9 x", "--resume", "--out", str(out)]
+    again = ["compare", "baseline", "--resume", "--out", "x"]
+    assert resume_command(again, out) == "salesim " + " ".join(again)  # nothing added twice
+
+
+def test_a_worker_sees_a_dead_parent_as_gone_even_before_it_is_reaped():
+    """The lifeline's test of its parents: a live process is alive; an exited, unreaped child (a zombie) is not."""
+    assert alive(os.getpid())
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        for _ in range(200):
+            if not alive(child.pid):
+                break
+            time.sleep(0.05)
+        assert not alive(child.pid), "an exited child still counts as alive"
+    finally:
+        child.wait(timeout=bh.LIVENESS_S)
+
+
+@pytest.mark.slow
 def test_one_sigint_keeps_finished_runs_and_resumes_identically(tmp_path, reference):
     """Ctrl-C in a terminal signals the whole process group: exit 130, one line with the resume command."""
     proc, err, out, workers = _interrupt(tmp_path, lambda p: os.killpg(p.pid, signal.SIGINT))
@@ -71,6 +99,7 @@ def test_one_sigint_keeps_finished_runs_and_resumes_identically(tmp_path, refere
     _resume_matches(err, out, reference)
 
 
+@pytest.mark.slow
 def test_second_sigint_exits_at_once(tmp_path):
     def twice(p):
         os.killpg(p.pid, signal.SIGINT)
@@ -85,6 +114,7 @@ def test_second_sigint_exits_at_once(tmp_path):
     assert kept and all(json.loads(f.read_text())["format"] == FORMAT for f in kept), "a run file was cut short"
 
 
+@pytest.mark.slow
 def test_sigterm_exits_143_and_leaves_no_process_behind(tmp_path):
     """SIGTERM to the main process only (as a service manager sends it): the pool goes with it."""
     proc, err, out, workers = _interrupt(tmp_path, lambda p: os.kill(p.pid, signal.SIGTERM))
@@ -95,6 +125,7 @@ def test_sigterm_exits_143_and_leaves_no_process_behind(tmp_path):
     assert not bh.wait_gone(bh.group(proc.pid), bh.LIVENESS_S)
 
 
+@pytest.mark.slow
 def test_workers_exit_when_the_parent_is_killed(tmp_path):
     """SIGKILL of the parent alone (no clean-up possible): its workers notice and exit."""
     proc, err, out, workers = _interrupt(tmp_path, lambda p: os.kill(p.pid, signal.SIGKILL))
@@ -127,6 +158,7 @@ def _wait_for_scheduler(port: int, proc: subprocess.Popen) -> None:
     raise AssertionError("the Dask scheduler did not listen within 60 s")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("dask", path=str(Path(sys.executable).parent)) is None,
                     reason="needs the dask command-line tool (pip install 'salesim[dask]')")
 def test_killed_dask_scheduler_gives_one_paragraph_and_resume_matches(tmp_path, reference):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from param_helpers import repair_combinations
@@ -59,6 +60,16 @@ def params_of(group: set[str]) -> st.SearchStrategy:
 LEVERS = params_of({"lever"})
 
 
+@budget(50)
+@given(values=params_of({"lever", "behaviour", "economics"}))
+def test_every_drawn_parameter_set_is_a_valid_model_configuration(values):
+    """The strategies the properties below draw from stay inside what Params accepts (no model run: quick)."""
+    p = Params(**SMALL, **values)
+    for name, v in values.items():
+        assert getattr(p, name) == v
+
+
+@pytest.mark.slow
 @budget(200)
 @given(a=LEVERS, b=LEVERS, seed=st.integers(0, 2**31))
 def test_exogenous_streams_stay_aligned_whatever_the_levers(a, b, seed):
@@ -73,6 +84,7 @@ def test_exogenous_streams_stay_aligned_whatever_the_levers(a, b, seed):
             assert sa == sb, f"stream {name!r} drifted apart in week {week}"
 
 
+@pytest.mark.slow
 @budget(300)
 @given(values=params_of({"lever", "behaviour", "economics"}), seed=st.integers(0, 2**31))
 def test_accounting_and_kpi_ranges_hold_everywhere(values, seed):

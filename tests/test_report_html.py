@@ -75,6 +75,7 @@ def report(inputs: dict, tmp_path_factory: pytest.TempPathFactory) -> str:
     return path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_report_is_one_self_contained_file(report: str) -> None:
     assert report.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", report, re.IGNORECASE)
@@ -83,11 +84,13 @@ def test_report_is_one_self_contained_file(report: str) -> None:
     assert "could not be drawn" not in report
 
 
+@pytest.mark.slow
 def test_embedded_images_are_valid_pngs(report: str) -> None:
     for data in IMG.findall(report):
         assert base64.b64decode(data).startswith(PNG_SIGNATURE)
 
 
+@pytest.mark.slow
 def test_report_names_scenarios_questions_and_headline_kpis(report: str, inputs: dict) -> None:
     import html
 
@@ -102,6 +105,7 @@ def test_report_names_scenarios_questions_and_headline_kpis(report: str, inputs:
     assert "<details>" in report
 
 
+@pytest.mark.slow
 def test_full_table_lists_every_kpi_with_its_definition(report: str) -> None:
     import html
 
@@ -110,6 +114,7 @@ def test_full_table_lists_every_kpi_with_its_definition(report: str) -> None:
         assert html.escape(kpi.doc, quote=True) in report
 
 
+@pytest.mark.slow
 def test_single_scenario_report(inputs: dict, tmp_path: Path) -> None:
     one = inputs["comparison"][inputs["comparison"]["scenario"] == "baseline"]
     runs = inputs["runs"][inputs["runs"]["scenario"] == "baseline"]
@@ -120,6 +125,7 @@ def test_single_scenario_report(inputs: dict, tmp_path: Path) -> None:
     assert len(IMG.findall(text)) == 7 and "could not be drawn" not in text
 
 
+@pytest.mark.slow
 def test_text_from_inputs_is_escaped(inputs: dict, tmp_path: Path) -> None:
     scenarios = [dict(s) for s in inputs["scenarios"]]
     scenarios[1]["title"] = "<script>alert('x')</script> & co"
@@ -131,6 +137,7 @@ def test_text_from_inputs_is_escaped(inputs: dict, tmp_path: Path) -> None:
     assert "&lt;b&gt;bold&lt;/b&gt;" in text and "salesim compare &lt;a&gt;" in text
 
 
+@pytest.mark.slow
 def test_missing_series_columns_do_not_break_the_report(inputs: dict, tmp_path: Path) -> None:
     keep = ["scenario", "replication", "week", "revenue"]
     text = write_report(tmp_path, inputs["scenarios"], inputs["comparison"], inputs["runs"],
@@ -138,6 +145,7 @@ def test_missing_series_columns_do_not_break_the_report(inputs: dict, tmp_path: 
     assert len(IMG.findall(text)) == 8 and "could not be drawn" not in text
 
 
+@pytest.mark.slow
 def test_significant_differences_are_highlighted(inputs: dict, tmp_path: Path) -> None:
     comparison = inputs["comparison"].copy()
     row = (comparison["scenario"] == "banner_mandate") & (comparison["kpi"] == "revenue")

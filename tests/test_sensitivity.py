@@ -117,6 +117,7 @@ def test_shipped_problems_load_with_enough_parameters():
     assert all(p in screening.names for p in ("pressure_stake", "churn_neglect", "enforcement"))
 
 
+@pytest.mark.slow
 def test_model_morris_through_the_cli(tmp_path, capsys):
     out = tmp_path / "m"
     code = main(["sensitivity", "screening", "--method", "morris", "--n", "2", "--replications", "2",
@@ -153,6 +154,7 @@ def test_killed_analysis_resumes_without_rerunning_finished_points(tmp_path, cou
     shutil.rmtree(tmp_path / "a")
 
 
+@pytest.mark.slow
 def test_given_data_analysis_of_an_existing_sweep(tmp_path, capsys):
     sweep = tmp_path / "sw"
     assert main(["sweep", "banner_mandate", "--vary", "enforcement=0:1:2", "--vary", "audits=0:1:2",

@@ -68,6 +68,7 @@ def _swapped(files: list[Path]) -> list[Path]:
     return [r0, r1]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", [_truncate, _garbage, _edited, _swapped])
 def test_resume_rejects_damaged_runs_and_reruns_them(tmp_path, clean, capsys, damage):
     out = tmp_path / "exp"
@@ -91,6 +92,7 @@ def test_resume_rejects_damaged_runs_and_reruns_them(tmp_path, clean, capsys, da
         assert f.read_bytes() == (clean / "runs" / f.name).read_bytes()
 
 
+@pytest.mark.slow
 def test_only_rejected_runs_are_computed_again(tmp_path, counting_executor, capsys):
     jobs = comparison_jobs([load_scenario("baseline", bh.SMALL)], 4, 20, root_seed=3)
     with Store(tmp_path / "e") as store:
@@ -123,6 +125,7 @@ def test_a_record_answers_only_its_own_job_and_experiment():
         encode(rec, job_key(jobs[1], "spec-a"))
 
 
+@pytest.mark.slow
 def test_garbage_spec_is_refused_on_resume_and_nothing_is_touched(tmp_path, clean, capsys):
     # Which experiment the folder holds is unknown, so resuming is refused (exit 2) before any work,
     # and every file stays as it was for the user to inspect.
@@ -136,6 +139,7 @@ def test_garbage_spec_is_refused_on_resume_and_nothing_is_touched(tmp_path, clea
     assert {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_at_once_naming_the_holder(tmp_path, capsys):
     out = tmp_path / "shared"
     first = bh.start([*bh.LONG_COMPARE, "--workers", "2", "--out", str(out)], tmp_path / "first.txt")

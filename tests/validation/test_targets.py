@@ -38,6 +38,7 @@ def baseline_targets(quick_runs):
     return evaluate_targets("baseline", QUICK, quick_runs)
 
 
+@pytest.mark.slow
 def test_every_target_is_evaluated_and_well_formed(baseline_targets):
     cal = load_targets()
     assert [r.target.name for r in baseline_targets] == [t.name for t in cal.targets]
@@ -49,18 +50,21 @@ def test_every_target_is_evaluated_and_well_formed(baseline_targets):
         assert not r.interval_within or r.within
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ROBUST)
 def test_robust_targets_are_within_range(baseline_targets, name):
     r = next(r for r in baseline_targets if r.target.name == name)
     assert r.within, f"{name}: simulated {r.mean:.3g} outside {r.target.low}-{r.target.high}"
 
 
+@pytest.mark.slow
 def test_any_scenario_can_be_evaluated(quick_runs):
     """A scenario other than the baseline is accepted (a calibrated one will be)."""
     results = evaluate_targets("banner_mandate", QUICK, quick_runs)
     assert len(results) == len(load_targets().targets)
 
 
+@pytest.mark.slow
 def test_report_has_both_tables_and_an_honest_summary(baseline_targets, quick_runs):
     patterns = evaluate_patterns([PATTERNS_BY_NAME["promoters_worth_more"],
                                   PATTERNS_BY_NAME["closed_loop_lowers_service_churn"]], QUICK, quick_runs)
@@ -87,6 +91,7 @@ def with_command(monkeypatch):
     monkeypatch.setattr(validation, "QUICK", tiny)
 
 
+@pytest.mark.slow
 def test_command_writes_the_report(with_command, tmp_path: Path, capsys):
     out = tmp_path / "validation.md"
     code = cli.main(["validation-report", "--quick", "--workers", "1", "--quiet", "--out", str(out)])

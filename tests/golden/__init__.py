@@ -1,0 +1,1 @@
+"""Golden KPIs of a few fixed runs (kpis.json) and the script that regenerates them (update.py)."""
