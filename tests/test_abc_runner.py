@@ -7,7 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from calibration_helpers import SMALL, short_targets
 
+from sim.calibrate import load_targets
 from sim.calibrate.abc import Simulator, make_sampler, particle_point, run_abc
 from sim.calibrate.report import posterior_frame
 from sim.calibrate.sampler import evaluation_seed
@@ -16,21 +18,12 @@ from sim.experiment.jobs import job_seed
 from sim.experiment.worker import run_job
 from sim.scenario import load_scenario
 
-SMALL = ["--set", "n_accounts=200", "--set", "n_reps=2", "--set", "n_managers=1", "--set", "burn_in_weeks=4"]
 SIZE = {"n_accounts": 200, "n_reps": 2, "n_managers": 1, "burn_in_weeks": 4}
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _targets(tmp_path: Path, weeks: int = 20) -> Path:
-    text = (ROOT / "calibration" / "targets.toml").read_text().replace("weeks = 104", f"weeks = {weeks}")
-    f = tmp_path / "targets.toml"
-    f.write_text(text)
-    return f
 
 
 def _calibrate(tmp_path: Path, name: str, *where: str, generations: int = 2, resume: bool = False) -> Path:
     out = tmp_path / name
-    args = ["calibrate", "--targets", str(_targets(tmp_path)), "--population", "8", "--generations",
+    args = ["calibrate", "--targets", str(short_targets(tmp_path)), "--population", "8", "--generations",
             str(generations), "--ppc-draws", "3", "--quiet", *SMALL, "--out", str(out), *where]
     assert main([*args, "--resume"] if resume else args) == 0
     return out
@@ -57,9 +50,7 @@ def test_evaluation_seeds_depend_on_generation_and_index_only():
 
 def test_abc_leaves_the_callers_global_random_state_alone(tmp_path):
     """pyABC draws from NumPy's global generator; a calibration gives the caller's state back unchanged."""
-    from sim.calibrate import load_targets
-
-    cal = load_targets(_targets(tmp_path))
+    cal = load_targets(short_targets(tmp_path))
     np.random.seed(1234)
     before = np.random.get_state()[1].copy()
     sampler, ex = make_sampler(1, None, False)
@@ -88,9 +79,7 @@ def test_a_calibration_is_the_same_on_every_executor(tmp_path):
 def test_a_resumed_calibration_matches_an_uninterrupted_one(tmp_path):
     """Generation t depends only on the root seed and the generations before it, so stopping after a
     generation and resuming gives the same posterior as running straight through."""
-    from sim.calibrate import load_targets
-
-    cal = load_targets(_targets(tmp_path))
+    cal = load_targets(short_targets(tmp_path))
     base = load_scenario(cal.scenario, SIZE)
     sampler, ex = make_sampler(1, None, False)
     try:

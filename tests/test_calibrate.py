@@ -12,21 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from calibration_helpers import ROOT, SMALL, short_targets
 
 from sim.calibrate import load_targets
 from sim.cli import main
 from sim.errors import UserError
 from sim.scenario import load_scenario
-
-SMALL = ["--set", "n_accounts=200", "--set", "n_reps=2", "--set", "n_managers=1", "--set", "burn_in_weeks=4"]
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _targets(tmp_path: Path, weeks: int = 20) -> Path:
-    text = (ROOT / "calibration" / "targets.toml").read_text().replace("weeks = 104", f"weeks = {weeks}")
-    f = tmp_path / "targets.toml"
-    f.write_text(text)
-    return f
 
 
 def test_shipped_targets_cite_sources_and_calibrate_only_behaviour():
@@ -55,7 +46,7 @@ def test_bad_targets_are_refused_with_the_field(tmp_path, edit, needle):
 @pytest.mark.slow
 def test_calibrate_end_to_end_on_a_small_budget(tmp_path, capsys):
     out = tmp_path / "fit"
-    code = main(["calibrate", "--targets", str(_targets(tmp_path)), "--population", "8", "--generations", "2",
+    code = main(["calibrate", "--targets", str(short_targets(tmp_path)), "--population", "8", "--generations", "2",
                  "--ppc-draws", "4", "--workers", "1", "--quiet", *SMALL, "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     for f in ("abc.db", "posterior.csv", "posterior_summary.csv", "history.csv", "history.png", "pairs.png",
@@ -94,8 +85,9 @@ def _generations(db: Path) -> int:
 @pytest.mark.slow
 def test_killed_calibration_keeps_finished_generations(tmp_path):
     out = tmp_path / "fit"
-    args = [sys.executable, "-m", "sim.cli", "calibrate", "--targets", str(_targets(tmp_path)), "--population", "8",
-            "--generations", "6", "--ppc-draws", "2", "--workers", "1", "--quiet", *SMALL, "--out", str(out)]
+    args = [sys.executable, "-m", "sim.cli", "calibrate", "--targets", str(short_targets(tmp_path)),
+            "--population", "8", "--generations", "6", "--ppc-draws", "2", "--workers", "1", "--quiet", *SMALL,
+            "--out", str(out)]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and _generations(out / "abc.db") < 1:

@@ -1,7 +1,8 @@
-"""Golden baseline: a few fixed runs reproduce the KPIs stored in tests/golden/kpis.json to a relative 1e-12.
+"""Golden runs: fixed runs reproduce every KPI and the weekly table stored in tests/golden/kpis.json, bit for bit.
 
-Any change to the model's numbers, intended or not, shows here with the KPI and run that moved. If the
-change is intended, regenerate the file (``python -m tests.golden.update``) and commit it with the change.
+Any change to the model's numbers, intended or not, shows here with the KPI and run that moved. A port that
+should change nothing (a compiled kernel, a fused pass) passes only if it reproduces every run exactly. If
+a change is intended, regenerate the file (``python -m tests.golden.update``) and commit it with the change.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ def _stored() -> dict:
 
 
 def test_the_golden_file_describes_the_runs_the_test_makes():
-    """The stored runs were made with today's configuration (size, weeks, seeds and KPIs)."""
+    """The stored runs were made with today's configuration (scenarios, sizes, seeds and weeks)."""
     stored = _stored()
     assert stored["config"] == update.CONFIG, (
         f"tests/golden/update.py defines other runs than {update.GOLDEN.name} holds; regenerate it with "
@@ -25,20 +26,39 @@ def test_the_golden_file_describes_the_runs_the_test_makes():
     assert update.COMMAND in stored["header"]
 
 
-def test_fixed_runs_reproduce_the_golden_kpis():
-    """Baseline and banner_mandate, seeds 1 and 2, at 300 accounts for 40 weeks: every stored KPI unchanged."""
+def test_fixed_runs_reproduce_the_golden_runs():
+    """Every shipped scenario at two seeds on a small unit, and the flagship pair: every KPI and every weekly
+    number unchanged."""
     moved = update.differences(_stored()["runs"], update.compute())
     assert not moved, (
-        f"{len(moved)} golden KPI value(s) moved (relative tolerance {update.REL_TOL:g}):\n  " + "\n  ".join(moved)
+        f"{len(moved)} golden value(s) moved:\n  " + "\n  ".join(moved)
         + f"\nIf this change to the model's numbers is intended, regenerate the file with `{update.COMMAND}` "
         f"and commit tests/golden/{update.GOLDEN.name} with it; if not, the change has a side effect to find.")
 
 
-def test_a_moved_kpi_is_named_with_its_run():
-    """The comparison the golden test relies on reports which KPI of which run moved (and ignores float noise)."""
-    stored = {"baseline seed 1": {"revenue": 100.0, "nps": None, "profit": 5.0}}
-    now = {"baseline seed 1": {"revenue": 100.0 * (1 + 1e-14), "nps": None, "profit": 5.5}}
-    assert update.differences(stored, now) == ["baseline seed 1: profit moved from 5.0 to 5.5 (relative change +0.1)"]
+def test_a_moved_value_is_named_with_its_run():
+    """The comparison reports which KPI of which run moved, down to the last bit, and a changed weekly table."""
+    import math
+
+    stored = {"baseline seed 1": {"revenue": 100.0, "nps": None, "profit": 5.0, update.WEEKLY_HASH: "ab"}}
+    now = {"baseline seed 1": {"revenue": math.nextafter(100.0, 101.0), "nps": None, "profit": 5.0,
+                               update.WEEKLY_HASH: "cd"}}
+    assert update.differences(stored, now) == [
+        "baseline seed 1: revenue moved from 100.0 to 100.00000000000001 (relative change +1.42e-16)",
+        "baseline seed 1: the weekly table changed"]
+    assert update.differences(stored, stored) == []
     assert update.differences(stored, {}) == ["baseline seed 1: run no longer configured"]
-    assert update.differences(stored, {"baseline seed 1": {"revenue": 100.0, "nps": 3.0, "profit": 5.0}}) == [
+    assert update.differences(stored, {"baseline seed 1": {**stored["baseline seed 1"], "nps": 3.0}}) == [
         "baseline seed 1: nps moved from None to 3.0"]
+
+
+def test_the_weekly_hash_sees_one_bit():
+    """The weekly hash changes when one number changes in its last bit."""
+    import numpy as np
+    import pandas as pd
+
+    df = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    moved = df.copy()
+    moved.loc[1, "b"] = np.nextafter(4.0, 5.0)
+    assert update.weekly_hash(df) == update.weekly_hash(df.copy())
+    assert update.weekly_hash(df) != update.weekly_hash(moved)

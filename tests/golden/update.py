@@ -1,4 +1,7 @@
-"""Regenerate tests/golden/kpis.json, the KPIs of a few fixed runs that tests/test_golden.py holds the model to.
+"""Regenerate tests/golden/kpis.json, the golden runs tests/test_golden.py holds the model to bit for bit.
+
+Each golden run stores every KPI (full precision) and a SHA-256 of its weekly table, so a port of a stage
+(a compiled kernel, a fused pass) can show that it changed no number, not only the headline ones.
 
 Run it only when a change to the model's numbers is intended, from the repository root::
 
@@ -9,6 +12,7 @@ It prints every KPI that moved and rewrites the file; commit the file with the c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import platform
@@ -18,47 +22,67 @@ from typing import Any
 
 GOLDEN = Path(__file__).resolve().parent / "kpis.json"
 COMMAND = "python -m tests.golden.update"
-REL_TOL = 1e-12  # the runs are deterministic given the seed; this only absorbs last-digit float noise
+REL_TOL = 0.0  # bit for bit: the runs are deterministic given the seed on this platform (see written_with)
+WEEKLY_HASH = "weekly_sha256"  # the key under which a run stores the hash of its weekly table
 
-# What is run: a small unit, both scenarios of the workshop's headline comparison, two seeds each.
-CONFIG: dict[str, Any] = {
-    "size": {"n_accounts": 300, "n_reps": 4, "n_managers": 1, "burn_in_weeks": 13},
-    "weeks": 40,
-    "runs": [["baseline", 1], ["baseline", 2], ["banner_mandate", 1], ["banner_mandate", 2]],
-    "kpis": ["revenue", "profit", "annual_churn_rate", "nps", "reported_banner_close_rate",
-             "true_banner_conversion", "banner_avoidance_rate", "rep_stress_mean", "hidden_concession_share",
-             "escalations"],
+# What is run: every shipped scenario with two seeds on a small unit (so every lever's code path is
+# exercised), and the flagship size for the workshop's headline comparison. Sizes are named in the run.
+SIZES: dict[str, dict[str, int]] = {
+    "small": {"n_accounts": 300, "n_reps": 4, "n_managers": 1, "burn_in_weeks": 13},
+    "flagship": {},  # the defaults: 2,000 accounts, 20 reps, 3 managers
 }
-HEADER = (f"Golden KPIs of fixed runs, compared by tests/test_golden.py to a relative {REL_TOL:g}. Do not edit by "
-          f"hand: when a change to the model's numbers is intended, regenerate with `{COMMAND}` from the "
-          "repository root and commit this file with that change.")
+SCENARIOS = ["baseline", "banner_mandate", "banner_bonus", "banner_audited", "customer_centric_coaching",
+             "closed_loop_fix_first", "empowered_reps", "poor_service_no_empowerment", "naive_crm_triggers",
+             "quota_lump_sum", "no_banners", "email_only", "fire_alarm_culture", "prepared_target",
+             "unprepared_target", "calibrated"]
+CONFIG: dict[str, Any] = {
+    "sizes": SIZES,
+    "runs": ([[name, "small", seed, 40] for name in SCENARIOS for seed in (1, 2)]
+             + [["baseline", "flagship", 1, 104], ["banner_mandate", "flagship", 1, 104]]),
+}
+HEADER = (f"Golden runs, compared bit for bit by tests/test_golden.py: every KPI and a hash of the weekly "
+          f"table. Do not edit by hand: when a change to the model's numbers is intended, regenerate with "
+          f"`{COMMAND}` from the repository root and commit this file with that change.")
 
 
-def run_name(scenario: str, seed: int) -> str:
-    return f"{scenario} seed {seed}"
+def run_name(scenario: str, size: str, seed: int, weeks: int) -> str:
+    return f"{scenario} {size} seed {seed} {weeks} weeks"
 
 
-def compute(config: dict[str, Any] = CONFIG) -> dict[str, dict[str, float | None]]:
-    """Run every configured run and return its chosen KPIs (None where a KPI is undefined, i.e. NaN)."""
+def weekly_hash(weekly: Any) -> str:
+    """SHA-256 of the weekly table's column names and float64 values: equal only if every number is."""
+    import numpy as np
+
+    h = hashlib.sha256("|".join(map(str, weekly.columns)).encode())
+    h.update(np.ascontiguousarray(weekly.to_numpy(np.float64)).tobytes())
+    return h.hexdigest()
+
+
+def run_one(scenario: str, size: str, seed: int, weeks: int) -> dict[str, float | str | None]:
+    """Every KPI of one golden run (None where undefined, i.e. NaN) and the hash of its weekly table."""
     from sim import SalesModel, load_scenario
 
-    out = {}
-    for scenario, seed in config["runs"]:
-        model = SalesModel.from_scenario(load_scenario(scenario, config["size"]), rng=seed).run(config["weeks"])
-        k = model.kpis()
-        out[run_name(scenario, seed)] = {name: None if math.isnan(k[name]) else float(k[name])
-                                         for name in config["kpis"]}
+    model = SalesModel.from_scenario(load_scenario(scenario, SIZES[size]), rng=seed).run(weeks)
+    out: dict[str, float | str | None] = {name: None if math.isnan(v) else float(v)
+                                          for name, v in sorted(model.kpis().items())}
+    out[WEEKLY_HASH] = weekly_hash(model.weekly())
     return out
 
 
-def _same(a: float | None, b: float | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
+def compute(config: dict[str, Any] = CONFIG) -> dict[str, dict[str, float | str | None]]:
+    """Run every configured run."""
+    return {run_name(*run): run_one(*run) for run in config["runs"]}
+
+
+def _same(a: Any, b: Any) -> bool:
+    if not isinstance(a, float) or not isinstance(b, float):
+        return a == b
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=0.0)
 
 
-def differences(stored: dict[str, dict[str, float | None]], now: dict[str, dict[str, float | None]]) -> list[str]:
-    """One line per KPI of a run that moved (or appeared, or went missing) between ``stored`` and ``now``."""
+def differences(stored: dict[str, dict[str, Any]], now: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per KPI (or weekly hash) of a run that moved, appeared or went missing between ``stored``
+    and ``now``."""
     lines = []
     for run in sorted(set(stored) | set(now)):
         if run not in now or run not in stored:
@@ -67,6 +91,9 @@ def differences(stored: dict[str, dict[str, float | None]], now: dict[str, dict[
         for kpi in sorted(set(stored[run]) | set(now[run])):
             a, b = stored[run].get(kpi, "missing"), now[run].get(kpi, "missing")
             if a == "missing" or b == "missing" or not _same(a, b):
+                if kpi == WEEKLY_HASH:
+                    lines.append(f"{run}: the weekly table changed")
+                    continue
                 rel = (f" (relative change {(b - a) / abs(a):+.3g})" if isinstance(a, float) and isinstance(b, float)
                        and a != 0 else "")
                 lines.append(f"{run}: {kpi} moved from {a!r} to {b!r}{rel}")
