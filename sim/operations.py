@@ -117,7 +117,7 @@ class Operations:
 
     def _prioritise_root_cause(self, acc: Accounts) -> None:
         pr = self.priority(acc)
-        top = max(pr, key=lambda c: pr[c])
+        top = max(pr, key=lambda c: pr[c])  # a tie goes to the first category in code order
         if pr[top] > 0:
             self.start_root_fix(top)
 
@@ -139,7 +139,8 @@ class Operations:
 
         Expedited remedies and categories under a heard escalation come first; then, with a closed loop,
         frequency x severity of the category among reported problems (seed 004); with surveys, the
-        severity customers reported; without feedback, first come first served. Older problems break ties.
+        severity customers reported; without feedback, first come first served. Older problems break ties,
+        then the lower account id (``queue`` is in id order and lexsort is stable), the same on every CPU.
         """
         cats = acc.issue[queue]
         focused = self._by_category({c: self.focus[c] > 0 for c in self.focus})[cats] > 0

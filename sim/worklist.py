@@ -81,6 +81,17 @@ def running_total_within(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return total - (total[start] - values[start])
 
 
+def work_order(slot: np.ndarray, tier: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Order in which reps work their candidates: by slot, then tier (0 needs, 1 outbound, 2 not worth it),
+    then utility per hour, best first; equal keys keep their input order (candidates come in account-id
+    order), so ties are broken by account id on every CPU.
+
+    One float key (slot, tier, ratio squashed into (0, 1)) and one stable sort: NumPy's default sort is not
+    stable, and which of two tied accounts it puts first can depend on the CPU's vector instructions.
+    """
+    return np.argsort(slot * 3.0 + tier + 0.5 - 0.5 * ratio / (1.0 + np.abs(ratio)), kind="stable")
+
+
 @lru_cache(maxsize=8)
 def _prospect_blocks(prospect_hours: float, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
     """Each slot's prospecting time as one-hour blocks: (slot of each block, hours of each block)."""
@@ -145,10 +156,10 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, rng: np.random.Generator)
 
     positive = u > 0
     # Customers who came with a need are served before outbound work; within each tier the best
-    # utility per hour goes first. One float key (slot, tier, ratio), one sort.
+    # utility per hour goes first; ties go to the lower account id (prospecting blocks after accounts).
     ratio = np.where(positive, u / hours, 0.0)
     tier = np.where(positive, np.where(has_need, 0.0, 1.0), 2.0)
-    order = np.argsort(slot * 3.0 + tier + 0.5 - 0.5 * ratio / (1.0 + np.abs(ratio)))
+    order = work_order(slot, tier, ratio)
     h_sorted = np.where(positive[order], hours[order], 0.0)
     s_sorted = slot[order]
     take_sorted = positive[order] & (running_total_within(s_sorted, h_sorted) <= w.hours[s_sorted])
