@@ -8,7 +8,9 @@ a change is intended, regenerate the file (``python -m tests.golden.update``) an
 from __future__ import annotations
 
 import json
+import platform
 
+import pytest
 from golden import update
 
 
@@ -29,6 +31,12 @@ def test_the_golden_file_describes_the_runs_the_test_makes():
 def test_fixed_runs_reproduce_the_golden_runs():
     """Every shipped scenario at two seeds on a small unit, and the flagship pair: every KPI and every weekly
     number unchanged."""
+    made_on = _stored()["written_with"]
+    here = {"machine": platform.machine(), "vector_unit": update.vector_unit()}
+    if any(made_on.get(k) != v for k, v in here.items()):
+        pytest.skip(f"the golden runs were recorded on {made_on.get('machine')} with NumPy's "
+                    f"{made_on.get('vector_unit')} code; this CPU is {here['machine']} with {here['vector_unit']}, "
+                    "where NumPy's exp, log and pow may differ in the last bit, so bit identity is not defined")
     moved = update.differences(_stored()["runs"], update.compute())
     assert not moved, (
         f"{len(moved)} golden value(s) moved:\n  " + "\n  ".join(moved)

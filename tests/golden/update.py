@@ -45,6 +45,17 @@ HEADER = (f"Golden runs, compared bit for bit by tests/test_golden.py: every KPI
           f"`{COMMAND}` from the repository root and commit this file with that change.")
 
 
+def vector_unit() -> str:
+    """The widest vector instruction set NumPy dispatches to on this CPU. NumPy picks other code for exp, log,
+    pow and sin on AVX-512 than on AVX2, which can differ in the last bit, so bit identity holds per level."""
+    from numpy._core._multiarray_umath import __cpu_features__ as found
+
+    for level in ("AVX512_SKX", "AVX512F", "AVX2", "SSE2", "ASIMD", "VSX"):
+        if found.get(level):
+            return level
+    return "none"
+
+
 def run_name(scenario: str, size: str, seed: int, weeks: int) -> str:
     return f"{scenario} {size} seed {seed} {weeks} weeks"
 
@@ -110,7 +121,8 @@ def write(path: Path = GOLDEN) -> list[str]:
     doc = {
         "header": HEADER,
         "config": CONFIG,
-        "written_with": {"python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__},
+        "written_with": {"python": platform.python_version(), "numpy": np.__version__, "mesa": mesa.__version__,
+                         "machine": platform.machine(), "vector_unit": vector_unit()},
         "runs": now,
     }
     path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
