@@ -8,9 +8,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import SalesModel
+from sim.kernels.worklist import work_order
 from sim.operations import Operations
 from sim.population import NO_ISSUE, NO_NEED, SERVICE, SERVICE_ISSUE
-from sim.worklist import plan_week, work_order
+from sim.worklist import plan_week
 
 
 @settings(max_examples=60, deadline=None)
