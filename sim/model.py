@@ -39,15 +39,11 @@ from sim.operations import Operations
 from sim.params import Params
 from sim.policies import crm, pay
 from sim.population import (
-    NEGLECT,
     NO_ISSUE,
     NO_NEED,
-    PITCH,
     PRICE,
-    PRICE_CAUSE,
     PRODUCT,
     PURCHASE,
-    SERVICE_FAILURE,
     SERVICE_ISSUE,
     Accounts,
     willingness,
@@ -94,6 +90,15 @@ class Streams:
         return cls(*rng.spawn(len(fields(cls))))
 
 
+def decide_scalars(p: Params) -> np.ndarray:
+    """The parameters the customers' kernel reads, in its order."""
+    return np.array([p.neglect_horizon, p.sat_relax, p.neglect_decay, p.issue_drag, p.unserved_memory,
+                     p.share_per_satisfaction, p.share_min, p.share_max, p.share_drift, p.churn_reference_sat,
+                     p.churn_dissatisfaction_exponent, p.concession_relief, p.churn_neglect,
+                     p.unserved_churn_weight, p.churn_service, p.churn_pitch, p.churn_price, p.price_issue_churn],
+                    dtype=np.float64)
+
+
 class SalesModel(mesa.Model):
     """Reps, managers and a vectorised book of accounts, one week per step.
 
@@ -132,6 +137,7 @@ class SalesModel(mesa.Model):
         # One row a week in a Mesa DataCollector table: the ledger's week as it closes (a table row is
         # appended as is; model reporters would call and deep-copy one function per column).
         self.datacollector = mesa.DataCollector(tables={WEEKLY: list(kpis.SERIES)})
+        self._decide_scalars = decide_scalars(p)
 
     # --- construction -------------------------------------------------------
     @classmethod
@@ -425,42 +431,21 @@ class SalesModel(mesa.Model):
     def customers_decide(self) -> None:
         """Satisfaction drifts with neglect and open problems; churn is a competing-risks hazard (M4).
 
-        Computed over all accounts with masks (cheaper than gathering the active
-        ones); churned accounts keep their state frozen.
+        One compiled pass over the seats (:mod:`sim.kernels.customers`); churned accounts keep their state
+        frozen. Two uniforms per seat are drawn whatever happens, so paired runs stay aligned.
         """
-        p, a, led = self.p, self.acc, self.ledger
-        act = a.active
-        u = self.streams.churn.random((2, a.n))
-        neglect = np.minimum(1.0, a.since / p.neglect_horizon)
-        has_issue = a.issue != NO_ISSUE
-        sev = a.issue_sev
-        s = a.sat + p.sat_relax * (a.disposition - a.sat) - p.neglect_decay * neglect - p.issue_drag * sev
-        s = np.where(act, np.clip(s, 0.0, 1.0), a.sat)
-        a.sat = s
-        a.issue_age += has_issue & act
-        a.issue_wait += has_issue & act & a.issue_reported
-        a.unserved *= p.unserved_memory
-        target_share = np.clip(p.share_per_satisfaction * s, p.share_min, p.share_max)
-        a.share = np.where(act, np.clip(a.share + p.share_drift * (target_share - a.share), p.share_min, p.share_max),
-                           a.share)
+        from sim.kernels.customers import decide
 
-        dis = ((1.0 - s) / (1.0 - p.churn_reference_sat)) ** p.churn_dissatisfaction_exponent
-        relief = 1.0 - p.concession_relief * ((a.conc_left > 0) | (a.remedy_left > 0))
-        issue = a.issue
-        h = np.empty((4, a.n))
-        h[0] = p.churn_neglect * dis * (neglect + p.unserved_churn_weight * a.unserved)
-        h[1] = p.churn_service * dis * sev * ((issue == PRODUCT) | (issue == SERVICE_ISSUE)) * relief
-        h[2] = p.churn_pitch * (1.0 - s) * a.unwanted_pitch
-        h[3] = p.churn_price * dis * (1.0 + p.price_issue_churn * sev * (issue == PRICE)) * relief
-        total = h.sum(axis=0)
-        gone = np.flatnonzero(act & (u[0] < -np.expm1(-total)))
-        pick = u[1, gone] * total[gone]
-        cause_idx = (pick[None, :] > np.cumsum(h[:, gone], axis=0)).sum(axis=0)
-        causes = np.array([NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE], np.int8)[np.minimum(cause_idx, 3)]
-        a.lose(gone, causes, p.winback_weeks)
+        a, led = self.acc, self.ledger
+        u = self.streams.churn.random((2, a.n))
+        gone, causes = decide(a.active, a.sat, a.disposition, a.since, a.issue, a.issue_sev, a.issue_age,
+                              a.issue_wait, a.issue_reported, a.unserved, a.share, a.conc_left, a.remedy_left,
+                              a.unwanted_pitch, u, self._decide_scalars)
+        a.lose(gone, causes, self.p.winback_weeks)
+        counts = np.bincount(causes, minlength=len(kpis.CHURN_CAUSES) + 1)
         for cause in kpis.CHURN_CAUSES:
-            led.add(cause.count, (causes == cause.code).sum())
-        led.add("exposure", act.sum())
+            led.add(cause.count, int(counts[cause.code]))
+        led.add("exposure", int(a.active.sum()))  # customers still with us at the week's end
 
     def customers_arrive(self) -> None:
         """Prospects become customers: marketing leads, referrals net of deterrals, prospecting (M11).

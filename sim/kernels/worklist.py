@@ -11,8 +11,7 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.reductions import stable_argsort
-
-NO_NEED, PURCHASE, SERVICE = 0, 1, 2  # as sim.population
+from sim.population import NO_NEED, PURCHASE, SERVICE
 
 
 @kernel

@@ -8,6 +8,7 @@ Run it only when a change to the model's numbers is intended, from the repositor
     python -m tests.golden.update
 
 It prints every KPI that moved and rewrites the file; commit the file with the change that moved it.
+``python -m tests.golden.update --check`` only reports what moved, for a change that should move nothing.
 """
 
 from __future__ import annotations
@@ -129,7 +130,13 @@ def write(path: Path = GOLDEN) -> list[str]:
     return differences(before, now)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the golden file, or with ``--check`` only report what moved (exit status 1 if anything did)."""
+    args = sys.argv[1:] if argv is None else argv
+    if "--check" in args:
+        moved = differences(json.loads(GOLDEN.read_text(encoding="utf-8"))["runs"], compute())
+        print("\n".join(moved) if moved else "nothing moved")
+        return 1 if moved else 0
     moved = write()
     print(f"wrote {GOLDEN}")
     print("\n".join(moved) if moved else "nothing moved")
