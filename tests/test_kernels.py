@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sim.kernels import cache_folder
-from sim.kernels.reductions import stable_argsort, total
+from sim.kernels.reductions import total
 
 floats = st.floats(min_value=-1e9, max_value=1e9, allow_nan=False, width=64)
 
@@ -26,13 +26,6 @@ def test_total_differs_from_a_running_sum_so_the_check_above_can_fail():
     for x in a:
         running += x
     assert total(a) == np.sum(a) != running
-
-
-@settings(max_examples=200, deadline=None)
-@given(hnp.arrays(np.float64, st.integers(min_value=0, max_value=2000),
-                  elements=st.sampled_from([0.0, 0.5, 1.0, 2.5, -3.0])))
-def test_stable_argsort_is_numpys_stable_order_with_ties(key):
-    np.testing.assert_array_equal(stable_argsort(key), np.argsort(key, kind="stable"))
 
 
 def test_the_compiled_cache_lives_in_a_writable_per_user_folder(monkeypatch, tmp_path):

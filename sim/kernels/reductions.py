@@ -1,11 +1,8 @@
-"""Sums and sorts computed exactly as NumPy computes them, so a kernel's numbers equal NumPy's to the last bit.
+"""Sums computed exactly as NumPy computes them, so a kernel's totals equal NumPy's to the last bit.
 
 NumPy adds a float array pairwise: blocks of up to 128 numbers are summed with eight running partial sums,
 and longer arrays are split in two (at a multiple of eight) and each half summed the same way. A plain
 running sum gives other last digits, and the model's totals feed decisions.
-
-A stable sort's order is unique, so :func:`stable_argsort` (a bottom-up merge sort written with plain loops,
-which compiles in a fraction of the time numba's own sorts take) gives NumPy's ``kind="stable"`` order.
 """
 
 from __future__ import annotations
@@ -81,38 +78,3 @@ def total(a):
             vals[nv - 1] = vals[nv - 1] + vals[nv]
             top -= 1
     return 0.0 + vals[0]
-
-
-@kernel
-def stable_argsort(key):
-    """Indices that sort ``key`` ascending, equal keys in input order (NumPy's ``kind="stable"`` result)."""
-    n = key.size
-    idx = np.arange(n)
-    tmp = np.empty(n, np.int64)
-    width = 1
-    while width < n:
-        lo = 0
-        while lo < n:
-            mid = min(lo + width, n)
-            hi = min(lo + 2 * width, n)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if key[idx[j]] < key[idx[i]]:  # strictly less: a tie keeps the left (earlier) one first
-                    tmp[k] = idx[j]
-                    j += 1
-                else:
-                    tmp[k] = idx[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                tmp[k] = idx[i]
-                i += 1
-                k += 1
-            while j < hi:
-                tmp[k] = idx[j]
-                j += 1
-                k += 1
-            lo = hi
-        idx, tmp = tmp, idx
-        width *= 2
-    return idx

@@ -10,23 +10,68 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
-from sim.kernels.reductions import stable_argsort
 from sim.population import NO_NEED, PURCHASE, SERVICE
 
 
 @kernel
-def work_order(slot, tier, ratio):
-    """Order in which reps work their candidates: by slot, then tier (0 needs, 1 outbound, 2 not worth it),
-    then utility per hour, best first; equal keys keep their input order (candidates come in account-id
-    order), so ties are broken by account id on every CPU.
+def _before(key, a, b):
+    """Whether candidate ``a`` is worked before ``b``: lower key first, equal keys by position."""
+    return key[a] < key[b] or (key[a] == key[b] and a < b)
 
-    One float key (slot, tier, ratio squashed into (0, 1)) and one stable sort: NumPy's default sort is not
-    stable, and which of two tied accounts it puts first can depend on the CPU's vector instructions.
+
+@kernel
+def _sift_down(heap, size, root, key):
+    while True:
+        child = 2 * root + 1
+        if child >= size:
+            return
+        if child + 1 < size and _before(key, heap[child + 1], heap[child]):
+            child += 1
+        if not _before(key, heap[child], heap[root]):
+            return
+        heap[root], heap[child] = heap[child], heap[root]
+        root = child
+
+
+@kernel
+def take_within_hours(slot, key, hours, worth, budget):
+    """Which candidates each rep works: those worth working (``worth``), in key order (ties by position, so
+    by account id), while the rep's running hours stay within its ``budget``.
+
+    Only the candidates a rep reaches are ordered: each rep's candidates go on a binary heap and are taken
+    off best first until the week is full, so a week costs O(n + taken x log n), not a full sort.
     """
-    key = np.empty(slot.size)
-    for j in range(slot.size):
-        key[j] = slot[j] * 3.0 + tier[j] + 0.5 - 0.5 * ratio[j] / (1.0 + abs(ratio[j]))
-    return stable_argsort(key)
+    m = slot.size
+    n_slots = budget.size
+    counts = np.zeros(n_slots + 1, np.int64)
+    for j in range(m):
+        if worth[j]:
+            counts[slot[j] + 1] += 1
+    for s in range(n_slots):
+        counts[s + 1] += counts[s]
+    members = np.empty(counts[n_slots], np.int64)
+    fill = counts[:n_slots].copy()
+    for j in range(m):
+        if worth[j]:
+            members[fill[slot[j]]] = j
+            fill[slot[j]] += 1
+    take = np.zeros(m, np.bool_)
+    for s in range(n_slots):
+        heap = members[counts[s]:counts[s + 1]]
+        size = heap.size
+        for root in range(size // 2 - 1, -1, -1):
+            _sift_down(heap, size, root, key)
+        used = 0.0
+        while size > 0:
+            j = heap[0]
+            used += hours[j]
+            if used > budget[s]:
+                break
+            take[j] = True
+            size -= 1
+            heap[0] = heap[size]
+            _sift_down(heap, size, 0, key)
+    return take
 
 
 @kernel
@@ -119,37 +164,17 @@ def plan(active, rep, need, flag, since, follow_up, need_read, play_read, need_v
         hours[j] = b_hours[b]
         share_open = open_count[s] / max(seats_by_slot[s], 1.0)
         util[j] = prospect_drive * b_hours[b] * share_open if covered[s] else 0.0
-    # Needs before outbound work, best utility per hour first, ties by position (account id).
-    ratio = np.empty(m)
-    tier = np.empty(m)
+    # Needs before outbound work, best utility per hour first, ties by position (account id): one float key
+    # (slot, tier, utility per hour squashed into (0, 1)); hours taken in that order until each week is full.
+    key = np.empty(m)
+    worth = np.empty(m, np.bool_)
     for j in range(m):
         pos = util[j] > 0
-        ratio[j] = util[j] / hours[j] if pos else 0.0
-        tier[j] = (0.0 if has_need[j] else 1.0) if pos else 2.0
-    order = work_order(slot, tier, ratio)
-    # Running hours within each slot, as running_total_within computes them.
-    counts = np.zeros(n_slots, np.int64)
-    for j in range(m):
-        counts[slot[j]] += 1
-    first = np.empty(n_slots, np.int64)
-    c = 0
-    for s in range(n_slots):
-        first[s] = c
-        c += counts[s]
-    h_sorted = np.empty(m)
-    running = np.empty(m)
-    acc = 0.0
-    for r in range(m):
-        j = order[r]
-        h_sorted[r] = hours[j] if util[j] > 0 else 0.0
-        acc += h_sorted[r]
-        running[r] = acc
-    take = np.zeros(m, np.bool_)
-    for r in range(m):
-        j = order[r]
-        st = first[slot[j]]
-        within = running[r] - (running[st] - h_sorted[st])
-        take[j] = util[j] > 0 and within <= rep_hours[slot[j]]
+        ratio = util[j] / hours[j] if pos else 0.0
+        tier = (0.0 if has_need[j] else 1.0) if pos else 2.0
+        key[j] = slot[j] * 3.0 + tier + 0.5 - 0.5 * ratio / (1.0 + abs(ratio))
+        worth[j] = pos
+    take = take_within_hours(slot, key, hours, worth, rep_hours)
     prospecting = np.zeros(n_slots)
     for b in range(n_blocks):
         if take[n_cand + b]:
