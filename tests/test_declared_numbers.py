@@ -28,6 +28,9 @@ MODEL_MODULES = (
     "sim/policies/coaching.py",
     "sim/policies/crm.py",
     "sim/policies/pay.py",
+    "sim/kernels/__init__.py",
+    "sim/kernels/customers.py",
+    "sim/kernels/worklist.py",
 )
 # Modules the model imports that hold no behaviour, and why they are not scanned.
 NOT_SCANNED = {
@@ -35,6 +38,7 @@ NOT_SCANNED = {
     "sim/kpis.py": "ledger and KPI definitions: measurement, not behaviour",
     "sim/formatting.py": "how numbers are written for people (imported by sim/kpis.py): presentation",
     "sim/errors.py": "error types",
+    "sim/kernels/reductions.py": "NumPy's pairwise summation order (block sizes of its algorithm): arithmetic",
 }
 
 # Calls whose first argument, when a tuple, is an array shape: (rows, n) of a block of draws.
@@ -52,7 +56,7 @@ INTENT_RANGE = "the range of means the intent quantile table covers"
 ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/model.py", "SalesModel.__init__"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
     ("sim/model.py", "SalesModel.crm_raises_banners"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
-    ("sim/model.py", "SalesModel.customers_decide"): {"3": "index of the last of the four churn causes"},
+    ("sim/kernels/customers.py", "decide"): {"3": "index of the last of the four churn causes"},
     ("sim/model.py", "SalesModel.reps_review"): {
         "4": "issue codes 0-3 (none and three categories): the count table's width and the row offset of "
              "the managers' uniforms after the four escalation rows"},
@@ -81,7 +85,9 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/population.py", "Accounts.raise_flags"): {"0.01": INTENT_RANGE, "0.99": INTENT_RANGE},
     ("sim/population.py", "Accounts.nps"): {"100.0": "NPS definition: percent promoters minus percent detractors"},
     ("sim/worklist.py", "_prospect_blocks"): {"8": "cache size"},
-    ("sim/worklist.py", "plan_week"): {
+    ("sim/kernels/worklist.py", "_sift_down"): {"2": "binary heap: the children of node k are 2k+1 and 2k+2"},
+    ("sim/kernels/worklist.py", "take_within_hours"): {"2": "binary heap: the last parent is at size // 2 - 1"},
+    ("sim/kernels/worklist.py", "plan"): {
         "2.0": "sort key: tier code of work not taken (0 needs, 1 outbound)",
         "3.0": "sort key: three tiers per slot",
         "0.5": "sort key: maps utility per hour into (0, 1) within a tier"},
