@@ -48,22 +48,17 @@ def _intent_table(k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return means, probs, table
 
 
-def intent(mean: np.ndarray, u: np.ndarray, concentration: float) -> np.ndarray:
-    """Buying intent of each opportunity, Beta-distributed around ``mean``; hidden from the rep.
+def intent_table(concentration: float) -> tuple[np.ndarray, float, float]:
+    """The Beta quantile table buying intents are drawn from (by inverting the CDF at each account's own
+    uniform, :func:`sim.kernels.needs.intent_at`, so an account keeps its number whatever the others do),
+    with the first mean and the step between means, as the kernels read them."""
+    means, _, table = _intent_table(concentration)
+    return table, float(means[0]), float(means[1] - means[0])
 
 
-    Drawn by inverting the Beta CDF at uniforms ``u`` (bilinear interpolation in a
-    precomputed quantile table) so that each account keeps its own random number
-    whatever the other accounts do (common random numbers).
-    """
-    means, probs, table = _intent_table(float(concentration))
-    fm = np.clip((mean - means[0]) / (means[1] - means[0]), 0.0, means.size - 1.000001)
-    fp = np.clip(u * (probs.size - 1), 0.0, probs.size - 1.000001)
-    i, j = fm.astype(np.int64), fp.astype(np.int64)
-    dm, dp = fm - i, fp - j
-    lo = table[i, j] * (1 - dp) + table[i, j + 1] * dp
-    hi = table[i + 1, j] * (1 - dp) + table[i + 1, j + 1] * dp
-    return lo * (1 - dm) + hi * dm
+def needs_scalars(p: Params) -> np.ndarray:
+    """The parameters the needs kernel reads, in its order."""
+    return np.array([p.need_rate, p.purchase_share, p.deal_weeks, p.p_purchase, p.willingness_base], np.float64)
 
 
 def read_intent(true: np.ndarray, mean: np.ndarray, noise: float, z: np.ndarray, concentration: float) -> np.ndarray:
@@ -210,50 +205,26 @@ class Accounts:
 
         Needs also arrive on churned accounts (shadow demand) so that what churn
         costs shows in ``revenue_potential``; those needs can never be served.
-        Returns the uids with a new need.
+        Returns the uids with a new need. One compiled pass (:func:`sim.kernels.needs.arrive`).
         """
+        from sim.kernels.needs import arrive
+
         u = rng.random((4, self.n))
         z = rng.standard_normal(self.n)  # the rep's read of each need (a fixed-size draw)
-        free = self.need == NO_NEED
-        new = free & (u[0] < p.need_rate * np.clip(season, 0.0, None))
-        uids = np.flatnonzero(new)
-        kind = np.where(u[1, uids] < p.purchase_share, PURCHASE, SERVICE).astype(np.int8)
-        self.need[uids] = kind
-        self.need_age[uids] = 0
-        self.need_value[uids] = np.where(kind == PURCHASE, self.deal_value(p, uids), 0.0)
-        mean = np.clip(p.p_purchase * willingness(p, self.sat[uids]), 0.01, 0.99)
-        self.need_intent[uids] = np.where(kind == PURCHASE, intent(mean, u[2, uids], p.intent_concentration), 0.0)
-        self.need_buy[uids] = u[3, uids] < self.need_intent[uids]
-        self.need_read[uids] = np.where(kind == PURCHASE,
-                                        read_intent(self.need_intent[uids], mean, p.read_noise, z[uids],
-                                                    p.intent_concentration), 0.0)
+        table, mean0, mean_step = intent_table(float(p.intent_concentration))
+        uids, mean = arrive(self.need, self.need_age, self.need_value, self.need_intent, self.need_buy,
+                            self.wallet, self.share, self.sat, season, u, table, mean0, mean_step,
+                            needs_scalars(p))
+        purchase = self.need[uids] == PURCHASE
+        self.need_read[uids] = np.where(purchase, read_intent(self.need_intent[uids], mean, p.read_noise, z[uids],
+                                                              p.intent_concentration), 0.0)
         return uids
 
-    def p_play(self, p: Params, season: np.ndarray, uids: np.ndarray) -> np.ndarray:
-        """Chance a banner play finds a willing buyer: appetite, room, season, no open problem."""
-        issue_factor = np.where(self.issue[uids] != NO_ISSUE, p.open_issue_appetite, 1.0)
-        return np.clip(
-            p.p_upsell * willingness(p, self.sat[uids]) * p.upsell_room_gain * self.room(uids) * season[uids]
-            * issue_factor,
-            0.0,
-            1.0,
-        )
-
-
-    def raise_flags(self, uids: np.ndarray, p: Params, season: np.ndarray, rng: np.random.Generator) -> None:
-        """Put up banners on ``uids``; each banner carries a latent sales play."""
-        self.flag[uids] = True
-        self.flag_left[uids] = p.flag_weeks
-        self.flag_declined[uids] = False
-        u = rng.random((2, self.n))
-        z = rng.standard_normal(self.n)  # the rep's read of each play (a fixed-size draw)
-        mean = np.clip(self.p_play(p, season, uids), 0.01, 0.99)
-        self.play_intent[uids] = intent(mean, u[0, uids], p.intent_concentration)
-        self.play_u[uids] = u[1, uids]
-        self.play_buy[uids] = u[1, uids] < self.play_intent[uids]
+    def raise_flags(self, uids: np.ndarray, mean: np.ndarray, p: Params, z: np.ndarray) -> None:
+        """Finish the banners the CRM kernel raised on ``uids`` (intent means ``mean``, normals ``z`` over all
+        seats): the rep's read of each play."""
         self.play_read[uids] = read_intent(self.play_intent[uids], mean, p.read_noise, z[uids],
                                            p.intent_concentration)
-        self.play_value[uids] = self.deal_value(p, uids)
 
     def play_willing(self, uids: np.ndarray, persuasion: np.ndarray) -> np.ndarray:
         """Whether each banner play finds a willing buyer once the rep's preparation has persuaded some of the

@@ -30,6 +30,7 @@ MODEL_MODULES = (
     "sim/policies/pay.py",
     "sim/kernels/__init__.py",
     "sim/kernels/customers.py",
+    "sim/kernels/needs.py",
     "sim/kernels/worklist.py",
 )
 # Modules the model imports that hold no behaviour, and why they are not scanned.
@@ -75,14 +76,16 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
         "8": "cache size (tables for a few intent concentrations)",
         "0.01": INTENT_RANGE, "0.99": INTENT_RANGE,
         "99": "numerical grid: means in steps of 0.01", "1025": "numerical grid: probabilities in 1024 steps"},
-    ("sim/population.py", "intent"): {"1.000001": "keeps the interpolation inside the quantile table"},
+    ("sim/kernels/needs.py", "intent_at"): {"1.000001": "keeps the interpolation inside the quantile table"},
     ("sim/population.py", "read_intent"): {"2.0": "trigamma is the Hurwitz zeta of order 2"},
     ("sim/population.py", "Accounts.__init__"): {
         "-0.5": "location -sigma**2 / 2 gives the lognormal a mean of one",
         "2": "sigma**2 and 2 pi (a full cycle of phase)"},
     ("sim/population.py", "Accounts.season"): {"2": "2 pi: a full cycle", "52.0": "weeks in a year (calendar)"},
-    ("sim/population.py", "Accounts.arrive_needs"): {"0.01": INTENT_RANGE, "0.99": INTENT_RANGE},
-    ("sim/population.py", "Accounts.raise_flags"): {"0.01": INTENT_RANGE, "0.99": INTENT_RANGE},
+    ("sim/kernels/needs.py", "arrive"): {"0.01": INTENT_RANGE, "0.99": INTENT_RANGE},
+    ("sim/kernels/needs.py", "raise_banners"): {
+        "0.01": INTENT_RANGE, "0.99": INTENT_RANGE, "6": NPS_DETRACTOR,
+        "7": "NPS definition: 7-10 are passives and promoters", "2": "code of the third CRM rule in RULES"},
     ("sim/population.py", "Accounts.nps"): {"100.0": "NPS definition: percent promoters minus percent detractors"},
     ("sim/worklist.py", "_prospect_blocks"): {"8": "cache size"},
     ("sim/kernels/worklist.py", "_sift_down"): {"2": "binary heap: the children of node k are 2k+1 and 2k+2"},
@@ -91,8 +94,6 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
         "2.0": "sort key: tier code of work not taken (0 needs, 1 outbound)",
         "3.0": "sort key: three tiers per slot",
         "0.5": "sort key: maps utility per hour into (0, 1) within a tier"},
-    ("sim/policies/crm.py", "candidates"): {"7": "NPS definition: 7-10 are passives and promoters"},
-    ("sim/policies/crm.py", "update_banners"): {"6": NPS_DETRACTOR},
     ("sim/policies/pay.py", "QUARTER"): {"13": "weeks in a quarter (calendar)"},
 }
 

@@ -15,32 +15,34 @@ from __future__ import annotations
 import numpy as np
 
 from sim.params import Params
-from sim.population import Accounts
+from sim.population import Accounts, intent_table
 
 
-def candidates(acc: Accounts, p: Params, observed: np.ndarray, season: np.ndarray) -> np.ndarray:
-    """Boolean mask of accounts the rule would flag this week (before eligibility)."""
-    if p.crm_rule == "spend_drop":
-        return observed < (1.0 - p.spend_drop_threshold) * acc.trail
-    if p.crm_rule == "seasonality_aware":
-        return observed / season < (1.0 - p.spend_drop_threshold) * acc.trail_deseason
-    if p.crm_rule == "advocacy_aware":
-        return (acc.known_score >= 7) & (acc.share < p.advocacy_low_share)
-    return np.zeros(acc.n, bool)
+def banner_scalars(p: Params) -> np.ndarray:
+    """The parameters the banner kernel reads, in its order."""
+    return np.array([p.spend_drop_threshold, p.advocacy_low_share, p.flag_weeks, p.p_upsell, p.willingness_base,
+                     p.upsell_room_gain, p.open_issue_appetite, p.deal_weeks, p.trail_weight], np.float64)
 
 
 def update_banners(acc: Accounts, p: Params, observed: np.ndarray, season: np.ndarray,
                    rng: np.random.Generator) -> np.ndarray:
-    """Raise new banners, withdraw banners from known detractors under fix-first; return new uids."""
-    eligible = acc.active & ~acc.flag & (acc.flag_cool <= 0)
-    if p.detractor_policy == "fix_first":
-        detractor = (acc.known_score >= 0) & (acc.known_score <= 6)
-        eligible &= ~detractor
-        withdrawn = np.flatnonzero(acc.flag & detractor)
-        acc.clear_flags(withdrawn, 0)
-    new = np.flatnonzero(eligible & candidates(acc, p, observed, season))
-    acc.raise_flags(new, p, season, rng)
-    acc.trail += p.trail_weight * (observed - acc.trail)
-    acc.trail_deseason += p.trail_weight * (observed / season - acc.trail_deseason)
-    acc.flag_cool -= acc.flag_cool > 0
+    """Raise new banners, withdraw banners from known detractors under fix-first; return new uids.
+
+    One compiled pass (:func:`sim.kernels.needs.raise_banners`): ``spend_drop`` fires when this week's spend
+    falls below its trailing average, ``seasonality_aware`` compares deseasonalised spend, ``advocacy_aware``
+    flags surveyed promoters and passives (scores 7-10) with a share of wallet below ``advocacy_low_share``.
+    Each new banner carries a latent sales play; the uniforms and normals are drawn whatever is raised.
+    """
+    from sim.kernels.needs import RULES, raise_banners
+
+    u = rng.random((2, acc.n))
+    z = rng.standard_normal(acc.n)  # the rep's read of each play (a fixed-size draw)
+    table, mean0, mean_step = intent_table(float(p.intent_concentration))
+    rule = RULES.index(p.crm_rule) if p.crm_rule in RULES else -1
+    new, mean = raise_banners(rule, p.detractor_policy == "fix_first", acc.active, acc.flag, acc.flag_left,
+                              acc.flag_cool, acc.flag_declined, acc.known_score, acc.share, acc.trail,
+                              acc.trail_deseason, observed, season, acc.sat, acc.wallet, acc.issue, acc.play_intent,
+                              acc.play_u, acc.play_buy, acc.play_value, u, table, mean0, mean_step,
+                              banner_scalars(p))
+    acc.raise_flags(new, mean, p, z)
     return new
