@@ -53,18 +53,17 @@ class Economics:
         ``revenue_lost`` is the potential not earned."""
         self.led.add("revenue_potential", value)
 
-    def recurring(self, observed: np.ndarray, concession: np.ndarray) -> None:
+    def recurring(self, observed: np.ndarray) -> None:
         """This week's spend of every customer at list price, less hidden concessions (M8)."""
+        from sim.kernels.money import recurring
+
         p, a, led = self.p, self.acc, self.led
-        gross = np.where(a.active, observed, 0.0)
-        hidden = gross * (p.concession_discount * concession)
-        net = gross - hidden
-        gross_sum, hidden_sum = gross.sum(), hidden.sum()
+        gross_sum, hidden_sum = recurring(a.active, observed, a.conc_left, a.cohort, a.value, a.profit,
+                                          p.concession_discount, 1.0 - p.gross_margin)
         led.add("revenue_gross", gross_sum)
         led.add("hidden_concessions", hidden_sum)
         led.add("revenue", gross_sum - hidden_sum)
         led.add("cost_goods", (1.0 - p.gross_margin) * gross_sum)
-        self._account(slice(None), net, net - (1.0 - p.gross_margin) * gross)
 
     def deals(self, uids: np.ndarray, values: np.ndarray, commission: np.ndarray) -> None:
         """Deals closed on accounts: revenue at list price, goods cost, and the commission they paid."""
@@ -85,12 +84,16 @@ class Economics:
         led.add("cost_goods", (1.0 - p.gross_margin) * total)
         led.add("pay_commission", commission)
 
-    def discount(self, uids: np.ndarray, amounts: np.ndarray) -> None:
-        """This week's official discounts on accounts (extracted by detractors, or official remedies),
-        paid off the price as they buy, so no account's net revenue goes below zero."""
-        self.led.add("official_discounts", amounts.sum())
-        self.led.add("revenue", -amounts.sum())
-        self._account(uids, -amounts, -amounts)
+    def discounts(self, observed: np.ndarray) -> None:
+        """This week's official discounts (extracted by detractors, or official remedies), paid off the price
+        after any hidden concession as customers buy, so no account's net revenue goes below zero."""
+        from sim.kernels.money import discounts
+
+        a = self.acc
+        amount = discounts(a.active, a.disc_left, a.disc_depth, observed, a.conc_left, a.cohort, a.value, a.profit,
+                           self.p.concession_discount)
+        self.led.add("official_discounts", amount)
+        self.led.add("revenue", -amount)
 
     # --- pay ----------------------------------------------------------------------
     def base_pay(self, reps_in_post: int) -> None:

@@ -189,27 +189,21 @@ class SalesModel(mesa.Model):
 
     # --- stages -------------------------------------------------------------------
     def start_week(self) -> None:
-        """Seasons and disruptions set this week's spend; recurring revenue and concessions accrue."""
-        p, a, led = self.p, self.acc, self.ledger
+        """Seasons and disruptions set this week's spend; recurring revenue and concessions accrue; the weekly
+        clocks advance (compiled passes, :mod:`sim.kernels.week`)."""
+        from sim.kernels.week import spend, tick
+
+        p, a = self.p, self.acc
         self.ops.step_disruption(a, self.streams.environment)
-        season = a.season(self.week, p.seasonality)
-        observed = a.spend * season * (1.0 - p.disruption_cut * a.disrupted)
+        season, observed = spend(a.phase, a.season_angle(self.week), p.seasonality, a.wallet, a.share,
+                                 a.disrupted, p.disruption_cut)
         self.now = Week.start(season, observed, p.n_reps)
-        conc = a.active & (a.conc_left > 0)
-        self.econ.recurring(observed, conc)
-        disc = np.flatnonzero(a.active & (a.disc_left > 0))
-        price = observed[disc] * (1.0 - p.concession_discount * conc[disc])  # after any hidden concession
-        self.econ.discount(disc, price * a.disc_depth[disc])
-        a.disc_left[disc] -= 1
-        a.disc_depth[disc[a.disc_left[disc] == 0]] = 0.0  # a discount that ends leaves no depth behind
-        lost = ~a.active & a.ever_customer
-        self.econ.potential(observed[a.ever_customer].sum())  # customers and lost customers
-        led.add("lost_churn", observed[lost].sum())
-        a.since += a.active  # +1 week for customers (a masked add without a gather)
-        a.conc_left -= conc
-        a.remedy_left -= a.remedy_left > 0
-        a.pitched[:] = False
-        a.unwanted_pitch[:] = False
+        self.econ.recurring(observed)
+        self.econ.discounts(observed)
+        potential, lost = tick(a.active, a.ever_customer, observed, a.since, a.conc_left, a.remedy_left,
+                               a.disc_left, a.disc_depth, a.pitched, a.unwanted_pitch)
+        self.econ.potential(potential)  # customers and lost customers
+        self.ledger.add("lost_churn", lost)
 
     def operations_fail(self) -> None:
         """Operations create new problems; a few customers complain."""

@@ -184,9 +184,15 @@ class Accounts:
         """Base weekly spend with us: wallet times share of wallet."""
         return self.wallet * self.share
 
+    @staticmethod
+    def season_angle(week: int) -> float:
+        """Where ``week`` falls in the seasonal year (radians); an account's season is 1 + amplitude x
+        sin(angle + its phase)."""
+        return 2 * np.pi * week / 52.0
+
     def season(self, week: int, amplitude: float) -> np.ndarray:
         """Seasonal multiplier on spend and appetite for each account this week."""
-        return 1.0 + amplitude * np.sin(2 * np.pi * week / 52.0 + self.phase)
+        return 1.0 + amplitude * np.sin(self.season_angle(week) + self.phase)
 
     def spend_of(self, uids: np.ndarray) -> np.ndarray:
         """Base weekly spend of these accounts only (cheaper than ``spend[uids]`` on a few)."""

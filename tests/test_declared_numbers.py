@@ -30,7 +30,9 @@ MODEL_MODULES = (
     "sim/policies/pay.py",
     "sim/kernels/__init__.py",
     "sim/kernels/customers.py",
+    "sim/kernels/money.py",
     "sim/kernels/needs.py",
+    "sim/kernels/week.py",
     "sim/kernels/worklist.py",
 )
 # Modules the model imports that hold no behaviour, and why they are not scanned.
@@ -81,7 +83,7 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/population.py", "Accounts.__init__"): {
         "-0.5": "location -sigma**2 / 2 gives the lognormal a mean of one",
         "2": "sigma**2 and 2 pi (a full cycle of phase)"},
-    ("sim/population.py", "Accounts.season"): {"2": "2 pi: a full cycle", "52.0": "weeks in a year (calendar)"},
+    ("sim/population.py", "Accounts.season_angle"): {"2": "2 pi: a full cycle", "52.0": "weeks in a year (calendar)"},
     ("sim/kernels/needs.py", "arrive"): {"0.01": INTENT_RANGE, "0.99": INTENT_RANGE},
     ("sim/kernels/needs.py", "raise_banners"): {
         "0.01": INTENT_RANGE, "0.99": INTENT_RANGE, "6": NPS_DETRACTOR,
