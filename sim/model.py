@@ -382,35 +382,25 @@ class SalesModel(mesa.Model):
         return np.setdiff1d(uids, granted, assume_unique=True)
 
     def needs_expire(self) -> None:
-        """Needs nobody served and banners nobody worked lapse; willing buyers among them are lost."""
-        p, a, led = self.p, self.acc, self.ledger
-        pending = a.need != NO_NEED
-        a.need_age += pending
-        # Needs of churned accounts lapse at once: shadow demand, lost to churn.
-        gone = pending & ~a.active
-        lapsed = pending & (a.need_age >= p.need_patience)
-        buyer_value = np.where((a.need == PURCHASE) & a.need_buy & a.ever_customer, a.need_value, 0.0)
-        self.econ.potential(buyer_value[gone | lapsed].sum())
-        led.add("lost_churn", buyer_value[gone].sum())
-        unserved = np.flatnonzero(lapsed & a.active)
-        a.unserved[unserved] += 1.0
-        a.sat[unserved] = np.maximum(0.0, a.sat[unserved] - p.unserved_hit)
-        self.now.unserved = np.bincount(a.rep[unserved], minlength=p.n_reps)
-        self.now.pending = np.bincount(a.rep[pending & a.active], minlength=p.n_reps)
-        a.need[gone | lapsed] = NO_NEED
+        """Needs nobody served and banners nobody worked lapse; willing buyers among them are lost (one
+        compiled pass, :func:`sim.kernels.week.expire`)."""
+        from sim.kernels.week import expire
 
-        a.flag_left -= a.flag
-        ended = np.flatnonzero(a.flag & ((a.flag_left <= 0) | ~a.active))
-        avoided = ended[a.flag_declined[ended]]
-        play_value = np.where(a.play_buy, a.play_value, 0.0)
-        led.add("banner_expired", ended.size)
-        led.add("banner_avoided", avoided.size)
-        led.add("banner_avoided_willing", a.play_buy[avoided].sum())
-        self.econ.potential(play_value[ended].sum())
-        led.add("lost_avoidance", play_value[avoided].sum())
-        self.econ.audits(p.audits * ended.size)
-        self.avoided_since_review += np.bincount(a.rep[avoided], minlength=p.n_reps)
-        a.clear_flags(ended, p.flag_cooldown)
+        p, a, led = self.p, self.acc, self.ledger
+        (lapsed_value, churned_value, self.now.unserved, self.now.pending, ended, avoided, avoided_willing,
+         ended_value, avoided_value, avoided_by_slot) = expire(
+            a.active, a.ever_customer, a.need, a.need_age, a.need_buy, a.need_value, a.unserved, a.sat, a.rep,
+            a.flag, a.flag_left, a.flag_cool, a.flag_declined, a.play_buy, a.play_value, p.need_patience,
+            p.unserved_hit, p.flag_cooldown, p.n_reps)
+        self.econ.potential(lapsed_value)
+        led.add("lost_churn", churned_value)
+        led.add("banner_expired", ended)
+        led.add("banner_avoided", avoided)
+        led.add("banner_avoided_willing", avoided_willing)
+        self.econ.potential(ended_value)
+        led.add("lost_avoidance", avoided_value)
+        self.econ.audits(p.audits * ended)
+        self.avoided_since_review += avoided_by_slot
 
     def operations_fix(self) -> None:
         """Operations fix reported problems in the feedback loop's order."""
@@ -451,22 +441,16 @@ class SalesModel(mesa.Model):
         ``prospect_yield`` spread over the territory's seats. So inflow shrinks as
         the market fills: the book settles where inflow equals churn.
         """
+        from sim.kernels.week import prospects, wins
+
         p, a, led = self.p, self.acc, self.ledger
         u = self.streams.acquisition.random((4, a.n))  # hazard, source, and two for a won seat's new customer
-        a.winback_left -= a.winback_left > 0
-        promoters = np.flatnonzero(a.active & (a.sat >= p.promoter_sat))
-        detractors = np.flatnonzero(a.active & (a.sat < p.detractor_sat))
-        open_ = np.flatnonzero(~a.active & (a.winback_left <= 0))
+        promoters, detractors, open_ = prospects(a.active, a.sat, a.winback_left, p.promoter_sat, p.detractor_sat)
         wom = (p.referral_rate * promoters.size - p.deter_rate * detractors.size) / a.n
         h_lead = max(0.0, p.lead_rate + min(0.0, wom))
         h_ref = max(0.0, wom)
-        h_pros = (p.prospect_yield * self.now.selling_skill * self.now.prospecting / a.seats_by_slot)[a.rep[open_]]
-        h = h_lead + h_ref + h_pros
-        hit = u[0, open_] < -np.expm1(-h)
-        won = open_[hit]
-        pick = u[1, won] * h[hit]
-        marketing = int((pick < h_lead).sum())
-        referral = int(((pick >= h_lead) & (pick < h_lead + h_ref)).sum())
+        h_pros = p.prospect_yield * self.now.selling_skill * self.now.prospecting / a.seats_by_slot
+        won, marketing, referral = wins(open_, a.rep, u, h_lead, h_ref, h_pros)
         if won.size:
             a.win(p, won, self.now.season, u[2:, won])
         self.econ.acquisition(marketing, 0.0)

@@ -72,14 +72,16 @@ class Operations:
             self._open(acc, hit, np.full(hit.size, PRODUCT, np.int8), u[1:, hit])
 
     def create_issues(self, acc: Accounts, rng: np.random.Generator) -> None:
-        """Operations fail some accounts this week, by category."""
+        """Operations fail some accounts this week, by category (one compiled pass,
+        :func:`sim.kernels.operations.fail`)."""
+        from sim.kernels.operations import fail
+
         u = rng.random((3, acc.n))
-        free = acc.active & (acc.issue == NO_ISSUE)
-        cats = np.array(list(self.rate))
+        cats = np.array(list(self.rate), np.int8)
         rates = np.array([self.rate[c] for c in cats])
-        hit = np.flatnonzero(free & (u[0] < rates.sum()))
-        idx = np.searchsorted(np.cumsum(rates), u[0, hit], side="right")
-        self._open(acc, hit, cats[np.minimum(idx, cats.size - 1)].astype(np.int8), u[1:, hit])
+        cum = np.cumsum(rates)  # its last entry is the total rate (a handful of numbers add the same either way)
+        fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, u, cum, cats,
+             self.p.issue_severity_min, self.p.complaint_rate)
 
     def _open(self, acc: Accounts, uids: np.ndarray, cats: np.ndarray, u: np.ndarray) -> None:
         """Open issues of ``cats`` on ``uids``; ``u`` holds two uniforms per account (severity, complaint)."""

@@ -31,6 +31,7 @@ MODEL_MODULES = (
     "sim/kernels/__init__.py",
     "sim/kernels/customers.py",
     "sim/kernels/money.py",
+    "sim/kernels/operations.py",
     "sim/kernels/needs.py",
     "sim/kernels/week.py",
     "sim/kernels/worklist.py",
