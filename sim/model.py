@@ -43,7 +43,6 @@ from sim.population import (
     NO_NEED,
     PRICE,
     PRODUCT,
-    PURCHASE,
     SERVICE_ISSUE,
     Accounts,
     willingness,
@@ -88,6 +87,12 @@ class Streams:
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
         return cls(*rng.spawn(len(fields(cls))))
+
+
+def outcome_scalars(p: Params) -> np.ndarray:
+    """The parameters the kernel of the opened accounts' outcomes reads, in its order."""
+    return np.array([p.detractor_sat, p.pitch_hit, p.discount_demand, p.concession_discount, p.concession_weeks,
+                     p.contact_gain], dtype=np.float64)
 
 
 def decide_scalars(p: Params) -> np.ndarray:
@@ -138,6 +143,7 @@ class SalesModel(mesa.Model):
         # appended as is; model reporters would call and deep-copy one function per column).
         self.datacollector = mesa.DataCollector(tables={WEEKLY: list(kpis.SERIES)})
         self._decide_scalars = decide_scalars(p)
+        self._outcome_scalars = outcome_scalars(p)
 
     # --- construction -------------------------------------------------------
     @classmethod
@@ -260,7 +266,10 @@ class SalesModel(mesa.Model):
         return RepWeights(covered, hours, skill, persuasion, prep, care, pressure, audit), focus
 
     def reps_work(self) -> None:
-        """Reps choose accounts and work them: deals, pitches, service, concessions, big-deal chasing."""
+        """Reps choose accounts and work them: deals, pitches, service, concessions, big-deal chasing (the
+        opened accounts' outcomes in one compiled pass, :func:`sim.kernels.work.outcomes`)."""
+        from sim.kernels.work import outcomes
+
         p, a, led = self.p, self.acc, self.ledger
         w, focus = self._rep_weights()
         self._remedy_hours[:] = 0.0  # taken from this week's hours; this week's remedies take from next week's
@@ -269,28 +278,11 @@ class SalesModel(mesa.Model):
         o = plan.opened
         a.flag_declined[plan.declined] = True
 
-        sk = w.skill[a.rep[o]]
-        flagged = a.flag[o]
-        purchase = a.need[o] == PURCHASE
-        need_closed = purchase & a.need_buy[o] & (luck[0, o] < sk)
-        willing = flagged & a.play_willing(o, w.persuasion[a.rep[o]])
-        play_closed = willing & (luck[1, o] < sk)
-        deal = np.where(need_closed, a.need_value[o], 0.0) + np.where(play_closed, a.play_value[o], 0.0)
+        deal, need_closed, play_closed, flagged, willing, purchase, n_unwanted = outcomes(
+            o, plan.weight, a.rep, w.skill, w.persuasion, a.flag, a.need, a.need_buy, a.need_value, a.play_intent,
+            a.play_u, a.play_value, a.sat, a.since, a.pitched, a.unwanted_pitch, a.disc_depth, a.disc_left,
+            a.follow_up, luck, self._outcome_scalars)
         banner_close = flagged & (need_closed | play_closed)
-
-        # Pitches to dissatisfied customers are unwanted (M10, FACTS 3).
-        unwanted = flagged & (a.sat[o] < p.detractor_sat)
-        uw = o[unwanted]
-        a.pitched[o[flagged]] = True
-        a.unwanted_pitch[uw] = True
-        a.sat[uw] = np.maximum(0.0, a.sat[uw] - p.pitch_hit)
-        extract = uw[luck[2, uw] < p.discount_demand]
-        a.disc_depth[extract] = np.maximum(a.disc_depth[extract], p.concession_discount)
-        a.disc_left[extract] = np.maximum(a.disc_left[extract], p.concession_weeks)
-
-        # An unwanted pitch on an outbound call adds no value to the relationship; a served need still does.
-        a.contact(o, np.where(unwanted & (a.need[o] == NO_NEED), 0.0, plan.weight), p)
-        a.follow_up[o] = False
         self._problems_on_contact(o[plan.weight >= 1.0])
 
         self.econ.deals(o, deal, pay.commission(p, deal))
@@ -330,7 +322,7 @@ class SalesModel(mesa.Model):
         self.econ.potential((np.where(willing, a.play_value[o], 0.0)).sum())
         led.add("hours_selling", plan.hours[plan.selling].sum() + chase[w.covered].sum() + plan.prospecting.sum())
         led.add("hours_paid", p.hours_per_week * w.covered.sum())
-        led.add("unwanted_pitches", uw.size)
+        led.add("unwanted_pitches", n_unwanted)
 
     def _problems_on_contact(self, uids: np.ndarray) -> None:
         """A live conversation surfaces problems; reps fix them officially or improvise in secret (M8)."""

@@ -232,23 +232,12 @@ class Accounts:
         self.play_read[uids] = read_intent(self.play_intent[uids], mean, p.read_noise, z[uids],
                                            p.intent_concentration)
 
-    def play_willing(self, uids: np.ndarray, persuasion: np.ndarray) -> np.ndarray:
-        """Whether each banner play finds a willing buyer once the rep's preparation has persuaded some of the
-        hesitant (``persuasion`` = share of reluctance overcome; 0 leaves ``play_buy`` as drawn)."""
-        intent = self.play_intent[uids]
-        return self.play_u[uids] < intent + (1.0 - intent) * persuasion
-
     def clear_flags(self, uids: np.ndarray, cooldown: int) -> None:
         """Take banners down (worked or expired) and start their cooldown."""
         self.flag[uids] = False
         self.flag_left[uids] = 0
         self.flag_cool[uids] = cooldown
         self.flag_declined[uids] = False
-
-    def contact(self, uids: np.ndarray, weight: np.ndarray, p: Params) -> None:
-        """A contact of the given value weight (1 = call or visit, lower for e-mail)."""
-        self.sat[uids] += p.contact_gain * weight * (1.0 - self.sat[uids])
-        self.since[uids] *= 1.0 - weight
 
     def nps(self, p: Params) -> float:
         """Net promoter score of active accounts, on the usual -100..100 scale (NaN with no customers)."""

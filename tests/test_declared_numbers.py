@@ -34,6 +34,7 @@ MODEL_MODULES = (
     "sim/kernels/operations.py",
     "sim/kernels/needs.py",
     "sim/kernels/week.py",
+    "sim/kernels/work.py",
     "sim/kernels/worklist.py",
 )
 # Modules the model imports that hold no behaviour, and why they are not scanned.
