@@ -34,3 +34,13 @@ def test_the_compiled_cache_lives_in_a_writable_per_user_folder(monkeypatch, tmp
     assert cache_folder() == tmp_path / "salesim" / "numba"
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "elsewhere"))
     assert cache_folder() == tmp_path / "elsewhere"
+
+
+def test_an_unwritable_cache_home_falls_back_to_the_temporary_folder(monkeypatch, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "salesim").write_text("a file where the folder should be")  # so the folder cannot be made
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home))
+    folder = cache_folder()
+    assert not folder.is_relative_to(home) and folder.name.startswith("salesim-numba-")

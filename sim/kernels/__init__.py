@@ -13,15 +13,24 @@ only the first run on a machine pays for compiling.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
 def cache_folder() -> Path:
-    """Where compiled kernels are kept between processes."""
+    """Where compiled kernels are kept between processes: ``NUMBA_CACHE_DIR`` if set, else the user's cache
+    folder, else (if that cannot be written) a per-user folder in the temporary directory."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return Path(os.environ["NUMBA_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "salesim" / "numba"
+    folder = Path(base) / "salesim" / "numba"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"salesim-numba-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
 
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_folder()))
