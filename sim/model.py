@@ -529,12 +529,16 @@ class SalesModel(mesa.Model):
 
     def record(self) -> None:
         """Close the week in the ledger and the DataCollector."""
+        from sim.kernels.week import census
+
         a, led = self.acc, self.ledger
-        led.week["nps"] = a.nps(self.p)
-        led.week["active_accounts"] = float(a.active.sum())
+        nps, customers, banners, open_issues = census(a.active, a.sat, a.flag, a.issue, self.p.promoter_sat,
+                                                      self.p.detractor_sat)
+        led.week["nps"] = nps
+        led.week["active_accounts"] = float(customers)
         led.week["failure_rate"] = self.ops.failure_rate_now()
-        led.week["banners_up"] = float(a.flag.sum())
-        led.week["issues_open"] = float((a.active & (a.issue != NO_ISSUE)).sum())
+        led.week["banners_up"] = float(banners)
+        led.week["issues_open"] = float(open_issues)
         led.close_week(measured=self.week >= self.p.burn_in_weeks)
         self.datacollector.add_table_row(WEEKLY, led.week)
 

@@ -239,13 +239,6 @@ class Accounts:
         self.flag_cool[uids] = cooldown
         self.flag_declined[uids] = False
 
-    def nps(self, p: Params) -> float:
-        """Net promoter score of active accounts, on the usual -100..100 scale (NaN with no customers)."""
-        s = self.sat[self.active]
-        if s.size == 0:
-            return float("nan")
-        return float(100.0 * (np.mean(s >= p.promoter_sat) - np.mean(s < p.detractor_sat)))
-
     def lose(self, uids: np.ndarray, causes: np.ndarray, winback_weeks: int) -> None:
         """Customers leave: they become prospects that cannot be won back for a while."""
         self.active[uids] = False

@@ -90,7 +90,7 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/kernels/needs.py", "raise_banners"): {
         "0.01": INTENT_RANGE, "0.99": INTENT_RANGE, "6": NPS_DETRACTOR,
         "7": "NPS definition: 7-10 are passives and promoters", "2": "code of the third CRM rule in RULES"},
-    ("sim/population.py", "Accounts.nps"): {"100.0": "NPS definition: percent promoters minus percent detractors"},
+    ("sim/kernels/week.py", "census"): {"100.0": "NPS definition: percent promoters minus percent detractors"},
     ("sim/worklist.py", "_prospect_blocks"): {"8": "cache size"},
     ("sim/kernels/worklist.py", "_sift_down"): {"2": "binary heap: the children of node k are 2k+1 and 2k+2"},
     ("sim/kernels/worklist.py", "take_within_hours"): {"2": "binary heap: the last parent is at size // 2 - 1"},

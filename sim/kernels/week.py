@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.reductions import total
-from sim.population import NO_NEED, PURCHASE
+from sim.population import NO_ISSUE, NO_NEED, PURCHASE
 
 
 @kernel
@@ -160,3 +160,23 @@ def wins(open_seats, rep, u, h_lead, h_ref, h_prospecting):
             elif pick < base:
                 referral += 1
     return won[:k].copy(), marketing, referral
+
+
+@kernel
+def census(active, sat, flag, issue, promoter_sat, detractor_sat):
+    """End-of-week counts: (NPS of customers, customers, banners up, customers with an open problem); NPS is
+    NaN with no customers."""
+    customers = promoters = detractors = banners = open_issues = 0
+    for i in range(active.size):
+        if flag[i]:
+            banners += 1
+        if active[i]:
+            customers += 1
+            if sat[i] >= promoter_sat:
+                promoters += 1
+            if sat[i] < detractor_sat:
+                detractors += 1
+            if issue[i] != NO_ISSUE:
+                open_issues += 1
+    nps = 100.0 * (promoters / customers - detractors / customers) if customers else np.nan
+    return nps, customers, banners, open_issues
