@@ -165,7 +165,10 @@ class Operations:
         return table
 
     def fix(self, acc: Accounts, rng: np.random.Generator) -> np.ndarray:
-        """Fix reported problems within capacity; returns the uids fixed this week."""
+        """Fix reported problems within capacity; returns the uids fixed this week (the account passes are
+        compiled, :mod:`sim.kernels.operations`)."""
+        from sim.kernels.operations import open_problems, settle
+
         # New failure modes appear and old fixes wear off; finished projects lower a category's rate.
         for c, base in self.base.items():
             self.rate[c] += self.p.failure_drift * (base - self.rate[c])
@@ -176,20 +179,18 @@ class Operations:
                 self.rate[c] = max(self.floor[c], self.rate[c] * (1 - self.p.root_fix_effect))
                 self.root_fixes += 1
                 self.projects.remove(proj)
-        queue = np.flatnonzero(acc.active & acc.issue_reported & (acc.issue != NO_ISSUE))
+        queue, silent = open_problems(acc.active, acc.issue, acc.issue_reported)
         cap_f = self.p.fix_capacity * acc.active.sum()
         cap = int(cap_f) + int(rng.random() < cap_f - int(cap_f))
         if queue.size > cap:
             queue = queue[self.fix_order(acc, queue)[:cap]]
         for c in self.focus:
             self.focus[c] = max(0, self.focus[c] - 1)
-        self.fix_wait.extend(acc.issue_wait[queue].tolist())
-        # Unreported problems sometimes fade without anyone fixing them.
-        silent = np.flatnonzero(acc.active & ~acc.issue_reported & (acc.issue != NO_ISSUE))
-        faded = silent[rng.random(acc.n)[silent] < self.p.self_resolve]
-        self.resolve(acc, faded)
-        self.resolve(acc, queue)
-        acc.sat[queue] = np.minimum(1.0, acc.sat[queue] + self.p.fix_recovery)
+        # Unreported problems sometimes fade without anyone fixing them; the fixed ones are closed.
+        u = rng.random(acc.n)
+        waits = settle(queue, silent, u, self.p.self_resolve, acc.issue, acc.issue_sev, acc.issue_age,
+                       acc.issue_wait, acc.issue_reported, acc.issue_expedite, acc.sat, self.p.fix_recovery)
+        self.fix_wait.extend(waits.tolist())
         return queue
 
     @staticmethod

@@ -1,6 +1,8 @@
-"""New problems from operations (:meth:`sim.operations.Operations.create_issues`) as one compiled pass."""
+"""Operations over every seat (:class:`sim.operations.Operations`): new problems, problems fixed or faded."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from sim.kernels import kernel
 from sim.population import NO_ISSUE
@@ -24,3 +26,48 @@ def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, u, cum
         issue_age[i] = 0
         issue_wait[i] = 0
         issue_reported[i] = u[2, i] < complaint_rate
+
+
+@kernel
+def open_problems(active, issue, issue_reported):
+    """(reported problems, unreported problems) of customers, as uid arrays in id order."""
+    n = active.size
+    reported = np.empty(n, np.int64)
+    silent = np.empty(n, np.int64)
+    kr = ks = 0
+    for i in range(n):
+        if active[i] and issue[i] != NO_ISSUE:
+            if issue_reported[i]:
+                reported[kr] = i
+                kr += 1
+            else:
+                silent[ks] = i
+                ks += 1
+    return reported[:kr].copy(), silent[:ks].copy()
+
+
+@kernel
+def settle(fixed, faded, u, self_resolve, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite,
+           sat, fix_recovery):
+    """Close the problems operations fixed (the customer's satisfaction recovers) and the unreported ones
+    that fade at uniform ``u`` below ``self_resolve``; return the waits of the fixed ones."""
+    waits = np.empty(fixed.size, np.int64)
+    for k in range(fixed.size):
+        waits[k] = issue_wait[fixed[k]]
+    for i in faded:
+        if u[i] < self_resolve:
+            issue[i] = NO_ISSUE
+            issue_sev[i] = 0.0
+            issue_age[i] = 0
+            issue_wait[i] = 0
+            issue_reported[i] = False
+            issue_expedite[i] = False
+    for i in fixed:
+        issue[i] = NO_ISSUE
+        issue_sev[i] = 0.0
+        issue_age[i] = 0
+        issue_wait[i] = 0
+        issue_reported[i] = False
+        issue_expedite[i] = False
+        sat[i] = min(1.0, sat[i] + fix_recovery)
+    return waits
