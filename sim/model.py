@@ -268,7 +268,7 @@ class SalesModel(mesa.Model):
     def reps_work(self) -> None:
         """Reps choose accounts and work them: deals, pitches, service, concessions, big-deal chasing (the
         opened accounts' outcomes in one compiled pass, :func:`sim.kernels.work.outcomes`)."""
-        from sim.kernels.work import outcomes
+        from sim.kernels.work import close_work, outcomes
 
         p, a, led = self.p, self.acc, self.ledger
         w, focus = self._rep_weights()
@@ -282,15 +282,15 @@ class SalesModel(mesa.Model):
             o, plan.weight, a.rep, w.skill, w.persuasion, a.flag, a.need, a.need_buy, a.need_value, a.play_intent,
             a.play_u, a.play_value, a.sat, a.since, a.pitched, a.unwanted_pitch, a.disc_depth, a.disc_left,
             a.follow_up, luck, self._outcome_scalars)
-        banner_close = flagged & (need_closed | play_closed)
         self._problems_on_contact(o[plan.weight >= 1.0])
 
         self.econ.deals(o, deal, pay.commission(p, deal))
         self.econ.serve(o, plan.hours, a.need[o] != NO_NEED)
-        won = o[need_closed | play_closed]
-        a.share[won] += p.sale_share_gain * a.room(won)
-        a.need[o] = NO_NEED
-        a.clear_flags(o[flagged], p.flag_cooldown)
+        (slot_deals, slot_bopen, slot_bclose, n_flagged, n_close, n_willing_drawn, n_purchase, n_need_closed,
+         need_potential, play_potential, selling_hours) = close_work(
+            o, a.rep, deal, need_closed, play_closed, flagged, willing, purchase, plan.hours, plan.selling, a.need,
+            a.need_buy, a.need_value, a.play_value, a.play_buy, a.share, a.flag, a.flag_left, a.flag_cool,
+            a.flag_declined, p.sale_share_gain, p.flag_cooldown, p.n_reps)
 
         # Big-deal chasing ("flash in the pan", M6): lumpy new-logo revenue.
         big = np.zeros(p.n_reps)
@@ -298,29 +298,30 @@ class SalesModel(mesa.Model):
         lands = w.covered & (self.streams.deals.random(p.n_reps) < p.big_deal_rate * focus * w.skill)
         big[lands] = p.big_deal_weeks * p.mean_spend
 
-        slot_deals = np.bincount(a.rep[o], weights=deal, minlength=p.n_reps) + big
-        slot_bopen = np.bincount(a.rep[o], weights=flagged, minlength=p.n_reps)
-        slot_bclose = np.bincount(a.rep[o], weights=banner_close, minlength=p.n_reps)
+        slot_deals += big
         for r in self.reps:
             s = r.slot
             r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
             r.quarter_deals += slot_deals[s]
         self.econ.bonus(pay.banner_pay(p, int(slot_bclose.sum())))  # vacant books open no account
 
-        self.econ.big_deals(big.sum(), pay.commission(p, big.sum()))
+        big_total = big.sum()
+        chase_hours = chase[w.covered].sum()
+        prospecting = plan.prospecting.sum()
+        self.econ.big_deals(big_total, pay.commission(p, big_total))
         self.now.prospecting = plan.prospecting
         self.now.selling_skill = w.skill
-        self.econ.acquisition(0, plan.prospecting.sum() + chase[w.covered].sum())
-        self.econ.potential(big.sum())
-        led.add("hours_prospecting", plan.prospecting.sum())
-        led.add("banner_opened", flagged.sum())
-        led.add("banner_closed", banner_close.sum())
-        led.add("banner_opened_willing", a.play_buy[o[flagged]].sum())  # as drawn, before any persuasion
-        led.add("purchase_opened", purchase.sum())
-        led.add("purchase_closed", need_closed.sum())
-        self.econ.potential((np.where(purchase & a.need_buy[o], a.need_value[o], 0.0)).sum())
-        self.econ.potential((np.where(willing, a.play_value[o], 0.0)).sum())
-        led.add("hours_selling", plan.hours[plan.selling].sum() + chase[w.covered].sum() + plan.prospecting.sum())
+        self.econ.acquisition(0, prospecting + chase_hours)
+        self.econ.potential(big_total)
+        led.add("hours_prospecting", prospecting)
+        led.add("banner_opened", n_flagged)
+        led.add("banner_closed", n_close)
+        led.add("banner_opened_willing", n_willing_drawn)  # as drawn, before any persuasion
+        led.add("purchase_opened", n_purchase)
+        led.add("purchase_closed", n_need_closed)
+        self.econ.potential(need_potential)
+        self.econ.potential(play_potential)
+        led.add("hours_selling", selling_hours + chase_hours + prospecting)
         led.add("hours_paid", p.hours_per_week * w.covered.sum())
         led.add("unwanted_pitches", n_unwanted)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.reductions import total
 from sim.population import NO_NEED, PURCHASE
 
 
@@ -60,3 +61,52 @@ def outcomes(opened, weight, rep, skill, persuasion, flag, need, need_buy, need_
         since[i] *= 1.0 - w
         follow_up[i] = False
     return deal, need_closed, play_closed, flagged, willing, purchase, n_unwanted
+
+
+@kernel
+def close_work(opened, rep, deal, need_closed, play_closed, flagged, willing, purchase, hours, selling, need,
+               need_buy, need_value, play_value, play_buy, share, flag, flag_left, flag_cool, flag_declined,
+               sale_share_gain, flag_cooldown, n_slots):
+    """After the opened accounts are booked: sales fill part of the customer's wallet, needs are served and
+    banners come down (in place); return the week's tallies of the work.
+
+    Returns (deal value by slot, banners opened by slot, banner closes by slot, banners opened, banner
+    closes, banners opened with a willing buyer as drawn, purchase needs opened, of them closed, value of
+    willing buyers' needs, value of willing buyers' plays, hours of selling work)."""
+    m = opened.size
+    slot_deals = np.zeros(n_slots)
+    slot_open = np.zeros(n_slots)
+    slot_close = np.zeros(n_slots)
+    need_potential = np.empty(m)
+    play_potential = np.empty(m)
+    selling_hours = np.empty(m)
+    n_sell = 0
+    n_flagged = n_close = n_willing_drawn = n_purchase = n_need_closed = 0
+    for k in range(m):
+        i = opened[k]
+        s = rep[i]
+        close = flagged[k] and (need_closed[k] or play_closed[k])
+        slot_deals[s] += deal[k]
+        slot_open[s] += 1.0 if flagged[k] else 0.0
+        slot_close[s] += 1.0 if close else 0.0
+        need_potential[k] = need_value[i] if (purchase[k] and need_buy[i]) else 0.0
+        play_potential[k] = play_value[i] if willing[k] else 0.0
+        if selling[k]:
+            selling_hours[n_sell] = hours[k]
+            n_sell += 1
+        if flagged[k]:
+            n_flagged += 1
+            n_willing_drawn += 1 if play_buy[i] else 0
+        n_close += 1 if close else 0
+        n_purchase += 1 if purchase[k] else 0
+        n_need_closed += 1 if need_closed[k] else 0
+        if need_closed[k] or play_closed[k]:
+            share[i] += sale_share_gain * (1.0 - share[i])
+        need[i] = NO_NEED
+        if flagged[k]:
+            flag[i] = False
+            flag_left[i] = 0
+            flag_cool[i] = flag_cooldown
+            flag_declined[i] = False
+    return (slot_deals, slot_open, slot_close, n_flagged, n_close, n_willing_drawn, n_purchase, n_need_closed,
+            total(need_potential), total(play_potential), total(selling_hours[:n_sell]))
