@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from scipy.special import betaincinv, digamma, expit, logit, zeta
+from scipy.special import betaincinv, digamma, zeta
 
 from sim.params import Params
 
@@ -61,25 +61,29 @@ def needs_scalars(p: Params) -> np.ndarray:
     return np.array([p.need_rate, p.purchase_share, p.deal_weeks, p.p_purchase, p.willingness_base], np.float64)
 
 
-def read_intent(true: np.ndarray, mean: np.ndarray, noise: float, z: np.ndarray, concentration: float) -> np.ndarray:
+def read_intents(out: np.ndarray, uids: np.ndarray, true: np.ndarray, mean: np.ndarray, z: np.ndarray, noise: float,
+                 concentration: float, need: np.ndarray | None = None) -> None:
     """What a rep makes of each opportunity's buying intent: a noisy read, weighed against the typical buyer.
 
-    The rep sees ``logit(intent) + noise * z`` and knows how intent varies among this week's buyers of the kind
-    (the logit of a Beta at their average mean has mean digamma(a) - digamma(b) and variance
-    trigamma(a) + trigamma(b)); its estimate is the normal posterior mean on the log-odds scale. With no
-    noise it reads intent exactly; with much noise every buyer looks typical.
+    Sets ``out[uids]`` (with ``need`` given, only for purchase needs; service needs read 0). The rep sees
+    ``logit(intent) + noise * z`` and knows how intent varies among this week's buyers of the kind (the logit
+    of a Beta at their average mean, ``mean`` over ``uids``, has mean digamma(a) - digamma(b) and variance
+    trigamma(a) + trigamma(b)); its estimate is the normal posterior mean on the log-odds scale
+    (:func:`sim.kernels.needs.read`). With no noise it reads intent exactly; with much noise every buyer
+    looks typical.
     """
-    if true.size == 0:
-        return true.copy()
-    eps = np.finfo(float).eps
+    from sim.kernels.needs import read
+
+    if uids.size == 0:
+        return
     m = float(np.mean(mean))
     ab = np.array([m * concentration, (1.0 - m) * concentration])
     psi, trigamma = digamma(ab), zeta(2.0, ab)  # trigamma(x) = zeta(2, x), as scipy's polygamma(1, x) computes it
     prior_mean = psi[0] - psi[1]
     prior_var = trigamma[0] + trigamma[1]
-    signal = logit(np.clip(true, eps, 1.0 - eps)) + noise * z
     weight = prior_var / (prior_var + noise * noise)
-    return expit(prior_mean + weight * (signal - prior_mean))
+    read(out, uids, true, z, float(prior_mean), float(weight), noise, np.finfo(float).eps,
+         need if need is not None else np.empty(0, np.int8))
 
 
 def market_seats(p: Params) -> int:
@@ -221,16 +225,14 @@ class Accounts:
         uids, mean = arrive(self.need, self.need_age, self.need_value, self.need_intent, self.need_buy,
                             self.wallet, self.share, self.sat, season, u, table, mean0, mean_step,
                             needs_scalars(p))
-        purchase = self.need[uids] == PURCHASE
-        self.need_read[uids] = np.where(purchase, read_intent(self.need_intent[uids], mean, p.read_noise, z[uids],
-                                                              p.intent_concentration), 0.0)
+        read_intents(self.need_read, uids, self.need_intent, mean, z, p.read_noise, p.intent_concentration,
+                     self.need)
         return uids
 
     def raise_flags(self, uids: np.ndarray, mean: np.ndarray, p: Params, z: np.ndarray) -> None:
         """Finish the banners the CRM kernel raised on ``uids`` (intent means ``mean``, normals ``z`` over all
         seats): the rep's read of each play."""
-        self.play_read[uids] = read_intent(self.play_intent[uids], mean, p.read_noise, z[uids],
-                                           p.intent_concentration)
+        read_intents(self.play_read, uids, self.play_intent, mean, z, p.read_noise, p.intent_concentration)
 
     def clear_flags(self, uids: np.ndarray, cooldown: int) -> None:
         """Take banners down (worked or expired) and start their cooldown."""

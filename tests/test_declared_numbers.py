@@ -55,6 +55,7 @@ NPS_DETRACTOR = "NPS definition: detractors score 0-6"
 NPS_SCALE = "NPS definition: the 0-10 likelihood-to-recommend scale"
 ROUND_HALF_UP = "rounds satisfaction x 10 to the nearest whole score"
 INTENT_RANGE = "the range of means the intent quantile table covers"
+SCIPY_LOGIT = "SciPy's logit: log(x / (1 - x)), or log1p(2(x - 0.5)) - log1p(-2(x - 0.5)) on [0.3, 0.65]"
 
 # (file, scope) -> {literal as written: reason}. The scope is the enclosing function or class
 # (dotted), or for a module-level assignment the names it assigns.
@@ -81,11 +82,13 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
         "0.01": INTENT_RANGE, "0.99": INTENT_RANGE,
         "99": "numerical grid: means in steps of 0.01", "1025": "numerical grid: probabilities in 1024 steps"},
     ("sim/kernels/needs.py", "intent_at"): {"1.000001": "keeps the interpolation inside the quantile table"},
-    ("sim/population.py", "read_intent"): {"2.0": "trigamma is the Hurwitz zeta of order 2"},
+    ("sim/population.py", "read_intents"): {"2.0": "trigamma is the Hurwitz zeta of order 2"},
     ("sim/population.py", "Accounts.__init__"): {
         "-0.5": "location -sigma**2 / 2 gives the lognormal a mean of one",
         "2": "sigma**2 and 2 pi (a full cycle of phase)"},
     ("sim/population.py", "Accounts.season_angle"): {"2": "2 pi: a full cycle", "52.0": "weeks in a year (calendar)"},
+    ("sim/kernels/needs.py", "read"): {
+        "0.3": SCIPY_LOGIT, "0.65": SCIPY_LOGIT, "2": SCIPY_LOGIT, "0.5": SCIPY_LOGIT},
     ("sim/kernels/needs.py", "arrive"): {"0.01": INTENT_RANGE, "0.99": INTENT_RANGE},
     ("sim/kernels/needs.py", "raise_banners"): {
         "0.01": INTENT_RANGE, "0.99": INTENT_RANGE, "6": NPS_DETRACTOR,

@@ -1,8 +1,8 @@
 """New needs and new banners (:meth:`sim.population.Accounts.arrive_needs`, :func:`sim.policies.crm.update_banners`)
 as compiled passes over the seats: who gets one, its kind and value, and the buyer's hidden intent.
 
-Same arithmetic in the same order as the NumPy formulation they replaced. The rep's noisy read of each new
-intent stays in NumPy and SciPy (``read_intent``), on the few accounts concerned.
+Same arithmetic in the same order as the NumPy formulation they replaced. The rep's read of each new intent
+is a third pass over the new ones (:func:`read`).
 """
 
 from __future__ import annotations
@@ -30,6 +30,25 @@ def intent_at(table, mean0, mean_step, mean, u):
     lo = table[i, j] * (1 - dp) + table[i, j + 1] * dp
     hi = table[i + 1, j] * (1 - dp) + table[i + 1, j + 1] * dp
     return lo * (1 - dm) + hi * dm
+
+
+@kernel
+def read(out, uids, true, z, prior_mean, weight, noise, eps, need):
+    """The rep's read of each intent on ``uids`` (:func:`sim.population.read_intents`): the normal posterior
+    mean on the log-odds scale given a read ``logit(intent) + noise * z``. With ``need`` non-empty, only
+    purchase needs are read (the others read 0)."""
+    for i in uids:
+        if need.size and need[i] != PURCHASE:
+            out[i] = 0.0
+            continue
+        t = min(max(true[i], eps), 1.0 - eps)
+        if t < 0.3 or t > 0.65:  # logit as SciPy computes it: a log1p form near one half, for precision
+            lg = np.log(t / (1 - t))
+        else:
+            d = 2 * (t - 0.5)
+            lg = np.log1p(d) - np.log1p(-d)
+        signal = lg + noise * z[i]
+        out[i] = 1 / (1 + np.exp(-(prior_mean + weight * (signal - prior_mean))))
 
 
 @kernel
