@@ -67,13 +67,14 @@ class Economics:
 
     def deals(self, uids: np.ndarray, values: np.ndarray, commission: np.ndarray) -> None:
         """Deals closed on accounts: revenue at list price, goods cost, and the commission they paid."""
-        p, led = self.p, self.led
-        goods = (1.0 - p.gross_margin) * values
-        led.add("revenue_gross", values.sum())
-        led.add("revenue", values.sum())
-        led.add("cost_goods", goods.sum())
-        led.add("pay_commission", commission.sum())
-        self._account(uids, values, values - goods - commission)
+        from sim.kernels.money import deals
+
+        a, led = self.acc, self.led
+        revenue, goods, paid = deals(uids, values, commission, a.cohort, a.value, a.profit, 1.0 - self.p.gross_margin)
+        led.add("revenue_gross", revenue)
+        led.add("revenue", revenue)
+        led.add("cost_goods", goods)
+        led.add("pay_commission", paid)
 
     def big_deals(self, total: float, commission: float) -> None:
         """New-logo deals from big-deal chasing (not on any account of the book)."""
@@ -115,12 +116,12 @@ class Economics:
     # --- serving and fixing -------------------------------------------------------
     def serve(self, uids: np.ndarray, hours: np.ndarray, needs_served: np.ndarray) -> None:
         """Hours reps spent on these accounts and the needs among them that were served."""
-        p, led = self.p, self.led
-        hour_cost = hours * p.hour_cost
-        need_cost = needs_served * p.cost_per_need
-        led.add("cost_hours", hour_cost.sum())
-        led.add("cost_needs", need_cost.sum())
-        self._account(uids, 0.0, -(hour_cost + need_cost))
+        from sim.kernels.money import serve
+
+        p, a, led = self.p, self.acc, self.led
+        hours_cost, needs_cost = serve(uids, hours, needs_served, a.cohort, a.profit, p.hour_cost, p.cost_per_need)
+        led.add("cost_hours", hours_cost)
+        led.add("cost_needs", needs_cost)
 
     def fixes(self, uids: np.ndarray) -> None:
         """Problems operations fixed on these accounts."""

@@ -47,3 +47,34 @@ def discounts(active, disc_left, disc_depth, observed, conc_left, cohort, value,
                 value[i] -= amount
                 profit[i] -= amount
     return total(amounts[:k])
+
+
+@kernel
+def deals(uids, values, commission, cohort, value, profit, cost_share):
+    """Deals closed on accounts: books the starting book's net revenue and contribution in place; returns
+    (revenue total, goods cost total, commission total)."""
+    m = uids.size
+    goods = np.empty(m)
+    for k in range(m):
+        goods[k] = cost_share * values[k]
+        i = uids[k]
+        if cohort[i]:
+            value[i] += values[k]
+            profit[i] += values[k] - goods[k] - commission[k]
+    return total(values), total(goods), total(commission)
+
+
+@kernel
+def serve(uids, hours, needs_served, cohort, profit, hour_cost, cost_per_need):
+    """Hours spent on accounts and needs served: charges the starting book's accounts in place; returns
+    (cost of the hours, cost of the needs)."""
+    m = uids.size
+    hours_cost = np.empty(m)
+    needs_cost = np.empty(m)
+    for k in range(m):
+        hours_cost[k] = hours[k] * hour_cost
+        needs_cost[k] = cost_per_need if needs_served[k] else 0.0
+        i = uids[k]
+        if cohort[i]:
+            profit[i] += -(hours_cost[k] + needs_cost[k])
+    return total(hours_cost), total(needs_cost)
