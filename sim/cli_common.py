@@ -116,6 +116,7 @@ def run_command_line(build: Callable[[], argparse.ArgumentParser], argv: Sequenc
 
     0 ok, 1 bug (one line, or the traceback with SALESIM_DEBUG), 2 bad input, 130 interrupted.
     """
+    os.environ.setdefault("SALESIM_ANNOUNCE_COMPILE", "1")  # the kernels say once when they compile (first run)
     try:
         args = build().parse_args(argv)
         return int(args.func(args) or 0)

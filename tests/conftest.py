@@ -26,6 +26,17 @@ class CountingExecutor(SerialExecutor):
             yield fn(b)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Compile the model's kernels once, in the controlling process, before any worker or subprocess starts:
+    on a fresh clone the kernel cache is empty, and every process that ran a model before it was filled
+    would compile them all again."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller has done it
+        return
+    from sim import SalesModel
+
+    SalesModel(rng=0, n_accounts=60, n_reps=2, n_managers=1, burn_in_weeks=1).run(2)
+
+
 @pytest.fixture
 def counting_executor() -> CountingExecutor:
     return CountingExecutor()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -44,3 +46,19 @@ def test_an_unwritable_cache_home_falls_back_to_the_temporary_folder(monkeypatch
     monkeypatch.setenv("XDG_CACHE_HOME", str(home))
     folder = cache_folder()
     assert not folder.is_relative_to(home) and folder.name.startswith("salesim-numba-")
+
+
+def test_the_command_line_says_once_that_it_compiles(monkeypatch, capsys):
+    """A first run waits for the compiler; the command line says so once, the Python API stays quiet."""
+    import sim.kernels as k
+
+    monkeypatch.setattr(k._CompileNotice, "shown", False)
+    monkeypatch.delenv(k.ANNOUNCE, raising=False)
+    notice = k._CompileNotice()
+    notice.on_start(None)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv(k.ANNOUNCE, "1")
+    notice.on_start(None)
+    notice.on_start(None)
+    err = capsys.readouterr().err
+    assert err.count("compiling the model's kernels") == 1 and os.environ["NUMBA_CACHE_DIR"] in err

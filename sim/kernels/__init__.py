@@ -12,7 +12,9 @@ only the first run on a machine pays for compiling.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -39,6 +41,27 @@ import numba  # noqa: E402  (after the cache folder is set: numba reads it on im
 
 # If numba was imported before us, it read the environment already: point its configuration at the folder.
 setattr(numba.config, "CACHE_DIR", os.environ["NUMBA_CACHE_DIR"])  # noqa: B010 (numba's config is untyped)
+
+
+class _CompileNotice(numba.core.event.Listener):
+    """Says once, on the command line, that the kernels are being compiled: the first run on a machine waits
+    for it, and a silent wait looks like a hang. Loading compiled kernels from the cache says nothing."""
+
+    shown = False
+
+    def on_start(self, event: numba.core.event.Event) -> None:
+        if _CompileNotice.shown or os.environ.get(ANNOUNCE) != "1" or multiprocessing.parent_process() is not None:
+            return
+        _CompileNotice.shown = True
+        print(f"salesim: compiling the model's kernels for this machine, once (10-20 s); later runs load them "
+              f"from {os.environ['NUMBA_CACHE_DIR']}", file=sys.stderr, flush=True)
+
+    def on_end(self, event: numba.core.event.Event) -> None:
+        pass
+
+
+ANNOUNCE = "SALESIM_ANNOUNCE_COMPILE"  # set to 1 by the command line (sim.cli_common); the Python API stays quiet
+numba.core.event.register("numba:compile", _CompileNotice())
 
 
 def kernel(func):

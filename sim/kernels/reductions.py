@@ -47,7 +47,7 @@ def total(a):
     """``np.sum(a)`` of a 1-d float64 array, bit for bit (NumPy's recursive halving, with an explicit stack)."""
     n = a.size
     if n <= _BLOCK:
-        return 0.0 + _block_sum(a, 0, n)
+        return 0.0 + _block_sum(a, np.int64(0), n)  # not a literal 0: one compiled variant
     # Post-order walk of the halving tree: each node is (lo, n, state); partial results on a value stack.
     lo_s = np.empty(128, np.int64)
     n_s = np.empty(128, np.int64)

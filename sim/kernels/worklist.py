@@ -70,7 +70,7 @@ def take_within_hours(slot, key, hours, worth, budget):
             take[j] = True
             size -= 1
             heap[0] = heap[size]
-            _sift_down(heap, size, 0, key)
+            _sift_down(heap, size, np.int64(0), key)  # not a literal 0: one compiled variant
     return take
 
 
