@@ -43,11 +43,14 @@ def test_throughput_quick_runs_and_prints_every_section(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     headings = _headings()
-    assert len(headings) >= 7
+    assert len(headings) >= 12
     for heading in headings:
         assert heading in out, f"missing section {heading!r}"
-    for word in ("numpy", "mesa", "nproc", "acc-weeks/s", "agent-steps/s"):
-        assert word in out
+    for word in ("numpy", "mesa", "nproc", "acc-weeks/s", "agent-steps/s", "1,000,000", "peak RSS MiB",
+                 "cold compile: skipped in --quick", "cached load", "sum of medians"):
+        assert word in out, f"missing {word!r}"
+    # Starsim is optional: its section is measured when it is installed, and says how to install it when not
+    assert "Starsim SIR" in out or "starsim is not installed" in out
     assert "saved" not in out  # nothing written without --save
 
 
