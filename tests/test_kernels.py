@@ -62,3 +62,13 @@ def test_the_command_line_says_once_that_it_compiles(monkeypatch, capsys):
     notice.on_start(None)
     err = capsys.readouterr().err
     assert err.count("compiling the model's kernels") == 1 and os.environ["NUMBA_CACHE_DIR"] in err
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from([0.5, 1.0, 2.0, 3.0]) | st.floats(min_value=0.5, max_value=5.0),
+       hnp.arrays(np.float64, 50, elements=st.floats(min_value=0.0, max_value=10.0)))
+def test_the_churn_power_is_numpys_power(exponent, x):
+    """NumPy squares (and takes roots) exactly where libm's pow can be a last bit off; the kernel does too."""
+    from sim.kernels.customers import _power
+
+    np.testing.assert_array_equal(np.array([_power(v, exponent) for v in x]), np.power(x, exponent))
