@@ -72,3 +72,12 @@ def test_the_churn_power_is_numpys_power(exponent, x):
     from sim.kernels.customers import _power
 
     np.testing.assert_array_equal(np.array([_power(v, exponent) for v in x]), np.power(x, exponent))
+
+
+def test_libm_pow_is_a_bit_off_this_square_so_the_check_above_can_fail():
+    import math
+
+    from sim.kernels.customers import _power
+
+    x = 1.885376393636725
+    assert math.pow(x, 2.0) != x * x == _power(x, 2.0) == np.power(x, 2.0)
