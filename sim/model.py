@@ -455,18 +455,22 @@ class SalesModel(mesa.Model):
 
     def reps_review(self) -> None:
         """Stress, escalations, reviews with audits, quarter-end quotas, quits and hires."""
+        from sim.kernels.operations import old_problems
+
         p, a, led = self.p, self.acc, self.ledger
-        old = a.active & (a.issue != NO_ISSUE) & a.issue_reported & (a.issue_age >= p.escalation_age)
-        counts = np.bincount(a.rep[old] * 4 + a.issue[old], minlength=p.n_reps * 4).reshape(p.n_reps, 4)
+        counts = old_problems(a.active, a.issue, a.issue_reported, a.issue_age, a.rep, p.escalation_age, p.n_reps,
+                              SERVICE_ISSUE + 1).tolist()  # by slot, then issue code
         # One block of uniforms per week, per slot, whatever happens: keeps paired runs aligned.
-        luck = self.streams.people.random((9, p.n_reps))
+        raw = self.streams.people.random((9, p.n_reps))
+        luck, quit_luck = raw.T.tolist(), raw[8]  # per slot: four escalation, four hearing, one quit uniform
+        unserved, pending = self.now.unserved.tolist(), self.now.pending.tolist()
         for r in self.reps:
             s = r.slot
-            r.update_stress(self.now.unserved[s] / max(1, self.now.pending[s]))
-            old_by_cat = {c: int(counts[s, c]) for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
-            for cat in r.escalations(old_by_cat, self.week, luck[0:4, s]):
+            r.update_stress(unserved[s] / max(1, pending[s]))
+            old_by_cat = {c: counts[s][c] for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
+            for cat in r.escalations(old_by_cat, self.week, luck[s][0:4]):
                 led.add("escalations", 1)
-                if r.manager.hears(luck[4 + cat, s]):
+                if r.manager.hears(luck[s][4 + cat]):
                     self.ops.hear_escalation(cat)
         if (self.week + 1) % p.review_weeks == 0:
             for m in self.managers:
@@ -476,7 +480,7 @@ class SalesModel(mesa.Model):
         if (self.week + 1) % pay.QUARTER == 0:
             self._close_quarter()
             self._remedy_left[:] = p.remedy_budget
-        self._turnover(luck[8])
+        self._turnover(quit_luck)
 
     def _pay_close_rate_bonus(self) -> None:
         """At a review, reps whose measured banner close rate meets the target earn the bonus."""

@@ -62,6 +62,8 @@ SCIPY_LOGIT = "SciPy's logit: log(x / (1 - x)), or log1p(2(x - 0.5)) - log1p(-2(
 ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/model.py", "SalesModel.__init__"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
     ("sim/model.py", "SalesModel.crm_raises_banners"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
+    ("sim/kernels/customers.py", "_power"): {"2.0": "NumPy's power computes a square exactly",
+                                              "0.5": "NumPy's power computes a square root exactly"},
     ("sim/kernels/customers.py", "decide"): {"3": "index of the last of the four churn causes"},
     ("sim/model.py", "SalesModel.reps_review"): {
         "4": "issue codes 0-3 (none and three categories): the count table's width and the row offset of "

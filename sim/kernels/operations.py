@@ -72,3 +72,13 @@ def _close(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_exp
     issue_wait[i] = 0
     issue_reported[i] = False
     issue_expedite[i] = False
+
+
+@kernel
+def old_problems(active, issue, issue_reported, issue_age, rep, escalation_age, n_slots, n_codes):
+    """Reported problems at least ``escalation_age`` weeks old, counted by rep slot and issue code."""
+    counts = np.zeros((n_slots, n_codes), np.int64)
+    for i in range(active.size):
+        if active[i] and issue[i] != NO_ISSUE and issue_reported[i] and issue_age[i] >= escalation_age:
+            counts[rep[i], issue[i]] += 1
+    return counts
