@@ -145,9 +145,11 @@ class Economics:
         Valued at ``lead_cost``, what marketing pays to win a customer; ``open_share``
         is the share of the market still open to winning (prospects / seats).
         """
-        p = self.p
-        self._account(promoters, 0.0, p.referral_rate * open_share * p.lead_cost)
-        self._account(detractors, 0.0, -p.deter_rate * open_share * p.lead_cost)
+        from sim.kernels.money import credit
+
+        p, a = self.p, self.acc
+        credit(promoters, p.referral_rate * open_share * p.lead_cost, a.cohort, a.profit)
+        credit(detractors, -p.deter_rate * open_share * p.lead_cost, a.cohort, a.profit)
 
 
 def profit_lines(total: dict[str, float]) -> dict[str, float]:

@@ -78,3 +78,11 @@ def serve(uids, hours, needs_served, cohort, profit, hour_cost, cost_per_need):
         if cohort[i]:
             profit[i] += -(hours_cost[k] + needs_cost[k])
     return total(hours_cost), total(needs_cost)
+
+
+@kernel
+def credit(uids, amount, cohort, profit):
+    """Add ``amount`` to the contribution of the starting accounts among ``uids``, in place."""
+    for i in uids:
+        if cohort[i]:
+            profit[i] += amount
