@@ -39,7 +39,6 @@ from sim.operations import Operations
 from sim.params import Params
 from sim.policies import crm, pay
 from sim.population import (
-    NO_ISSUE,
     NO_NEED,
     PRICE,
     PRODUCT,
@@ -327,18 +326,17 @@ class SalesModel(mesa.Model):
 
     def _problems_on_contact(self, uids: np.ndarray) -> None:
         """A live conversation surfaces problems; reps fix them officially or improvise in secret (M8)."""
+        from sim.kernels.work import improvise, surface
+
         p, a = self.p, self.acc
         # Drawn whatever the levers, so the outcome stream stays aligned across scenarios.
         u = self.streams.outcomes.random(a.n)
-        has = uids[a.issue[uids] != NO_ISSUE]
-        a.issue_reported[has] = True
+        has = surface(uids, a.issue, a.issue_reported)
         if p.empowerment:
             has = self._remedy(has)
-        stuck = has[(a.issue_age[has] >= p.concession_patience) & (a.conc_left[has] == 0)]
-        valued = stuck[a.spend_of(stuck) >= self._valued_spend]
-        grant = valued[u[valued] < p.concession_propensity]
-        a.conc_left[grant] = p.concession_weeks
-        a.sat[grant] = np.minimum(1.0, a.sat[grant] + p.concession_recovery * p.fix_recovery)
+        improvise(has, a.issue_age, a.conc_left, a.wallet, a.share, a.sat, u, p.concession_patience,
+                  self._valued_spend, p.concession_propensity, p.concession_weeks,
+                  p.concession_recovery * p.fix_recovery)
 
     def _remedy(self, uids: np.ndarray) -> np.ndarray:
         """Empowered reps remedy price and service problems officially (M8, seed 003); returns the accounts

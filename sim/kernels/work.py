@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.reductions import total
-from sim.population import NO_NEED, PURCHASE
+from sim.population import NO_ISSUE, NO_NEED, PURCHASE
 
 
 @kernel
@@ -110,3 +110,28 @@ def close_work(opened, rep, deal, need_closed, play_closed, flagged, willing, pu
             flag_declined[i] = False
     return (slot_deals, slot_open, slot_close, n_flagged, n_close, n_willing_drawn, n_purchase, n_need_closed,
             total(need_potential), total(play_potential), total(selling_hours[:n_sell]))
+
+
+@kernel
+def surface(uids, issue, issue_reported):
+    """A live conversation surfaces the open problems of ``uids``: they are reported (in place); returns them."""
+    out = np.empty(uids.size, np.int64)
+    k = 0
+    for i in uids:
+        if issue[i] != NO_ISSUE:
+            issue_reported[i] = True
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+@kernel
+def improvise(uids, issue_age, conc_left, wallet, share, sat, u, patience, valued_spend, propensity, weeks,
+              recovery):
+    """Reps improvise a hidden concession (M8) for valued customers whose problem has waited ``patience``
+    weeks, at uniform ``u`` below ``propensity``; the customer is calmed by ``recovery``. In place."""
+    for i in uids:
+        stuck = issue_age[i] >= patience and conc_left[i] == 0
+        if stuck and wallet[i] * share[i] >= valued_spend and u[i] < propensity:
+            conc_left[i] = weeks
+            sat[i] = min(1.0, sat[i] + recovery)
