@@ -196,9 +196,7 @@ class Operations:
     @staticmethod
     def resolve(acc: Accounts, uids: np.ndarray) -> None:
         """Close the open issue of these accounts."""
-        acc.issue[uids] = NO_ISSUE
-        acc.issue_sev[uids] = 0.0
-        acc.issue_age[uids] = 0
-        acc.issue_wait[uids] = 0
-        acc.issue_reported[uids] = False
-        acc.issue_expedite[uids] = False
+        from sim.kernels.accounts import close_problems
+
+        close_problems(uids, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported,
+                       acc.issue_expedite)

@@ -179,8 +179,11 @@ class Accounts:
         self.known_score = np.full(n, -1, np.int8)
         self.pitched = np.zeros(n, bool)
         self.unwanted_pitch = np.zeros(n, bool)
-        season0 = self.season(0, p.seasonality)
-        self.trail = self.spend * season0
+        from sim.kernels.week import spend
+
+        # The CRM rule's trailing spend starts at week 0's spend (no disruption yet).
+        _, self.trail = spend(self.phase, self.season_angle(0), p.seasonality, self.wallet, self.share,
+                              np.zeros(n, bool), p.disruption_cut)
         self.trail_deseason = self.spend.copy()
 
     @property
@@ -191,12 +194,8 @@ class Accounts:
     @staticmethod
     def season_angle(week: int) -> float:
         """Where ``week`` falls in the seasonal year (radians); an account's season is 1 + amplitude x
-        sin(angle + its phase)."""
+        sin(angle + its phase) (:func:`sim.kernels.week.spend`)."""
         return 2 * np.pi * week / 52.0
-
-    def season(self, week: int, amplitude: float) -> np.ndarray:
-        """Seasonal multiplier on spend and appetite for each account this week."""
-        return 1.0 + amplitude * np.sin(self.season_angle(week) + self.phase)
 
     def spend_of(self, uids: np.ndarray) -> np.ndarray:
         """Base weekly spend of these accounts only (cheaper than ``spend[uids]`` on a few)."""
@@ -236,10 +235,9 @@ class Accounts:
 
     def clear_flags(self, uids: np.ndarray, cooldown: int) -> None:
         """Take banners down (worked or expired) and start their cooldown."""
-        self.flag[uids] = False
-        self.flag_left[uids] = 0
-        self.flag_cool[uids] = cooldown
-        self.flag_declined[uids] = False
+        from sim.kernels.accounts import lower_flags
+
+        lower_flags(uids, cooldown, self.flag, self.flag_left, self.flag_cool, self.flag_declined)
 
     def lose(self, uids: np.ndarray, causes: np.ndarray, winback_weeks: int) -> None:
         """Customers leave: they become prospects that cannot be won back for a while."""

@@ -29,6 +29,7 @@ MODEL_MODULES = (
     "sim/policies/crm.py",
     "sim/policies/pay.py",
     "sim/kernels/__init__.py",
+    "sim/kernels/accounts.py",
     "sim/kernels/customers.py",
     "sim/kernels/money.py",
     "sim/kernels/operations.py",

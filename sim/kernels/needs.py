@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.accounts import lower_flag
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE, SERVICE
 
 # CRM rules, as codes the banner kernel reads (the order of sim.params' crm_rule choices does not matter).
@@ -93,10 +94,7 @@ def raise_banners(rule, fix_first, active, flag, flag_left, flag_cool, flag_decl
     for i in range(n):
         detractor = known_score[i] >= 0 and known_score[i] <= 6
         if fix_first and flag[i] and detractor:  # withdrawn: no cooldown
-            flag[i] = False
-            flag_left[i] = 0
-            flag_cool[i] = 0
-            flag_declined[i] = False
+            lower_flag(i, 0, flag, flag_left, flag_cool, flag_declined)
         eligible = active[i] and not flag[i] and flag_cool[i] <= 0 and not (fix_first and detractor)
         if rule == 0:
             fires = observed[i] < (1.0 - spend_drop_threshold) * trail[i]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.accounts import close_problem
 from sim.population import NO_ISSUE
 
 
@@ -56,22 +57,11 @@ def settle(fixed, faded, u, self_resolve, issue, issue_sev, issue_age, issue_wai
         waits[k] = issue_wait[fixed[k]]
     for i in faded:
         if u[i] < self_resolve:
-            _close(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite)
+            close_problem(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite)
     for i in fixed:
-        _close(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite)
+        close_problem(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite)
         sat[i] = min(1.0, sat[i] + fix_recovery)
     return waits
-
-
-@kernel
-def _close(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite):
-    """Close account ``i``'s open problem (:meth:`sim.operations.Operations.resolve` for one account)."""
-    issue[i] = NO_ISSUE
-    issue_sev[i] = 0.0
-    issue_age[i] = 0
-    issue_wait[i] = 0
-    issue_reported[i] = False
-    issue_expedite[i] = False
 
 
 @kernel

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.accounts import lower_flag
 from sim.kernels.reductions import total
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE
 
@@ -109,10 +110,7 @@ def expire(active, ever_customer, need, need_age, need_buy, need_value, unserved
                     n_avoided += 1
                     n_willing += 1 if play_buy[i] else 0
                     avoided_by_slot[rep[i]] += 1
-                flag[i] = False
-                flag_left[i] = 0
-                flag_cool[i] = flag_cooldown
-                flag_declined[i] = False
+                lower_flag(i, flag_cooldown, flag, flag_left, flag_cool, flag_declined)
     return (total(lapsed_value[:kl]), total(churned_value[:kc]), unserved_by_slot, pending_by_slot, n_ended,
             n_avoided, n_willing, total(ended_value[:ke]), total(avoided_value[:ka]), avoided_by_slot)
 

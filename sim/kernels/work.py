@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.accounts import lower_flag
 from sim.kernels.reductions import total
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE
 
@@ -104,10 +105,7 @@ def close_work(opened, rep, deal, need_closed, play_closed, flagged, willing, pu
             share[i] += sale_share_gain * (1.0 - share[i])
         need[i] = NO_NEED
         if flagged[k]:
-            flag[i] = False
-            flag_left[i] = 0
-            flag_cool[i] = flag_cooldown
-            flag_declined[i] = False
+            lower_flag(i, flag_cooldown, flag, flag_left, flag_cool, flag_declined)
     return (slot_deals, slot_open, slot_close, n_flagged, n_close, n_willing_drawn, n_purchase, n_need_closed,
             total(need_potential), total(play_potential), total(selling_hours[:n_sell]))
 
