@@ -32,6 +32,7 @@ import pandas as pd
 
 from sim import kpis
 from sim.agents import Manager, Rep
+from sim.book.start import book_of, sized, start_reps_from_book
 from sim.economics import Economics
 from sim.errors import UserError
 from sim.kpis import ROLLING_WEEKS
@@ -120,15 +121,23 @@ class SalesModel(mesa.Model):
     def __init__(self, params: Params | None = None, *, rng: Any = None, **overrides: Any) -> None:
         super().__init__(rng=rng)
         p = (params or Params()).replace(**overrides) if overrides else (params or Params())
+        self.book = book_of(p)  # the book of business the unit starts from, if any (docs/book.md)
+        if self.book is not None:
+            p = sized(p, self.book)
         self.p = p
         self.week = 0
         self.streams = Streams.spawn(self.rng)
-        self.acc = Accounts(p, p.n_reps, self.streams.population)
+        self.acc = Accounts(p, p.n_reps, self.streams.population, self.book)
         self.ops = Operations(p)
         self.ledger = kpis.Ledger()
         self.econ = Economics(p, self.acc, self.ledger)
-        self.managers = [Manager(self, list(range(i, p.n_reps, p.n_managers))) for i in range(p.n_managers)]
+        teams = self.book.teams() if self.book else [list(range(i, p.n_reps, p.n_managers))
+                                                     for i in range(p.n_managers)]
+        self.managers = [Manager(self, team) for team in teams]
+        self._manager_of = {s: m for m in self.managers for s in m.slots}
         self.slot_rep: list[Rep | None] = [self._hire(s, experienced=True) for s in range(p.n_reps)]
+        if self.book is not None:
+            start_reps_from_book(self, self.book)
         self.vacant_for = np.zeros(p.n_reps, np.int32)
         self._valued_spend = float(np.median(self.acc.spend))  # 'valued' accounts: above the initial median
         self.avoided_since_review = np.zeros(p.n_reps)
@@ -161,7 +170,7 @@ class SalesModel(mesa.Model):
         skill = p.skill_mean + p.skill_sd * rng.standard_normal() if experienced else p.new_hire_skill
         orient = min(1.0, max(0.0, float(rng.normal(p.service_orientation, p.service_orientation_sd))))
         focus = min(p.focus_cap, float(rng.exponential(p.focus_mean))) if p.focus_mean > 0 else 0.0
-        rep = Rep(self, slot, self.managers[slot % p.n_managers], min(1.0, max(p.skill_floor, float(skill))),
+        rep = Rep(self, slot, self._manager_of[slot], min(1.0, max(p.skill_floor, float(skill))),
                   orient, focus)
         rep.quota = p.quota_level * self._expected_quarter_deals(slot, rep.skill)
         return rep

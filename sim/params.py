@@ -76,6 +76,9 @@ class Params(BaseModel):
     burn_in_weeks: int = _size(39, "weeks", "measured: the fix queue and root-cause state settle in three "
                                "quarters (docs/model.md, experiments/stationarity.py)",
                                "Weeks run before KPIs are counted", ge=0, le=104)
+    book: str = _size("", "folder", "the user's CRM export (docs/book.md); empty: a synthetic unit",
+                      "Book of business the accounts and reps start from (a folder; set by a scenario's "
+                      "book = ...); with a book, n_accounts, n_reps and n_managers are the book's")
 
     # --- mandate and banners (M1, M2, M10) --------------------------------
     banner_target: float = _lever(0.3, "fraction", "seed 000: leadership demands near-perfect closure",
@@ -207,6 +210,12 @@ class Params(BaseModel):
                            ge=0.1, le=1.0)
     skill_sd: float = _p(0.08, "probability", A, "Spread of skill across reps", ge=0.0, le=0.5)
     new_hire_skill: float = _p(0.7, "probability", A, "Skill of a new hire", ge=0.1, le=1.0)
+    book_new_hire_years: float = _p(0.5, "years", A + ": about two quarters to ramp up",
+                                    "A book's reps with less tenure than this start with a new hire's skill",
+                                    ge=0.0, le=10.0)
+    book_win_rate_skill: float = _p(1.0, "elasticity", A + ": skill in proportion to relative win rate",
+                                    "How much a book rep's win rate, relative to the book's mean, moves its "
+                                    "skill from the mean (0: ignore win rates)", ge=0.0, le=2.0)
     learning_rate: float = _p(0.02, "per week", "FACTS 13: coaching lifts middle performers up to 19 %",
                               "Speed at which coaching moves skill toward its ceiling", ge=0.0, le=0.5)
     focus_mean: float = _p(0.05, "fraction", "seed 001 (flash in the pan)",

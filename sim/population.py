@@ -14,11 +14,15 @@ Every weekly update here is vectorised over seats.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import betaincinv, digamma, zeta
 
 from sim.params import Params
+
+if TYPE_CHECKING:
+    from sim.book import Book
 
 # Need kinds
 NO_NEED, PURCHASE, SERVICE = 0, 1, 2
@@ -105,7 +109,8 @@ def disposition_draw(p: Params, u: np.ndarray) -> np.ndarray:
 class Accounts:
     """State of every seat in the market (customers and prospects), one array per attribute."""
 
-    def __init__(self, p: Params, n_slots: int, rng: np.random.Generator) -> None:
+    def __init__(self, p: Params, n_slots: int, rng: np.random.Generator, book: Book | None = None) -> None:
+        """Draw a synthetic market, or with ``book`` start its first seats from the book's accounts."""
         n = market_seats(p)
         self.n = n
         self.uid = np.arange(n)
@@ -135,6 +140,8 @@ class Accounts:
         # Which seats start as customers: exactly n_accounts of them, spread over every territory.
         self.active = np.zeros(n, bool)
         self.active[rng.permutation(n)[: p.n_accounts]] = True
+        if book is not None:
+            self._start_from_book(p, book, n_slots)
         self.ever_customer = self.active.copy()  # was a customer at some point in the run
         self.winback_left = np.zeros(n, np.int16)  # weeks until a lost customer can be won back
         # The starting book, followed until each account first leaves: value by NPS class (seed 004).
@@ -179,12 +186,41 @@ class Accounts:
         self.known_score = np.full(n, -1, np.int8)
         self.pitched = np.zeros(n, bool)
         self.unwanted_pitch = np.zeros(n, bool)
+        if book is not None:
+            self._open_book_problems(p, book, rng)
         from sim.kernels.week import spend
 
         # The CRM rule's trailing spend starts at week 0's spend (no disruption yet).
         _, self.trail = spend(self.phase, self.season_angle(0), p.seasonality, self.wallet, self.share,
                               np.zeros(n, bool), p.disruption_cut)
         self.trail_deseason = self.spend.copy()
+
+    def _start_from_book(self, p: Params, book: Book, n_slots: int) -> None:
+        """The book's accounts take the first seats: owner, spend, share, satisfaction and last contact from the
+        book where it gives them, the synthetic draws where it does not; the other seats stay prospects."""
+        k, n = book.n_accounts, self.n
+        self.active[:] = False
+        self.active[:k] = True
+        self.rep[:k] = book.slot
+        self.rep[k:] = (np.arange(n - k) * n_slots // max(n - k, 1)).astype(np.int32)
+        self.seats_by_slot = np.bincount(self.rep, minlength=n_slots).astype(float)
+        share = np.where(np.isnan(book.share), self.share[:k], book.share)
+        self.share[:k] = share
+        self.wallet[:k] = book.spend / share
+        known = ~np.isnan(book.sat)
+        self.sat[:k][known] = book.sat[known]
+        self.disposition[:k][known] = np.minimum(1.0, book.sat[known] + p.start_sat_gap)
+        self.since[:k] = np.where(np.isnan(book.since), self.since[:k], book.since)
+
+    def _open_book_problems(self, p: Params, book: Book, rng: np.random.Generator) -> None:
+        """Problems open at the start, as the book lists them: reported (a CRM ticket), severity drawn."""
+        uids = np.flatnonzero(book.issue > 0)
+        low = p.issue_severity_min
+        self.issue[uids] = book.issue[uids]
+        self.issue_age[uids] = book.issue_age[uids]
+        self.issue_wait[uids] = book.issue_age[uids]
+        self.issue_reported[uids] = True
+        self.issue_sev[uids] = low + (1.0 - low) * rng.random(uids.size)
 
     @property
     def spend(self) -> np.ndarray:

@@ -9,6 +9,7 @@ the folder named by the environment variable ``SALESIM_SCENARIOS``)::
     extends = "baseline"     # optional: a scenario name or a relative path
     notice = "..."           # optional: what to notice (for workshops)
     try = ["...", "..."]     # optional: things to try
+    book = "data/our_book"   # optional: a book of business to start from (docs/book.md), relative path
     [parameters]
     banner_target = 0.9
     enforcement = 1.0
@@ -42,8 +43,8 @@ from sim.safepath import excerpt, is_within, pseudo_root, read_text, resolve
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 ENV_DIR = "SALESIM_SCENARIOS"
 
-TOP_LEVEL_KEYS = ("title", "question", "mechanisms", "extends", "notice", "try", "parameters")
-_TEXT_KEYS = ("title", "question", "extends", "notice")
+TOP_LEVEL_KEYS = ("title", "question", "mechanisms", "extends", "notice", "try", "book", "parameters")
+_TEXT_KEYS = ("title", "question", "extends", "notice", "book")
 _LIST_KEYS = ("mechanisms", "try")
 _REQUIRED = {"title": "a one-line title", "question": "the question the scenario answers"}
 _TYPE_ERRORS = {"float_type", "float_parsing", "int_type", "int_parsing", "int_from_float", "bool_type",
@@ -100,6 +101,9 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
                   "The --set overrides have")
         values.update(extra)
         origin.update(dict.fromkeys(extra, "--set"))
+    book = _book_values(chain)
+    values.update(book)
+    origin.update(dict.fromkeys(book, "the scenario's book"))
     params = _build_params(values, origin, path)
     return _make_scenario(path, chain, params)
 
@@ -371,6 +375,21 @@ def _is_quoted_number(value: Any) -> bool:
 
 
 # --- merging and building -------------------------------------------------------
+
+
+def _book_values(chain: list[tuple[Path, dict[str, Any]]]) -> dict[str, Any]:
+    """The book the chain names (the last file naming one wins; its path is relative to that file), checked,
+    as parameter values: its folder and the unit's size."""
+    named = [(path, data["book"]) for path, data in chain if data.get("book")]
+    if not named:
+        return {}
+    from sim.book import load_book
+
+    path, ref = named[-1]
+    folder = (path.parent / ref).resolve()
+    book = load_book(folder)
+    return {"book": str(folder), "n_accounts": book.n_accounts, "n_reps": book.n_reps,
+            "n_managers": book.n_managers}
 
 
 def _merge_parameters(chain: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -21,6 +21,9 @@ MODEL_MODULES = (
     "sim/model.py",
     "sim/operations.py",
     "sim/population.py",
+    "sim/book/start.py",
+    "sim/book/__init__.py",
+    "sim/book/model.py",
     "sim/worklist.py",
     "sim/week.py",
     "sim/economics.py",
@@ -44,6 +47,9 @@ NOT_SCANNED = {
     "sim/kpis.py": "ledger and KPI definitions: measurement, not behaviour",
     "sim/formatting.py": "how numbers are written for people (imported by sim/kpis.py): presentation",
     "sim/errors.py": "error types",
+    "sim/book/read.py": "reading and checking book files: the file format's rules and the calendar, not behaviour",
+    "sim/book/rows.py": "the book format's value ranges (docs/book.md): what a file may hold, not behaviour",
+    "sim/book/columns.py": "the book format's column declarations: documentation data",
     "sim/kernels/reductions.py": "NumPy's pairwise summation order (block sizes of its algorithm): arithmetic",
 }
 
@@ -63,6 +69,9 @@ SCIPY_LOGIT = "SciPy's logit: log(x / (1 - x)), or log1p(2(x - 0.5)) - log1p(-2(
 ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/model.py", "SalesModel.__init__"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
     ("sim/model.py", "SalesModel.crm_raises_banners"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
+    ("sim/book/__init__.py", "_cached"): {"4": "how many books are kept in memory: a cache size"},
+    ("sim/book/model.py", "Book.from_frames"): {"10.0": "the 0-10 NPS scale onto satisfaction's 0-1 (the inverse "
+                                                         "of population.nps_score)"},
     ("sim/kernels/customers.py", "_power"): {"2.0": "NumPy's power computes a square exactly",
                                               "0.5": "NumPy's power computes a square root exactly"},
     ("sim/kernels/customers.py", "decide"): {"3": "index of the last of the four churn causes"},

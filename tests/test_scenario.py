@@ -173,7 +173,7 @@ def test_unknown_top_level_key_lists_allowed_keys(tmp_path: Path) -> None:
     path = write(tmp_path, "top.toml", 'title = "T"\nquestion = "Q?"\nmechanism = ["M1"]\n')
     text = message(path)
     assert "'mechanism'" in text and "Did you mean 'mechanisms'?" in text
-    assert "title, question, mechanisms, extends, notice, try, parameters" in text
+    assert "title, question, mechanisms, extends, notice, try, book, parameters" in text
 
 
 def test_parameter_above_table_header_is_explained(tmp_path: Path) -> None:
