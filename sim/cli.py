@@ -21,6 +21,7 @@ from typing import Any
 
 from sim import cli_guards, formatting
 from sim.cli_batch import add_calibrate, add_compare, add_sensitivity, add_sweep
+from sim.cli_book import add_check_book, add_targets_from_book, print_assumptions
 from sim.cli_common import (
     AddCommand,
     check_weeks,
@@ -50,6 +51,8 @@ def add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--large", action="store_true", help="confirm a run estimated to take hours or gigabytes")
     p.add_argument("--out", type=Path, default=None,
                    help="output folder (default: runs/<scenario>-seed<N>)")
+    p.add_argument("--export-book", type=Path, default=None, metavar="DIR",
+                   help="also write the unit's starting state as a book (docs/book.md) into DIR")
     p.set_defaults(func=cmd_run)
 
 
@@ -64,7 +67,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.model import SalesModel
 
     print(f"{scenario.title}: {args.weeks} weeks, seed {args.seed}")
-    model = SalesModel.from_scenario(scenario, rng=args.seed).run(args.weeks)
+    if scenario.params.book:
+        print_assumptions(scenario.params.book)
+    model = SalesModel.from_scenario(scenario, rng=args.seed)
+    if args.export_book is not None:
+        from sim.book.export import export_book
+
+        export_book(model, args.export_book)
+        print(f"wrote the starting state as a book into {args.export_book}")
+    model.run(args.weeks)
     kpis = model.kpis()
     print(money_line(kpis))
     print(kpi_table(kpis, KPIS))
@@ -183,7 +194,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
 # --- entry point ---------------------------------------------------------------------
 
 COMMANDS: list[AddCommand] = [add_run, add_scenarios, add_validate, add_reference, add_compare, add_sweep,
-                              add_sensitivity, add_calibrate, add_validation_report, add_dashboard]
+                              add_sensitivity, add_calibrate, add_validation_report, add_dashboard, add_check_book,
+                              add_targets_from_book]
 
 
 def build_parser() -> argparse.ArgumentParser:

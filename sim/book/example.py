@@ -33,7 +33,7 @@ def make_book(folder: Path, n_accounts: int = 3000, n_reps: int = 30, n_managers
         "manager_id": [f"mgr-{i % n_managers:02d}" for i in range(n_reps + n_left)],
         "tenure_years": np.round(rng.gamma(2.0, 2.0, n_reps + n_left), 2),
         "win_rate": np.round(np.clip(rng.normal(0.26, 0.05, n_reps + n_left), 0.05, 0.6), 3),
-        "quota_attainment": np.round(rng.lognormal(0.0, 0.3, n_reps + n_left), 3),
+        "quota_attainment": np.round(rng.lognormal(0.05, 0.3, n_reps + n_left), 3),
     })
     if history:
         reps["left_on"] = [None] * n_reps + [_before(day0, d) for d in rng.integers(1, 365, n_left)]
@@ -41,7 +41,7 @@ def make_book(folder: Path, n_accounts: int = 3000, n_reps: int = 30, n_managers
     n_churned = round(0.15 * n_accounts) if history else 0
     n = n_accounts + n_churned
     owner = rid[rng.integers(0, n_reps, n)]
-    score = np.clip(np.round(rng.normal(7.6, 1.8, n)), 0, 10).astype(int)
+    score = np.clip(np.round(rng.normal(8.1, 1.6, n)), 0, 10).astype(int)
     surveyed = rng.random(n) < 0.6
     has_problem = rng.random(n) < 0.08
     acc = pd.DataFrame({

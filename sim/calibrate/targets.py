@@ -72,7 +72,10 @@ def load_targets(path: str | Path | None = None) -> Calibration:
     for key in ("title", "scenario"):
         if not isinstance(data.get(key, ""), str):
             raise _err(path, key, data[key], "text in quotes")
-    return Calibration(title=str(data.get("title", "")), scenario=str(data.get("scenario", "baseline")),
+    scenario = str(data.get("scenario", "baseline"))
+    if scenario.endswith(".toml") and not Path(scenario).is_absolute():
+        scenario = str((path.parent / scenario).resolve())  # a scenario file beside the targets file
+    return Calibration(title=str(data.get("title", "")), scenario=scenario,
                        weeks=weeks, targets=tuple(targets), priors=priors, path=path)
 
 
