@@ -19,6 +19,8 @@ def _range(info) -> str:
         return " / ".join(f"`{c}`" for c in info.choices)
     if info.kind == "bool":
         return "on / off"
+    if info.kind == "str":
+        return "a folder"
     return f"{info.ge:g} – {info.le:g}"
 
 

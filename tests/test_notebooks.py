@@ -26,7 +26,7 @@ CELL_TIMEOUT_S = 600
 
 def test_the_four_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == ["01_workshop.ipynb", "02_what_if.ipynb", "03_sensitivity.ipynb",
-                                           "04_calibration.ipynb"]
+                                           "04_calibration.ipynb", "05_own_book.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

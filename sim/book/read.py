@@ -123,7 +123,8 @@ def _check_columns(path: Path, stem: str, df: pd.DataFrame) -> None:
 
 def _check_rows(path: Path, stem: str, df: pd.DataFrame) -> None:
     declared = {c.name: c for c in FILES[stem]}
-    records = df.to_dict("records")
+    cols = [str(c) for c in df.columns]
+    records = [dict(zip(cols, row, strict=True)) for row in df.itertuples(index=False, name=None)]
     problems: list[str] = []
     try:
         TypeAdapter(list[ROWS[stem]]).validate_python(records)  # type: ignore[valid-type]
@@ -165,11 +166,11 @@ def _assemble(folder: Path, frames: dict[str, pd.DataFrame], as_of: dt.date) -> 
     owner = acc["rep_id"].astype(str).str.strip().to_numpy()
     active = acc["churned_on"].isna().to_numpy() if "churned_on" in acc.columns else np.ones(len(acc), bool)
     problems = []
-    unknown = ~np.isin(owner, rep_ids)
+    unknown = ~_isin(owner, rep_ids)
     for row in np.flatnonzero(unknown)[:MAX_SHOWN]:
         problems.append(_where(apath, int(row), "rep_id", owner[row]) + f"is not a rep_id of {rpath.name}; "
                         "every account must be owned by a rep in the reps file")
-    gone = active & ~unknown & ~np.isin(owner, list(slot_of))
+    gone = active & ~unknown & ~_isin(owner, list(slot_of))
     for row in np.flatnonzero(gone)[:MAX_SHOWN]:
         problems.append(_where(apath, int(row), "rep_id", owner[row]) + "is a rep who has left (left_on is set); "
                         "a current account must be owned by a rep in post")
@@ -180,7 +181,7 @@ def _assemble(folder: Path, frames: dict[str, pd.DataFrame], as_of: dt.date) -> 
         acc_ids = set(acc["account_id"].astype(str).str.strip())
         for col, known, other in (("account_id", acc_ids, apath.name), ("rep_id", all_reps, rpath.name)):
             vals = opp[col].astype(str).str.strip().to_numpy()
-            for row in np.flatnonzero(~np.isin(vals, list(known)))[:MAX_SHOWN]:
+            for row in np.flatnonzero(~_isin(vals, list(known)))[:MAX_SHOWN]:
                 problems.append(_where(opath, int(row), col, vals[row]) + f"is not a {col} of {other}")
     _raise(folder, problems)
     n_active, n_in_post = int(active.sum()), len(slot_of)
@@ -189,6 +190,11 @@ def _assemble(folder: Path, frames: dict[str, pd.DataFrame], as_of: dt.date) -> 
                         f"{n_in_post:,} reps in post (no left_on); the model needs at least {MIN_ACCOUNTS} "
                         "accounts, at least one rep, and no more reps than accounts.")
     return Book.from_frames(folder, acc, reps, frames.get("opportunities"), active, in_post, slot_of, as_of)
+
+
+def _isin(values: np.ndarray, known: Any) -> np.ndarray:
+    """Which ``values`` are among ``known`` (hashed: NumPy's isin on text is quadratic)."""
+    return pd.Series(values).isin(set(known)).to_numpy()
 
 
 def _as_of(folder: Path, frames: dict[str, pd.DataFrame]) -> dt.date:
