@@ -260,3 +260,23 @@ def test_calibrate_fits_to_a_book_targets_file(book: Path, tmp_path: Path,
                "--workers", "1", "--out", str(tmp_path / "fit"), "--quiet"])
     assert rc == 0, capsys.readouterr().err
     assert (tmp_path / "fit" / "calibrated.toml").is_file()
+
+
+@pytest.mark.slow
+def test_compare_runs_on_a_book_and_workers_agree(book: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    for name, parent in (("ours", "baseline"), ("ours_mandate", "banner_mandate")):
+        (tmp_path / f"{name}.toml").write_text(f'title = "{name}"\nquestion = "?"\nextends = "{parent}"\n'
+                                               'book = "book"\n', encoding="utf-8")
+    tables = []
+    for workers in ("1", "2"):
+        out = tmp_path / f"cmp{workers}"
+        rc = main(["compare", str(tmp_path / "ours.toml"), str(tmp_path / "ours_mandate.toml"), "--replications",
+                   "2", "--weeks", "6", "--set", "burn_in_weeks=2", "--workers", workers, "--quiet",
+                   "--out", str(out)])
+        assert rc == 0, capsys.readouterr().err
+        tables.append(pd.read_csv(out / "comparison.csv"))
+        assert "acct-" not in (out / "report.html").read_text(encoding="utf-8")
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    runs = pd.read_parquet(tmp_path / "cmp1" / "runs.parquet")
+    assert len(runs) == 4 and runs["revenue"].gt(0).all()
