@@ -259,7 +259,8 @@ def test_calibrate_fits_to_a_book_targets_file(book: Path, tmp_path: Path,
     rc = main(["calibrate", "--targets", str(out), "--population", "6", "--generations", "1", "--ppc-draws", "2",
                "--workers", "1", "--out", str(tmp_path / "fit"), "--quiet"])
     assert rc == 0, capsys.readouterr().err
-    assert (tmp_path / "fit" / "calibrated.toml").is_file()
+    fitted = load_scenario(tmp_path / "fit" / "calibrated.toml")  # loads, and still starts from the book
+    assert Path(fitted.params.book) == book.resolve() and fitted.params.n_accounts == 80
 
 
 @pytest.mark.slow

@@ -163,13 +163,39 @@ def plot_pairs(post: pd.DataFrame, cal: Calibration, path: Path) -> Path:
     return path
 
 
+def _toml_value(v: object) -> str:
+    """A parameter value as TOML (text quoted, booleans lower-case)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return f'"{v}"' if isinstance(v, str) else repr(v)
+
+
+def _base_lines(scenario: str) -> tuple[list[str], list[str]]:
+    """How the calibrated file builds on the scenario: ``extends`` a name; a scenario file (e.g. one that
+    targets-from-book wrote, which names a book) is inlined, since extends may not point outside the folders."""
+    if not scenario.endswith(".toml"):
+        return [f'extends = "{scenario}"'], []
+    import tomllib
+    from pathlib import Path
+
+    path = Path(scenario)
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    top = [f'extends = "{data.get("extends", "baseline")}"']
+    if data.get("book"):
+        top.append(f'book = "{(path.parent / data["book"]).resolve().as_posix()}"')
+    params = [f"{k} = {_toml_value(v)}" for k, v in data.get("parameters", {}).items()]
+    return top, params
+
+
 def scenario_toml(cal: Calibration, summary: pd.DataFrame, name: str) -> str:
     """A scenario file that sets the calibrated parameters to their posterior medians."""
+    top, params = _base_lines(cal.scenario)
+    fitted = set(summary["parameter"])
     lines = [f'title = "Calibrated baseline ({name})"',
              'question = "How does the baseline look with behavioural assumptions fitted to published figures?"',
-             'mechanisms = ["M3", "M4", "M7"]', f'extends = "{cal.scenario}"',
+             'mechanisms = ["M3", "M4", "M7"]', *top,
              f'notice = "Parameters at the posterior medians of calibration/fitted/{name}; see docs/validation.md."',
-             "", "[parameters]"]
+             "", "[parameters]", *[p for p in params if p.split(" = ")[0] not in fitted]]
     for _, r in summary.iterrows():
         lines.append(f"{r['parameter']} = {r['median']:.6g}")
     return "\n".join(lines) + "\n"
