@@ -53,10 +53,11 @@ def read(out, uids, true, z, prior_mean, weight, noise, eps, need):
 
 
 @kernel
-def arrive(need, need_age, need_value, need_intent, need_buy, wallet, share, sat, season, u, table, mean0,
-           mean_step, f):
-    """Open this week's needs in place; return (uids with a new need, their intent means). ``f`` holds the
-    parameters in the order of :func:`sim.population.needs_scalars`."""
+def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, u, table,
+           mean0, mean_step, f):
+    """Open this week's needs in place; return (uids with a new need, their intent means). A purchase need on
+    a ``prebooked`` account (signed early) is already bought: it clears the mark and opens nothing. ``f`` holds
+    the parameters in the order of :func:`sim.population.needs_scalars`."""
     need_rate, purchase_share, deal_weeks, p_purchase, willingness_base = f[0], f[1], f[2], f[3], f[4]
     n = need.size
     uids = np.empty(n, np.int64)
@@ -66,6 +67,9 @@ def arrive(need, need_age, need_value, need_intent, need_buy, wallet, share, sat
         if need[i] != NO_NEED or not u[0, i] < need_rate * max(season[i], 0.0):
             continue
         purchase = u[1, i] < purchase_share
+        if purchase and prebooked[i]:
+            prebooked[i] = False
+            continue
         need[i] = PURCHASE if purchase else SERVICE
         need_age[i] = 0
         need_value[i] = deal_weeks * wallet[i] * (1.0 - share[i]) if purchase else 0.0
