@@ -179,6 +179,7 @@ class Accounts:
         self.known_score = np.full(n, -1, np.int8)
         self.pitched = np.zeros(n, bool)
         self.unwanted_pitch = np.zeros(n, bool)
+        self.campaign = np.zeros(n, bool)  # listed for an outreach campaign: the CRM raises a banner when it can
         # timing and clawback of sales (M13)
         self.prebooked = np.zeros(n, bool)  # signed early: its next purchase need is already bought
         self.claw_left = np.zeros(n, np.int16)  # weeks the last sale's commission can still be clawed back
