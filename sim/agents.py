@@ -20,6 +20,7 @@ import mesa
 import numpy as np
 from scipy.special import ndtr
 
+from sim.kpis import FAR_BEHIND_QUOTAS
 from sim.policies import pay
 from sim.policies.coaching import style
 
@@ -39,8 +40,16 @@ class Rep(mesa.Agent):
         self.service_orientation = service_orientation
         self.focus_trait = focus
         self.stress = 0.0
-        self.quarter_deals = 0.0
-        self.quota = 0.0
+        self.period_deals = 0.0  # deal revenue booked this pay period
+        self.quota = 0.0  # this period's quota (0 = none)
+        self.quota_at_hire = 0.0
+        self.target = 0.0  # what the firm expects the rep to sell in a period (the quota before any ratchet)
+        self.run_mean = 0.0  # the rep's own run rate: weekly deal revenue, exponentially weighted
+        self.run_var = 0.0  # and its week-to-week variance
+        self.period_commission = 0.0  # commission earned this period (what a draw tops up)
+        self.period_weeks = 0  # weeks in post this period
+        self.commission_earned = 0.0  # over the rep's tenure, and what clawbacks took back of it
+        self.commission_clawed = 0.0
         self.banner_opened = 0.0  # decaying window behind the measured close rate
         self.banner_closed = 0.0
         self.escalated_until: dict[int, int] = {}
@@ -103,9 +112,40 @@ class Rep(mesa.Agent):
 
     def focus(self, week: int) -> float:
         """Share of selling time spent chasing one big deal (M6)."""
-        attained = self.quarter_deals / self.quota if self.quota > 0 else 1.0
-        gamble = pay.quota_gamble(self.model.p, week % pay.QUARTER, attained)
+        attained = self.period_deals / self.quota if self.quota > 0 else 1.0
+        gamble = pay.quota_gamble(self.model.p, week, attained)
         return float(min(self.model.p.focus_cap, self.focus_trait + gamble))
+
+    @property
+    def clawback_share(self) -> float:
+        """Share of its commission the rep has seen clawed back: what it expects to lose of the next one."""
+        return self.commission_clawed / self.commission_earned if self.commission_earned > 0 else 0.0
+
+    def start_record(self, weekly_deals: float) -> None:
+        """A new rep's run rate before it has one: what the firm expects of its book, spread by the prior."""
+        self.run_mean = weekly_deals
+        spread = self.model.p.forecast_cv_prior * weekly_deals
+        self.run_var = spread * spread
+
+    def record_sales(self, deals: float, commission: float) -> None:
+        """This week's deal revenue and commission: the period's totals and the rep's run rate move."""
+        memory = self.model.p.pay_forecast_memory
+        self.period_deals += deals
+        self.period_commission += commission
+        self.period_weeks += 1
+        self.commission_earned += commission
+        miss = deals - self.run_mean
+        self.run_mean += (1.0 - memory) * miss
+        self.run_var = memory * (self.run_var + (1.0 - memory) * miss * miss)
+
+    def far_behind(self, week_in_period: int, period: int) -> bool | None:
+        """True if more than half a quota behind pace, False if on pace, None in between (the KPI's yardstick:
+        the quota, or without one what the firm expects)."""
+        yard = self.quota if self.quota > 0 else self.target
+        pace = (week_in_period + 1) / period * yard
+        if self.period_deals < pace - FAR_BEHIND_QUOTAS * yard:
+            return True
+        return False if self.period_deals >= pace else None
 
     # --- what happens to the rep ------------------------------------------
     def record_banner(self, opened: int, closed: int) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import cli_guards, formatting
-from sim.cli_batch import add_calibrate, add_compare, add_sensitivity, add_sweep
+from sim.cli_batch import add_calibrate, add_compare, add_sensitivity, add_sweep, add_trial
 from sim.cli_book import add_check_book, add_targets_from_book, print_assumptions
 from sim.cli_common import (
     AddCommand,
@@ -194,7 +194,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 # --- entry point ---------------------------------------------------------------------
 
 COMMANDS: list[AddCommand] = [add_run, add_scenarios, add_validate, add_reference, add_compare, add_sweep,
-                              add_sensitivity, add_calibrate, add_validation_report, add_dashboard, add_check_book,
+                              add_sensitivity, add_trial, add_calibrate, add_validation_report, add_dashboard, add_check_book,
                               add_targets_from_book]
 
 

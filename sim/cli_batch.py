@@ -18,10 +18,11 @@ from sim.kpis import headline_kpis
 from sim.scenario import load_scenario, parse_set
 
 
-def _add_batch_options(p: argparse.ArgumentParser, replications: int) -> None:
+def _add_batch_options(p: argparse.ArgumentParser, replications: int, weeks: bool = True) -> None:
     p.add_argument("--replications", type=replications_arg, default=replications,
                    help=f"replications per scenario or design point (default: {replications})")
-    p.add_argument("--weeks", type=weeks_arg, default=104, help="weeks per run (default: 104)")
+    if weeks:
+        p.add_argument("--weeks", type=weeks_arg, default=104, help="weeks per run (default: 104)")
     p.add_argument("--seed", type=seed_arg, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter in every run, e.g. --set n_accounts=1000 (repeatable)")
@@ -106,6 +107,48 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(_headline(result.comparison, [s.name for s in scenarios]))
     print(f"\nwrote {out / 'comparison.csv'}, {out / 'runs.parquet'}, {out / 'series.parquet'} "
           f"and {report}")
+    return 0
+
+
+def add_trial(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim trial``."""
+    p = sub.add_parser("trial", help="run a randomised field trial inside the model (a trial file)",
+                       description="Randomise units inside one firm as the trial file says, treat some, and "
+                       "measure both arms; replications redraw the firm and the randomisation. Writes "
+                       "trial_rows.parquet, trial_effect.csv, trial_over_time.csv and trial.json.")
+    p.add_argument("file", type=Path, metavar="FILE", help="a trial file (.toml), e.g. "
+                   "experiments/trials/ascarza_outreach.toml")
+    _add_batch_options(p, replications=20, weeks=False)
+    p.set_defaults(func=cmd_trial)
+
+
+def cmd_trial(args: argparse.Namespace) -> int:
+    """Run a trial and print its effect table."""
+    import dataclasses
+
+    from sim.trials import load_trial, run_trial
+
+    spec = load_trial(args.file)
+    overrides = parse_set(args.set)
+    if overrides:
+        spec = dataclasses.replace(spec, scenario=load_scenario(spec.scenario.path or spec.scenario.name,
+                                                                 overrides))
+    out = args.out or Path("runs") / ("trial-" + args.file.stem)[:120]
+    _guard(args, "this trial", args.replications, spec.weeks, spec.scenario.params.n_accounts, out)
+    with _clean_stop(out):
+        executor = _executor(args)
+        try:
+            result = run_trial(spec, args.replications, args.seed, executor, out, resume=args.resume,
+                               progress=not args.quiet)
+        finally:
+            executor.close()
+    rows = [[r.outcome, f"{r.treated_mean:.4g}", f"{r.control_mean:.4g}",
+             f"{r.difference:+.4g} [{r.diff_ci_low:+.4g}, {r.diff_ci_high:+.4g}]",
+             f"{r.ratio:.3f} [{r.ratio_ci_low:.3f}, {r.ratio_ci_high:.3f}]"] for r in result.effect.itertuples()]
+    print(spec.title)
+    print(text_table(["outcome", "treated", "control", "difference [95 % CI, clustered by rep]",
+                      "ratio [95 % CI]"], rows))
+    print(f"\nwrote {out / 'trial_effect.csv'}, {out / 'trial_rows.parquet'} and {out / 'trial_over_time.csv'}")
     return 0
 
 

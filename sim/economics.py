@@ -5,10 +5,11 @@ problem was fixed, a bonus fell due); this module books the money, on both
 sides, in the week's ledger and in the starting book's per-account accounts:
 
 - revenue: recurring spend, deals and big deals at list price (``revenue_gross``),
-  less official discounts and hidden concessions (``revenue``, net);
+  less official discounts, hidden concessions and early-signing (timing)
+  discounts (``revenue``, net);
 - cost of goods: ``1 - gross_margin`` of gross revenue;
-- pay: base salary of reps in post, commission, banner, close-rate and quota
-  bonuses, retention and NPS pay;
+- pay: base salary of reps in post, commission (less clawbacks), a draw's
+  top-ups, banner, close-rate and quota bonuses, retention and NPS pay;
 - cost to serve: hours with or for customers at ``hour_cost``, each need served
   at ``cost_per_need``, each problem fixed at ``cost_per_fix``;
 - management: managers' salaries; audits: review effort per banner checked;
@@ -37,6 +38,7 @@ class Economics:
 
     def __init__(self, p: Params, acc: Accounts, ledger: Ledger) -> None:
         self.p, self.acc, self.led = p, acc, ledger
+        self.claw_due = 0.0  # clawed-back commission not yet netted against commission paid
 
     def _account(self, uids: np.ndarray | slice, value: np.ndarray | float, profit: np.ndarray | float) -> None:
         """Add net revenue and contribution to the starting accounts among ``uids`` (others are not followed)."""
@@ -84,6 +86,36 @@ class Economics:
         led.add("big_deals", total)
         led.add("cost_goods", (1.0 - p.gross_margin) * total)
         led.add("pay_commission", commission)
+
+    def early_signings(self, uids: np.ndarray, values: np.ndarray, discount: np.ndarray,
+                       commission: np.ndarray) -> None:
+        """Purchases customers signed early for a discount (M13): list value, the timing discount off it, and
+        the commission on what was paid."""
+        paid = values - discount
+        self._account(uids, paid, self.p.gross_margin * values - discount - commission)
+        led = self.led
+        led.add("revenue_gross", values.sum())
+        led.add("revenue", paid.sum())
+        led.add("timing_discounts", discount.sum())
+        led.add("cost_goods", (1.0 - self.p.gross_margin) * values.sum())
+        led.add("pay_commission", commission.sum())
+
+    def draw_top_up(self, amount: float) -> None:
+        """What a non-recoverable draw pays on top of a period's commission."""
+        self.led.add("pay_draw", amount)
+
+    def clawback(self, uids: np.ndarray, amounts: np.ndarray) -> None:
+        """Commission to take back on accounts that churned soon after a sale: netted against the commission
+        the reps earn, as firms recover it (:meth:`settle_clawbacks`)."""
+        self.claw_due += float(amounts.sum())
+        self._account(uids, 0.0, amounts)
+
+    def settle_clawbacks(self) -> None:
+        """Net what is due from clawbacks against this week's commission; the rest waits for later weeks."""
+        if self.claw_due > 0:
+            recovered = min(self.claw_due, self.led.week["pay_commission"])
+            self.led.add("pay_commission", -recovered)
+            self.claw_due -= recovered
 
     def discounts(self, observed: np.ndarray) -> None:
         """This week's official discounts (extracted by detractors, or official remedies), paid off the price

@@ -27,6 +27,11 @@ import numpy as np
 from sim.formatting import FORMATS
 
 WEEKS_PER_YEAR = 52.0
+# The definitions behind the plan KPIs (DESIGN.md, M13): a quarter's last two weeks; reps judged from week 8
+# of a quarter; far behind means more than half a quota behind pace.
+QUARTER_END_WEEKS = 2
+FAR_BEHIND_FROM_WEEK = 8
+FAR_BEHIND_QUOTAS = 0.5
 # Weeks behind the rolling banner rates of the weekly table (SalesModel.timeseries) and the dashboard.
 ROLLING_WEEKS = 8
 
@@ -88,13 +93,16 @@ COUNTS = (
     "hours_selling", "hours_paid", "quits", "rep_weeks", "vacant_slots", "escalations",
     "issues_open", "issues_fixed", "fix_weeks", "unwanted_pitches", "remedies",
     "customers_won", "won_marketing", "won_referral", "won_prospecting", "hours_prospecting",
+    # pay plans (M13): deal timing and effort against the plan
+    "deal_revenue", "deal_revenue_quarter_end", "timing_discounts", "early_signings", "held_needs",
+    "hours_far_behind", "weeks_far_behind", "hours_on_track", "weeks_on_track",
     # money (M12), booked by sim.economics
-    "cost_goods", "pay_base", "pay_commission", "pay_bonus", "pay_relationship",
+    "cost_goods", "pay_base", "pay_commission", "pay_bonus", "pay_relationship", "pay_draw",
     "cost_hours", "cost_needs", "cost_fixes", "cost_management", "cost_acquisition", "cost_audits",
 )
 # Weekly levels (stocks) recorded alongside.
 LEVELS = ("rep_stress_mean", "nps", "active_accounts", "failure_rate", "banners_up")
-PAY_KEYS = ("pay_base", "pay_commission", "pay_bonus", "pay_relationship")
+PAY_KEYS = ("pay_base", "pay_commission", "pay_bonus", "pay_relationship", "pay_draw")
 SERVE_KEYS = ("cost_hours", "cost_needs", "cost_fixes")
 COST_KEYS = ("cost_goods", *PAY_KEYS, *SERVE_KEYS, "cost_management", "cost_acquisition", "cost_audits")
 # Weekly money totals derived from the cost lines when a week closes.
@@ -320,8 +328,8 @@ def profit_margin(t: Ledger) -> float:
 
 @kpi("pay_cost", "Pay cost (per year)", "currency/year", better=-1, headline=3)
 def pay_cost(t: Ledger) -> float:
-    """Everything reps are paid: base salary, commission, banner, close-rate and quota bonuses,
-    retention and NPS pay."""
+    """Everything reps are paid: base salary, commission less clawbacks, a draw's top-ups, banner,
+    close-rate and quota bonuses, retention and NPS pay."""
     return sum(_annual(t, k) for k in PAY_KEYS)
 
 
@@ -465,9 +473,10 @@ def vacancy_share(t: Ledger) -> float:
 
 
 @kpi("quota_attainment", "Reps reaching quota", "fraction",
-     nan_when="no quarter ended in the measured weeks", better=1)
+     nan_when="no pay period ended in the measured weeks, or the plan has no quota", better=1)
 def quota_attainment(t: Ledger) -> float:
-    """Share of rep-quarters in which the deal quota was met (NaN if no quarter ended in the measured weeks)."""
+    """Share of rep-periods (quarters, or years under an annual plan) in which the deal quota was met; under
+    a team quota, the team's. NaN if no period ended in the measured weeks or the plan sets no quota."""
     return _mean(t.quota_hits)
 
 
@@ -478,6 +487,53 @@ def revenue_cv_reps(t: Ledger) -> float:
     measured quarter or with no deal revenue."""
     x = np.asarray(t.rep_quarter_revenue)
     return float(x.std() / x.mean()) if x.size and x.mean() > 0 else NAN
+
+
+@kpi("quarter_end_share", "Deal revenue in quarters' last two weeks", "fraction of deal revenue",
+     nan_when="no deal was booked")
+def quarter_end_share(t: Ledger) -> float:
+    """Share of deal revenue (account deals, big deals and early signings, at list price) booked in the last
+    two weeks of a 13-week quarter; even booking gives 2/13 (about 15 %). NaN if no deal was booked."""
+    return _ratio(t.total["deal_revenue_quarter_end"], t.total["deal_revenue"])
+
+
+@kpi("timing_discount_share", "Timing discounts", "fraction of gross revenue",
+     nan_when="there was no revenue", better=-1)
+def timing_discount_share(t: Ledger) -> float:
+    """Discounts given to make customers sign before a pay period's end, over gross revenue (NaN without
+    revenue)."""
+    return _ratio(t.total["timing_discounts"], t.total["revenue_gross"])
+
+
+@kpi("early_signings", "Purchases signed early (per year)", "accounts/year")
+def early_signings(t: Ledger) -> float:
+    """Purchases customers were asked to sign before a period's end, at a discount, per year."""
+    return _annual(t, "early_signings")
+
+
+@kpi("held_needs", "Purchases held back (per year)", "needs/year")
+def held_needs(t: Ledger) -> float:
+    """Purchase needs reps left waiting for the next pay period because it pays them more, per year (counted
+    each week they wait)."""
+    return _annual(t, "held_needs")
+
+
+@kpi("effort_far_behind_ratio", "Selling hours of reps far behind, over those on pace", "ratio",
+     nan_when="no rep was far behind, or none on pace, from week 8 of a quarter")
+def effort_far_behind_ratio(t: Ledger) -> float:
+    """Selling hours per rep-week of reps more than half a quota behind pace, over those of reps on pace,
+    from week 8 of a quarter (the same share of a year under annual plans); without a quota the yardstick
+    is what the firm expects a rep to sell. Below 1: reps far behind give up. NaN if either group is empty."""
+    far = _ratio(t.total["hours_far_behind"], t.total["weeks_far_behind"])
+    on = _ratio(t.total["hours_on_track"], t.total["weeks_on_track"])
+    return _ratio(far, on)
+
+
+@kpi("pay_per_revenue", "Pay cost per unit of revenue", "fraction of net revenue",
+     nan_when="there was no revenue", better=-1)
+def pay_per_revenue(t: Ledger) -> float:
+    """Everything reps are paid (:func:`pay_cost`) over net revenue (NaN without revenue)."""
+    return _ratio(pay_cost(t), revenue(t))
 
 
 @kpi("time_to_fix", "Weeks to fix a reported problem", "weeks",
@@ -632,6 +688,15 @@ weekly("won_marketing", "Customers won from marketing leads", _ACC, better=1, fm
 weekly("won_referral", "Customers won through referrals", _ACC, better=1, fmt="count")
 weekly("won_prospecting", "Customers won by prospecting", _ACC, better=1, fmt="count")
 weekly("hours_prospecting", "Rep hours prospecting", _HRS)
+weekly("deal_revenue", "Deal revenue (list price)", _CUR, better=1)
+weekly("deal_revenue_quarter_end", "Deal revenue in a quarter's last two weeks", _CUR)
+weekly("timing_discounts", "Early-signing discounts", _CUR, better=-1)
+weekly("early_signings", "Purchases signed early", _ACC, fmt="count")
+weekly("held_needs", "Purchase needs held for the next pay period", _ACC, better=-1, fmt="count")
+weekly("hours_far_behind", "Selling hours of reps far behind quota", _HRS)
+weekly("weeks_far_behind", "Reps far behind quota", "reps", fmt="count")
+weekly("hours_on_track", "Selling hours of reps on pace", _HRS)
+weekly("weeks_on_track", "Reps on pace", "reps", fmt="count")
 weekly("rep_stress_mean", "Mean rep stress", "0-1", "level", better=-1)
 weekly("nps", "Net promoter score", "score -100..100", "level", better=1)
 weekly("active_accounts", "Active customers", "accounts", "level", better=1, fmt="count")
@@ -661,6 +726,7 @@ UNIT_RANGES = {
     "quits per rep-year": (0.0, WEEKS_PER_YEAR),
     "count/year": (0.0, math.inf),
     "accounts/year": (0.0, math.inf),
+    "needs/year": (0.0, math.inf),
     "weeks": (0.0, math.inf),
     "coefficient of variation": (0.0, math.inf),
     "ratio": (0.0, math.inf),

@@ -39,16 +39,18 @@ from sim.kpis import ROLLING_WEEKS
 from sim.operations import Operations
 from sim.params import Params
 from sim.policies import crm, pay
+from sim.policies.respond import PlanResponse, PlanWeek
 from sim.population import (
     NO_NEED,
     PRICE,
     PRODUCT,
+    PURCHASE,
     SERVICE_ISSUE,
     Accounts,
     willingness,
 )
 from sim.week import Week
-from sim.worklist import RepWeights, plan_week, running_total_within
+from sim.worklist import Plan, RepWeights, plan_week, running_total_within
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -83,6 +85,7 @@ class Streams:
     deals: np.random.Generator
     audits: np.random.Generator
     acquisition: np.random.Generator
+    timing: np.random.Generator  # customers' answers to early-signing offers (drawn in every period-end week)
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
@@ -135,6 +138,8 @@ class SalesModel(mesa.Model):
                                                      for i in range(p.n_managers)]
         self.managers = [Manager(self, team) for team in teams]
         self._manager_of = {s: m for m in self.managers for s in m.slots}
+        team_of = np.array([self.managers.index(self._manager_of[s]) for s in range(p.n_reps)])
+        self.plan = PlanResponse(p, p.n_reps, team_of)  # the pay plan and the reps' answers to it (M13)
         self.slot_rep: list[Rep | None] = [self._hire(s, experienced=True) for s in range(p.n_reps)]
         if self.book is not None:
             start_reps_from_book(self, self.book)
@@ -172,7 +177,10 @@ class SalesModel(mesa.Model):
         focus = min(p.focus_cap, float(rng.exponential(p.focus_mean))) if p.focus_mean > 0 else 0.0
         rep = Rep(self, slot, self._manager_of[slot], min(1.0, max(p.skill_floor, float(skill))),
                   orient, focus)
-        rep.quota = p.quota_level * self._expected_quarter_deals(slot, rep.skill)
+        expected = self._expected_quarter_deals(slot, rep.skill)
+        rep.target = p.quota_level * expected * (self.plan.plan.period / pay.QUARTER)
+        rep.quota = rep.quota_at_hire = rep.target if self.plan.plan.has_quota else 0.0
+        rep.start_record(expected / pay.QUARTER)
         return rep
 
     def _expected_quarter_deals(self, slot: int, skill: float) -> float:
@@ -245,7 +253,7 @@ class SalesModel(mesa.Model):
         for m in self.managers:
             m.coach()
 
-    def _rep_weights(self) -> tuple[RepWeights, np.ndarray]:
+    def _rep_weights(self, plan: PlanWeek) -> tuple[RepWeights, np.ndarray]:
         p = self.p
         n = p.n_reps
         covered = np.zeros(n, bool)
@@ -262,7 +270,8 @@ class SalesModel(mesa.Model):
             s = r.slot
             covered[s] = True
             focus[s] = r.focus(self.week)
-            hours[s] = max(0.0, customer_hours * (1.0 - focus[s]) - self._remedy_hours[s])
+            pulling = p.pull_hours if plan.pulls[s] else 0.0
+            hours[s] = max(0.0, customer_hours * (1.0 - focus[s]) * plan.effort[s] - self._remedy_hours[s] - pulling)
             skill[s] = r.skill_now()
             worry = r.target_worry(self.week)
             attention = r.banner_attention(worry)
@@ -279,9 +288,10 @@ class SalesModel(mesa.Model):
         from sim.kernels.work import close_work, outcomes
 
         p, a, led = self.p, self.acc, self.ledger
-        w, focus = self._rep_weights()
+        pw = self.plan.week(self.reps, self.week)
+        w, focus = self._rep_weights(pw)
         self._remedy_hours[:] = 0.0  # taken from this week's hours; this week's remedies take from next week's
-        plan = plan_week(a, p, w, self.streams.decisions)
+        plan = plan_week(a, p, w, self.streams.decisions, pw)
         luck = self.streams.outcomes.random((3, a.n))
         o = plan.opened
         a.flag_declined[plan.declined] = True
@@ -291,8 +301,27 @@ class SalesModel(mesa.Model):
             a.play_u, a.play_value, a.sat, a.since, a.pitched, a.unwanted_pitch, a.disc_depth, a.disc_left,
             a.follow_up, luck, self._outcome_scalars)
         self._problems_on_contact(o[plan.weight >= 1.0])
+        if pw.hold_rate.any():
+            self._count_held(o, pw)
 
-        self.econ.deals(o, deal, pay.commission(p, deal))
+        # Big-deal chasing ("flash in the pan", M6): lumpy new-logo revenue.
+        big = np.zeros(p.n_reps)
+        chase = focus * p.hours_per_week * (1.0 - p.admin_share)
+        lands = w.covered & (self.streams.deals.random(p.n_reps) < p.big_deal_rate * focus * w.skill)
+        big[lands] = p.big_deal_weeks * p.mean_spend
+        early, early_value = self._early_signings(pw)
+
+        if self.plan.plan.linear:
+            rate = None
+            self.econ.deals(o, deal, pay.commission(p, deal))
+        else:  # the plan's pay on each pay unit's sales this week, spread over them
+            week_sales = np.bincount(a.rep[o], weights=deal, minlength=p.n_reps) + big
+            week_sales += np.bincount(a.rep[early], weights=early_value * (1.0 - p.pull_discount),
+                                      minlength=p.n_reps)
+            rate = self.plan.commission(self.reps, week_sales)
+            self.econ.deals(o, deal, deal * rate[a.rep[o]])
+        if p.clawback_weeks > 0:
+            self._stake_clawback(o, deal, rate)
         self.econ.serve(o, plan.hours, a.need[o] != NO_NEED)
         (slot_deals, slot_bopen, slot_bclose, n_flagged, n_close, n_willing_drawn, n_purchase, n_need_closed,
          need_potential, play_potential, selling_hours) = close_work(
@@ -300,23 +329,31 @@ class SalesModel(mesa.Model):
             a.need_buy, a.need_value, a.play_value, a.play_buy, a.share, a.flag, a.flag_left, a.flag_cool,
             a.flag_declined, p.sale_share_gain, p.flag_cooldown, p.n_reps)
 
-        # Big-deal chasing ("flash in the pan", M6): lumpy new-logo revenue.
-        big = np.zeros(p.n_reps)
-        chase = focus * p.hours_per_week * (1.0 - p.admin_share)
-        lands = w.covered & (self.streams.deals.random(p.n_reps) < p.big_deal_rate * focus * w.skill)
-        big[lands] = p.big_deal_weeks * p.mean_spend
-
         slot_deals += big
+        if early.size:
+            slot_deals += np.bincount(a.rep[early], weights=early_value * (1.0 - p.pull_discount),
+                                      minlength=p.n_reps)
+        slot_rate = np.full(p.n_reps, p.commission_rate) if rate is None else rate
         for r in self.reps:
             s = r.slot
             r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
-            r.quarter_deals += slot_deals[s]
+            r.record_sales(slot_deals[s], slot_rate[s] * slot_deals[s])
         self.econ.bonus(pay.banner_pay(p, int(slot_bclose.sum())))  # vacant books open no account
 
         big_total = big.sum()
         chase_hours = chase[w.covered].sum()
         prospecting = plan.prospecting.sum()
-        self.econ.big_deals(big_total, pay.commission(p, big_total))
+        if rate is None:
+            self.econ.big_deals(big_total, pay.commission(p, big_total))
+        else:
+            self.econ.big_deals(big_total, float((big * rate).sum()))
+        if early.size:
+            discount = early_value * p.pull_discount
+            paid_rate = p.commission_rate if rate is None else rate[a.rep[early]]
+            self.econ.early_signings(early, early_value, discount, paid_rate * (early_value - discount))
+            self.econ.potential(early_value.sum())
+            led.add("early_signings", early.size)
+        self._record_timing(slot_deals, plan, chase, pw)
         self.now.prospecting = plan.prospecting
         self.now.selling_skill = w.skill
         self.econ.acquisition(0, prospecting + chase_hours)
@@ -332,6 +369,91 @@ class SalesModel(mesa.Model):
         led.add("hours_selling", selling_hours + chase_hours + prospecting)
         led.add("hours_paid", p.hours_per_week * w.covered.sum())
         led.add("unwanted_pitches", n_unwanted)
+
+    def _count_held(self, opened: np.ndarray, pw: PlanWeek) -> None:
+        """Count purchase needs left waiting this week by reps whose plan pays more for them next period."""
+        p, a = self.p, self.acc
+        pending = a.active & (a.need == PURCHASE) & (pw.hold_rate[a.rep] > 0)
+        pending &= a.need_age + pw.weeks_left[a.rep] < p.need_patience
+        pending[opened] = False
+        self.ledger.add("held_needs", int(pending.sum()))
+
+    def _early_signings(self, pw: PlanWeek) -> tuple[np.ndarray, np.ndarray]:
+        """Reps who gain from booking now ask customers without a pending need to sign their next purchase
+        early for ``pull_discount``; returns the accounts that signed and the list value of what they signed.
+
+        Each rep offers to its largest unbought wallets first (what it knows of its book), as many as
+        ``pull_hours`` allow at ``pull_offer_hours`` each. A customer accepts with ``pull_accept`` times its
+        own chance of buying; its next purchase need is then already bought. The uniforms are drawn in every
+        week a pull could happen, whatever the plan, so paired runs stay aligned.
+        """
+        p, a = self.p, self.acc
+        none = np.zeros(0, np.int64), np.zeros(0)
+        if pw.weeks_left[0] > p.pull_weeks or p.pull_weeks == 0:
+            return none
+        u = self.streams.timing.random(a.n)
+        if not pw.pulls.any():
+            return none
+        offers = int(p.pull_hours / p.pull_offer_hours)
+        cand = np.flatnonzero(a.active & (a.need == NO_NEED) & ~a.prebooked & ~a.flag & pw.pulls[a.rep])
+        value = a.deal_value(p, cand)
+        order = np.lexsort((cand, -value, a.rep[cand]))  # each book, largest first, ties by account id
+        cand, value = cand[order], value[order]
+        slot = a.rep[cand]
+        rank = running_total_within(slot, np.ones(cand.size))
+        cand, value = cand[rank <= offers], value[rank <= offers]
+        chance = p.pull_accept * np.clip(p.p_purchase * willingness(p, a.sat[cand]), 0.0, 1.0)
+        signed = u[cand] < chance
+        a.prebooked[cand[signed]] = True
+        return cand[signed], value[signed]
+
+    def _stake_clawback(self, opened: np.ndarray, deal: np.ndarray, rate: np.ndarray | None) -> None:
+        """Start the clawback clock on this week's sales: their commission is at stake for ``clawback_weeks``."""
+        p, a = self.p, self.acc
+        sold = deal > 0
+        uids = opened[sold]
+        paid = deal[sold] * (p.commission_rate if rate is None else rate[a.rep[uids]])
+        a.claw_commission[uids] = np.where(a.claw_left[uids] > 0, a.claw_commission[uids], 0.0) + paid
+        a.claw_left[uids] = p.clawback_weeks
+
+    def _claw_back(self, gone: np.ndarray) -> None:
+        """Take back the commission on accounts that churned within the clawback window of a sale."""
+        a = self.acc
+        hit = gone[a.claw_left[gone] > 0]
+        if hit.size:
+            amounts = a.claw_commission[hit]
+            self.econ.clawback(hit, amounts)
+            for uid, amount in zip(hit.tolist(), amounts.tolist(), strict=True):
+                r = self.slot_rep[a.rep[uid]]
+                if r is not None:
+                    r.commission_clawed += amount
+                    r.period_commission -= amount
+            a.claw_left[hit] = 0
+            a.claw_commission[hit] = 0.0
+        live = a.claw_left > 0
+        a.claw_left[live] -= 1
+
+    def _record_timing(self, slot_deals: np.ndarray, plan: Plan, chase: np.ndarray, pw: PlanWeek) -> None:
+        """Deal revenue by week of the quarter, and the selling hours of reps far behind or on pace (M13)."""
+        p, led = self.p, self.ledger
+        total = float(slot_deals.sum())
+        led.add("deal_revenue", total)
+        if self.week % pay.QUARTER >= pay.QUARTER - kpis.QUARTER_END_WEEKS:
+            led.add("deal_revenue_quarter_end", total)
+        period = self.plan.plan.period
+        in_period = self.week % period
+        if in_period * pay.QUARTER < kpis.FAR_BEHIND_FROM_WEEK * period:  # the same share of a year
+            return
+        a = self.acc
+        selling = np.bincount(a.rep[plan.opened], weights=plan.hours * plan.selling, minlength=p.n_reps)
+        selling = selling + plan.prospecting + chase + np.where(pw.pulls, p.pull_hours, 0.0)
+        for r in self.reps:
+            behind = r.far_behind(in_period, period)
+            if behind is None:
+                continue
+            kind = "far_behind" if behind else "on_track"
+            led.add(f"hours_{kind}", selling[r.slot])
+            led.add(f"weeks_{kind}", 1)
 
     def _problems_on_contact(self, uids: np.ndarray) -> None:
         """A live conversation surfaces problems; reps fix them officially or improvise in secret (M8)."""
@@ -426,6 +548,8 @@ class SalesModel(mesa.Model):
                               a.issue_wait, a.issue_reported, a.unserved, a.share, a.conc_left, a.remedy_left,
                               a.unwanted_pitch, u, self._decide_scalars)
         a.lose(gone, causes, self.p.winback_weeks)
+        if self.p.clawback_weeks > 0:
+            self._claw_back(gone)
         counts = np.bincount(causes, minlength=len(kpis.CHURN_CAUSES) + 1)
         for cause in kpis.CHURN_CAUSES:
             led.add(cause.count, int(counts[cause.code]))
@@ -484,6 +608,8 @@ class SalesModel(mesa.Model):
                 m.audit(self.avoided_since_review)
             self.avoided_since_review[:] = 0
             self._pay_close_rate_bonus()
+        if (self.week + 1) % self.plan.plan.period == 0:
+            self._close_period()
         if (self.week + 1) % pay.QUARTER == 0:
             self._close_quarter()
             self._remedy_left[:] = p.remedy_budget
@@ -498,18 +624,37 @@ class SalesModel(mesa.Model):
             if r.measured_rate >= p.banner_target:
                 self.econ.bonus(p.close_rate_bonus)
 
-    def _close_quarter(self) -> None:
-        """Quota bonuses for reps who met quota; retention pay for accounts kept through the quarter."""
-        p, a = self.p, self.acc
+    def _close_period(self) -> None:
+        """Settle the pay period: quota bonuses, a draw's top-ups, the next quotas (fixed or ratcheted)."""
+        p, plan = self.p, self.plan.plan
         measured = self.week >= p.burn_in_weeks
-        for r in self.reps:
-            hit = r.quota > 0 and r.quarter_deals >= r.quota
+        reps = self.reps
+        if p.team_quota:  # a team meets its quota together
+            unit_sales = self.plan.unit_sums(reps, [r.period_deals for r in reps])
+            unit_quota = self.plan.unit_sums(reps, [r.quota for r in reps])
+        for r in reps:
+            if p.team_quota:
+                u = self.plan.unit[r.slot]
+                hit = unit_quota[u] > 0 and unit_sales[u] >= unit_quota[u]
+            else:
+                hit = r.quota > 0 and r.period_deals >= r.quota
             if hit:
                 self.econ.bonus(p.quota_bonus)
+            if p.draw > 0:
+                self.econ.draw_top_up(max(0.0, p.draw * r.period_weeks - r.period_commission))
             if measured:
-                self.ledger.quota_hits.append(bool(hit))
-                self.ledger.rep_quarter_revenue.append(r.quarter_deals)
-            r.quarter_deals = 0.0
+                if plan.has_quota:
+                    self.ledger.quota_hits.append(bool(hit))
+                self.ledger.rep_quarter_revenue.append(r.period_deals)
+            if plan.ratchet > 0:
+                r.quota = max(p.ratchet_floor * r.quota_at_hire, r.quota + plan.ratchet * (r.period_deals - r.quota))
+            r.period_deals = 0.0
+            r.period_commission = 0.0
+            r.period_weeks = 0
+
+    def _close_quarter(self) -> None:
+        """Retention pay for accounts kept through the quarter."""
+        p, a = self.p, self.acc
         if p.retention_pay > 0:
             covered = np.array([r is not None for r in self.slot_rep])
             kept = np.flatnonzero(a.active & self._quarter_active & covered[a.rep])
@@ -544,6 +689,7 @@ class SalesModel(mesa.Model):
         from sim.kernels.week import census
 
         a, led = self.acc, self.ledger
+        self.econ.settle_clawbacks()
         nps, customers, banners, open_issues = census(a.active, a.sat, a.flag, a.issue, self.p.promoter_sat,
                                                       self.p.detractor_sat)
         led.week["nps"] = nps

@@ -61,6 +61,19 @@ CoachingStyle = Literal["close_focused", "neutral", "customer_focused"]
 FeedbackLoop = Literal["none", "survey", "closed_loop"]
 DetractorPolicy = Literal["sell_to_all", "fix_first"]
 CrmRule = Literal["none", "spend_drop", "seasonality_aware", "advocacy_aware"]
+PayPeriod = Literal["quarter", "year"]
+QuotaSetting = Literal["fixed", "ratchet", "none"]
+
+
+# The fields a scenario may also set in its [pay] table: the pay plan as a whole (M3, M6, M13).
+PAY_PLAN_FIELDS = ("base_salary", "commission_rate", "banner_bonus", "close_rate_bonus", "quota_bonus",
+                   "quota_level", "retention_pay", "nps_pay", "pay_period", "quota_setting", "ratchet_rate",
+                   "accelerator", "decelerator", "decelerator_below", "commission_cap", "draw", "clawback_weeks",
+                   "team_quota")
+
+# Plan elements that pay against a quota, with the value that switches each off.
+_QUOTA_ELEMENTS = {"quota_bonus": 0.0, "accelerator": 1.0, "decelerator": 1.0, "commission_cap": 0.0,
+                   "team_quota": False}
 
 
 class Params(BaseModel):
@@ -107,6 +120,31 @@ class Params(BaseModel):
                                   "Pay per account kept through a quarter", ge=0.0, le=500.0)
     nps_pay: float = _lever(0.0, "currency per promoter", A, "Pay per promoter found by a survey",
                             ge=0.0, le=500.0)
+    # The plan's shape (M13): a linear commission with none of these is the default.
+    pay_period: PayPeriod = _lever("quarter", "choice", A + ": most B2B plans settle quarterly",
+                                   "Period over which quota, tiers, cap, draw and quota bonus are settled")
+    quota_setting: QuotaSetting = _lever("fixed", "choice", "FACTS 2: the firm's plan ratcheted quotas",
+                                         "How each period's quota is set: fixed at hire, ratcheted from the "
+                                         "last period's sales, or no quota at all")
+    ratchet_rate: float = _lever(0.5, "fraction of over- or under-achievement", A,
+                                 "Under a ratchet, share of last period's sales above (below) quota added to "
+                                 "(taken from) the next quota", ge=0.0, le=1.0)
+    accelerator: float = _lever(1.0, "x commission_rate", "FACTS 1: accelerating plans",
+                                "Commission rate multiplier on sales above quota (1 = none)", ge=1.0, le=5.0)
+    decelerator: float = _lever(1.0, "x commission_rate", "FACTS 2: no commission below 40 % of quota",
+                                "Commission rate multiplier on sales below decelerator_below x quota "
+                                "(1 = none, 0 = nothing paid there)", ge=0.0, le=1.0)
+    decelerator_below: float = _lever(0.4, "x quota", "FACTS 2", "Attainment below which the decelerator "
+                                      "applies", ge=0.0, le=1.0)
+    commission_cap: float = _lever(0.0, "x quota", "FACTS 2: commission stopped at 120 % of quota",
+                                   "Period sales above which no more commission is paid (0 = no cap)",
+                                   ge=0.0, le=5.0)
+    draw: float = _lever(0.0, "currency per rep-week", A, "Non-recoverable draw: at the period's end a rep "
+                         "whose commission fell short of the draw is paid the difference", ge=0.0, le=5000.0)
+    clawback_weeks: int = _lever(0, "weeks", A, "Commission on a deal is taken back if the account churns "
+                                 "within this many weeks of the sale (0 = no clawback)", ge=0, le=52)
+    team_quota: bool = _lever(False, "on/off", A, "Quota, tiers, cap and quota bonus count the sales of "
+                              "the manager's whole team, not the rep's own")
 
     # --- management (M3, M5, M9) ------------------------------------------
     coaching_style: CoachingStyle = _lever("close_focused", "choice",
@@ -268,6 +306,36 @@ class Params(BaseModel):
     quota_chase_from_week: int = _p(6, "week of quarter", "seed 001: the chase comes late in the quarter",
                                     "Week of the quarter (counted from 0) from which a rep behind quota "
                                     "chases a big deal: the second half of a 13-week quarter", ge=0, le=12)
+    # How reps answer the plan's shape (M13): assumptions, never fitted to FACTS 1-2 (they test the model).
+    effort_elasticity: float = _p(0.3, "elasticity", A + ": effort responds to marginal pay, less than "
+                                  "one for one", "Elasticity of a rep's customer hours to the expected "
+                                  "marginal pay rate of the next sale", ge=0.0, le=2.0)
+    effort_min: float = _p(0.6, "x usual customer hours", A, "Fewest customer hours a rep who gains "
+                           "nothing at the margin still works (a rep who has given up)", ge=0.0, le=1.0)
+    effort_max: float = _p(1.2, "x usual customer hours", A, "Most customer hours a rep sprinting for a "
+                           "tier or quota works", ge=1.0, le=2.0)
+    effort_reference_rate: float = _p(0.05, "fraction of deal value", A + ": the usual commission",
+                                      "Marginal pay rate at which a rep works its usual hours", ge=0.001,
+                                      le=0.5)
+    pay_forecast_memory: float = _p(0.9, "per week", A, "Weight a rep's run-rate forecast keeps on past "
+                                    "weeks (the rest goes to this week's deals)", ge=0.0, le=0.99)
+    forecast_cv_prior: float = _p(1.0, "coefficient of variation", A, "Week-to-week spread of a new rep's "
+                                  "deal revenue, relative to its mean, before it has its own record",
+                                  ge=0.0, le=5.0)
+    pay_foresight: float = _p(0.8, "fraction", A, "Weight a rep puts on next period's pay against this "
+                              "period's (1 = none lost to waiting)", ge=0.0, le=1.0)
+    ratchet_floor: float = _p(0.5, "x quota at hire", A, "Lowest a ratchet can take a rep's quota",
+                              ge=0.0, le=1.0)
+    pull_weeks: int = _p(2, "weeks", "FACTS 1: deals timed to the period end", "Last weeks of a pay period "
+                         "in which a rep may ask customers to sign early", ge=0, le=8)
+    pull_discount: float = _p(0.1, "fraction of deal value", A, "Discount a customer is offered for "
+                              "signing a purchase early", ge=0.0, le=0.5)
+    pull_accept: float = _p(0.5, "probability", A, "Chance a customer who would buy accepts an early-"
+                            "signing offer", ge=0.0, le=1.0)
+    pull_hours: float = _p(2.0, "hours per rep-week", A, "Hours a rep spends on early-signing offers in a "
+                           "week it pulls deals in", ge=0.0, le=20.0)
+    pull_offer_hours: float = _p(0.5, "hours per offer", A, "Time one early-signing offer takes",
+                                 ge=0.05, le=5.0)
     urgency_service: float = _p(3.0, "x", A, "Urgency of a customer waiting with a service problem or request, "
                                 "relative to a due check-in", ge=0.0, le=20.0)
     urgency_purchase: float = _p(3.0, "x", A + ": a customer who came to buy is waiting, like a service need",
@@ -525,6 +593,20 @@ class Params(BaseModel):
         if self.detractor_policy == "fix_first" and self.feedback_loop == "none":
             raise ValueError("detractor_policy 'fix_first' needs customer feedback to know who the "
                              "detractors are: set feedback_loop to 'survey' or 'closed_loop'")
+        if self.quota_setting == "none":
+            tied = [f"{name} = {getattr(self, name)}" for name, off in _QUOTA_ELEMENTS.items()
+                    if getattr(self, name) != off]
+            if tied:
+                raise ValueError(f"quota_setting 'none' removes the quota, but these pay against one: "
+                                 f"{', '.join(tied)}; set them to their neutral values or choose quota_setting "
+                                 "'fixed' or 'ratchet'")
+        if self.team_quota and self.draw > 0:
+            raise ValueError(f"team_quota with a draw ({self.draw}) is not modelled: a draw tops up each rep's "
+                             "own commission; set draw to 0 or team_quota to false")
+        if 0 < self.commission_cap <= 1.0 and self.accelerator > 1.0:
+            raise ValueError(f"commission_cap ({self.commission_cap}) stops commission at or below quota, so the "
+                             f"accelerator ({self.accelerator}) above quota never pays: raise commission_cap "
+                             "above 1 or set accelerator to 1")
         if self.detractor_sat > self.promoter_sat:
             raise ValueError(f"detractor_sat ({self.detractor_sat}) must not exceed promoter_sat "
                              f"({self.promoter_sat}): a customer cannot be both")

@@ -186,6 +186,11 @@ class Accounts:
         self.known_score = np.full(n, -1, np.int8)
         self.pitched = np.zeros(n, bool)
         self.unwanted_pitch = np.zeros(n, bool)
+        self.campaign = np.zeros(n, bool)  # listed for an outreach campaign: the CRM raises a banner when it can
+        # timing and clawback of sales (M13)
+        self.prebooked = np.zeros(n, bool)  # signed early: its next purchase need is already bought
+        self.claw_left = np.zeros(n, np.int16)  # weeks the last sale's commission can still be clawed back
+        self.claw_commission = np.zeros(n)  # the commission at stake
         if book is not None:
             self._open_book_problems(p, book, rng)
         from sim.kernels.week import spend
@@ -249,7 +254,9 @@ class Accounts:
         """New needs (purchase or service-only) with the customer's latent willingness to buy.
 
         Needs also arrive on churned accounts (shadow demand) so that what churn
-        costs shows in ``revenue_potential``; those needs can never be served.
+        costs shows in ``revenue_potential``; those needs can never be served. A
+        purchase need on an account that signed early (``prebooked``) is the
+        purchase already made, so it opens nothing.
         Returns the uids with a new need. One compiled pass (:func:`sim.kernels.needs.arrive`).
         """
         from sim.kernels.needs import arrive
@@ -258,7 +265,7 @@ class Accounts:
         z = rng.standard_normal(self.n)  # the rep's read of each need (a fixed-size draw)
         table, mean0, mean_step = intent_table(float(p.intent_concentration))
         uids, mean = arrive(self.need, self.need_age, self.need_value, self.need_intent, self.need_buy,
-                            self.wallet, self.share, self.sat, season, u, table, mean0, mean_step,
+                            self.prebooked, self.wallet, self.share, self.sat, season, u, table, mean0, mean_step,
                             needs_scalars(p))
         read_intents(self.need_read, uids, self.need_intent, mean, z, p.read_noise, p.intent_concentration,
                      self.need)
@@ -297,6 +304,9 @@ class Accounts:
         self.disc_left[uids] = 0
         self.disc_depth[uids] = 0.0
         self.remedy_left[uids] = 0
+        self.prebooked[uids] = False
+        self.claw_left[uids] = 0
+        self.claw_commission[uids] = 0.0
         self.need[uids] = NO_NEED
         self.issue[uids] = NO_ISSUE
         self.issue_sev[uids] = 0.0

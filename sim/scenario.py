@@ -13,6 +13,8 @@ the folder named by the environment variable ``SALESIM_SCENARIOS``)::
     [parameters]
     banner_target = 0.9
     enforcement = 1.0
+    [pay]                    # optional: the pay plan (sim.params.PAY_PLAN_FIELDS)
+    accelerator = 2.0
 
 A child's parameters override its parent's; ``--set`` overrides are applied
 last. ``mechanisms`` is inherited when a child omits it; title, question,
@@ -37,13 +39,13 @@ import numpy as np
 from pydantic import ValidationError
 
 from sim.errors import ScenarioError
-from sim.params import ParamInfo, Params, param_info
+from sim.params import PAY_PLAN_FIELDS, ParamInfo, Params, param_info
 from sim.safepath import excerpt, is_within, pseudo_root, read_text, resolve
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 ENV_DIR = "SALESIM_SCENARIOS"
 
-TOP_LEVEL_KEYS = ("title", "question", "mechanisms", "extends", "notice", "try", "book", "parameters")
+TOP_LEVEL_KEYS = ("title", "question", "mechanisms", "extends", "notice", "try", "book", "parameters", "pay")
 _TEXT_KEYS = ("title", "question", "extends", "notice", "book")
 _LIST_KEYS = ("mechanisms", "try")
 _REQUIRED = {"title": "a one-line title", "question": "the question the scenario answers"}
@@ -237,6 +239,8 @@ def _read_file(path: Path, quote: bool = True) -> dict[str, Any]:
     problems = _top_level_problems(data)
     if isinstance(data.get("parameters"), dict):
         problems += _parameter_problems(data["parameters"], "parameters.")
+    if isinstance(data.get("pay"), dict):
+        problems += _pay_problems(data["pay"], data.get("parameters"))
     _raise_if(problems, f"Invalid scenario file {_show_path(path)}", f"Scenario file {_show_path(path)} has")
     return data
 
@@ -282,6 +286,9 @@ def _top_level_problems(data: dict[str, Any]) -> list[str]:
         if key in data and not _is_text_list(data[key]):
             problems.append(f"{key} = {_show(data[key])} has the wrong type: expected a list of texts, "
                             f'e.g. {key} = ["...", "..."].')
+    if "pay" in data and not isinstance(data["pay"], dict):
+        problems.append(f"pay = {_show(data['pay'])} has the wrong type: expected a [pay] table with one "
+                        "'name = value' line per element of the pay plan.")
     if "parameters" in data and not isinstance(data["parameters"], dict):
         problems.append(f"parameters = {_show(data['parameters'])} has the wrong type: expected a "
                         "[parameters] table with one 'name = value' line per parameter.")
@@ -318,6 +325,22 @@ def _parameter_problems(values: dict[str, Any], prefix: str) -> list[str]:
                 name = str(err["loc"][0])
                 problems.append(_field_problem(prefix + name, known[name], err, info[name]))
     return problems
+
+
+def _pay_problems(values: dict[str, Any], parameters: Any) -> list[str]:
+    """A [pay] table holds pay-plan fields only, each set once in the file, with valid values."""
+    allowed = f"The [pay] table takes: {', '.join(PAY_PLAN_FIELDS)}."
+    problems = []
+    for key, value in values.items():
+        if key in PAY_PLAN_FIELDS:
+            if isinstance(parameters, dict) and key in parameters:
+                problems.append(f"pay.{key} is also set under [parameters] in the same file: keep one of them.")
+            continue
+        where = " It is a parameter, not part of the pay plan: move it under [parameters]." if key in param_info() \
+            else f" {_did_you_mean(key, PAY_PLAN_FIELDS)}".rstrip()
+        problems.append(f"pay.{key} = {_show(value)} is not an element of the pay plan.{where} {allowed}")
+    plan = {k: v for k, v in values.items() if k in PAY_PLAN_FIELDS}
+    return problems + _parameter_problems(plan, "pay.")
 
 
 def _unknown_parameter(label: str, key: str, value: Any, info: dict[str, ParamInfo]) -> str:
@@ -397,7 +420,7 @@ def _merge_parameters(chain: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[st
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for path, data in chain:
-        for key, value in data.get("parameters", {}).items():
+        for key, value in [*data.get("parameters", {}).items(), *data.get("pay", {}).items()]:
             values[key] = value
             origin[key] = _show_path(path)
     return values, origin

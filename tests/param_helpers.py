@@ -7,8 +7,16 @@ def repair_combinations(values: dict) -> dict:
     """Repair draws that Params refuses as a combination (each value alone is in range).
 
     A detractor threshold above the promoter threshold is lowered to it; product and price
-    shares of the issue mix that add to more than one are scaled down to sum to one.
+    shares of the issue mix that add to more than one are scaled down to sum to one. Without a quota,
+    the plan elements that pay against one are switched off; a team quota comes without a draw; an
+    accelerator needs a cap above quota.
     """
+    if values.get("quota_setting") == "none":
+        values.update(quota_bonus=0.0, accelerator=1.0, decelerator=1.0, commission_cap=0.0, team_quota=False)
+    if values.get("team_quota") and values.get("draw", 0.0) > 0:
+        values["draw"] = 0.0
+    if 0 < values.get("commission_cap", 0.0) <= 1.0 and values.get("accelerator", 1.0) > 1.0:
+        values["commission_cap"] = 0.0
     if "detractor_sat" in values and "promoter_sat" in values:
         values["detractor_sat"] = min(values["detractor_sat"], values["promoter_sat"])
     if "product_issue_share" in values and "price_issue_share" in values:

@@ -28,11 +28,13 @@ def runs(scenario: str, **overrides) -> dict[str, np.ndarray]:
 
 
 def _plan(m: SalesModel, seed: int):
-    w, _ = m._rep_weights()
-    return plan_week(m.acc, m.p, w, np.random.default_rng(seed))
+    pay = m.plan.week(m.reps, m.week)
+    w, _ = m._rep_weights(pay)
+    return plan_week(m.acc, m.p, w, np.random.default_rng(seed), pay)
 
 
-@pytest.mark.parametrize("scenario", ["baseline", "banner_mandate", "prepared_target"])
+@pytest.mark.parametrize("scenario", ["baseline", "banner_mandate", "prepared_target", "ratcheted_quota",
+                                      "capped_plan"])
 def test_the_plan_never_reads_the_intent_outcomes_are_drawn_from(scenario):
     """Scrambling the hidden buying intents (not the reps' reads of them) leaves every choice unchanged."""
     m = SalesModel.from_scenario(load_scenario(scenario), rng=3).run(45)

@@ -31,6 +31,8 @@ MODEL_MODULES = (
     "sim/policies/coaching.py",
     "sim/policies/crm.py",
     "sim/policies/pay.py",
+    "sim/policies/plan.py",
+    "sim/policies/respond.py",
     "sim/kernels/__init__.py",
     "sim/kernels/accounts.py",
     "sim/kernels/customers.py",
@@ -113,7 +115,12 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
         "2.0": "sort key: tier code of work not taken (0 needs, 1 outbound)",
         "3.0": "sort key: three tiers per slot",
         "0.5": "sort key: maps utility per hour into (0, 1) within a tier"},
-    ("sim/policies/pay.py", "QUARTER"): {"13": "weeks in a quarter (calendar)"},
+    ("sim/policies/plan.py", "QUARTER"): {"13": "weeks in a quarter (calendar)"},
+    ("sim/policies/plan.py", "PERIOD_WEEKS"): {"4": "quarters in a year (calendar)"},
+    ("sim/policies/plan.py", "_SQRT_2PI"): {"2.0": "the normal density's constant, sqrt(2 pi)"},
+    ("sim/policies/plan.py", "_density"): {"-0.5": "the normal density, exp(-z**2 / 2)"},
+    ("sim/policies/respond.py", "_MIN_SD_SHARE"): {
+        "1e-06": "numerical guard: a forecast's spread is never exactly zero"},
 }
 
 

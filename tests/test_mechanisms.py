@@ -156,8 +156,19 @@ def test_customer_centric_coaching_lowers(kpi):
 # --- M6: flash in the pan ----------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_lump_sum_quota_bonus_makes_deal_revenue_lumpy():
-    assert_higher(runs("baseline", 12), runs("quota_lump_sum", 12), "revenue_cv_reps")
+def test_lump_sum_quota_bonus_sends_reps_chasing_big_deals():
+    """The gamble itself: reps behind quota late in the quarter chase big deals, so more big-deal revenue.
+
+    The net lumpiness of deal revenue across rep-quarters (``revenue_cv_reps``) no longer rises clearly:
+    since reps also answer the bonus as marginal pay (M13), those near quota sprint to it, which evens
+    attainment out (+0.016 [-0.038, +0.071] on the small unit at n = 12; reported, not tuned away).
+    """
+    def big(scenario: str) -> np.ndarray:
+        sc = load_scenario(scenario)  # the flagship unit: big deals are rare on the small one
+        return np.array([SalesModel.from_scenario(sc, rng=seed).run(WEEKS).ledger.total["big_deals"]
+                         for seed in range(12)])
+
+    _higher(big("baseline"), big("quota_lump_sum"), "big-deal revenue")
 
 
 # --- M7, M9, M10: operations, escalation and feedback ------------------------------------------

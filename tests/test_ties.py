@@ -67,10 +67,11 @@ def test_reps_with_hours_for_some_of_many_identical_customers_serve_the_lowest_i
     a = m.acc
     small = book[::3]
     a.wallet[small] *= 0.25  # a smaller account: less utility per hour, the same for all of them
-    w, _ = m._rep_weights()
+    pay = m.plan.week(m.reps, m.week)
+    w, _ = m._rep_weights(pay)
     light = np.setdiff1d(book, small)
     w.hours[0] = light.size * m.p.hours_service + 50 * m.p.hours_service
-    plan = plan_week(a, m.p, w, np.random.default_rng(0))
+    plan = plan_week(a, m.p, w, np.random.default_rng(0), pay)
     assert (a.need[book] != NO_NEED).all()
     np.testing.assert_array_equal(plan.opened, np.sort(np.concatenate([light, small[:50]])))
 

@@ -46,6 +46,7 @@ class Job:
         point: design point number (0 for comparisons).
         keep_series: whether the worker returns the weekly series.
         tags: extra columns for the results table (e.g. the varied levers' values).
+        trial: a trial design (:mod:`sim.trials`): the run randomises units and measures both arms.
     """
 
     label: str
@@ -56,10 +57,14 @@ class Job:
     point: int = 0
     keep_series: bool = True
     tags: dict[str, Any] = field(default_factory=dict)
+    trial: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
         """Identity of the job in the store: label, point, replication and a hash of what it runs."""
-        h = params_hash({"p": self.params, "w": self.weeks, "s": self.seed, "k": self.keep_series})
+        what = {"p": self.params, "w": self.weeks, "s": self.seed, "k": self.keep_series}
+        if self.trial is not None:
+            what["t"] = self.trial
+        h = params_hash(what)
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.label)[:40]
         return f"{safe}-p{self.point:05d}-r{self.replication:04d}-{h}"

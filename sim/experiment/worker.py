@@ -21,6 +21,12 @@ def run_job(job: Job) -> dict[str, Any]:
     from sim.model import SalesModel
     from sim.params import Params
 
+    if job.trial is not None:
+        from sim.trials.run import run_replication
+
+        return {"id": job.id, "label": job.label, "point": job.point, "replication": job.replication,
+                "seed": job.seed, "weeks": job.weeks, "tags": job.tags, "kpis": {},
+                "trial": run_replication(job.params, job.seed, job.trial, job.weeks)}
     model = SalesModel(Params(**job.params), rng=job.seed).run(job.weeks)
     kpis = {k: (v if math.isfinite(v) else None) for k, v in model.kpis().items()}
     record: dict[str, Any] = {

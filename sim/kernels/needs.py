@@ -53,10 +53,11 @@ def read(out, uids, true, z, prior_mean, weight, noise, eps, need):
 
 
 @kernel
-def arrive(need, need_age, need_value, need_intent, need_buy, wallet, share, sat, season, u, table, mean0,
-           mean_step, f):
-    """Open this week's needs in place; return (uids with a new need, their intent means). ``f`` holds the
-    parameters in the order of :func:`sim.population.needs_scalars`."""
+def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, u, table,
+           mean0, mean_step, f):
+    """Open this week's needs in place; return (uids with a new need, their intent means). A purchase need on
+    a ``prebooked`` account (signed early) is already bought: it clears the mark and opens nothing. ``f`` holds
+    the parameters in the order of :func:`sim.population.needs_scalars`."""
     need_rate, purchase_share, deal_weeks, p_purchase, willingness_base = f[0], f[1], f[2], f[3], f[4]
     n = need.size
     uids = np.empty(n, np.int64)
@@ -66,6 +67,9 @@ def arrive(need, need_age, need_value, need_intent, need_buy, wallet, share, sat
         if need[i] != NO_NEED or not u[0, i] < need_rate * max(season[i], 0.0):
             continue
         purchase = u[1, i] < purchase_share
+        if purchase and prebooked[i]:
+            prebooked[i] = False
+            continue
         need[i] = PURCHASE if purchase else SERVICE
         need_age[i] = 0
         need_value[i] = deal_weeks * wallet[i] * (1.0 - share[i]) if purchase else 0.0
@@ -81,10 +85,11 @@ def arrive(need, need_age, need_value, need_intent, need_buy, wallet, share, sat
 @kernel
 def raise_banners(rule, fix_first, active, flag, flag_left, flag_cool, flag_declined, known_score, share, trail,
                   trail_deseason, observed, season, sat, wallet, issue, play_intent, play_u, play_buy, play_value,
-                  u, table, mean0, mean_step, f):
-    """Withdraw banners from known detractors under fix-first, raise the CRM rule's new banners with their
-    plays, and move the rule's trailing spend; return (uids raised, their intent means). ``f`` holds the
-    parameters in the order of :func:`sim.policies.crm.banner_scalars`."""
+                  campaign, u, table, mean0, mean_step, f):
+    """Withdraw banners from known detractors under fix-first, raise the CRM rule's new banners (and banners
+    on accounts listed for an outreach ``campaign``) with their plays, and move the rule's trailing spend;
+    return (uids raised, their intent means). ``f`` holds the parameters in the order of
+    :func:`sim.policies.crm.banner_scalars`."""
     (spend_drop_threshold, advocacy_low_share, flag_weeks, p_upsell, willingness_base, upsell_room_gain,
      open_issue_appetite, deal_weeks, trail_weight) = f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]
     n = active.size
@@ -104,7 +109,7 @@ def raise_banners(rule, fix_first, active, flag, flag_left, flag_cool, flag_decl
             fires = known_score[i] >= 7 and share[i] < advocacy_low_share
         else:
             fires = False
-        if eligible and fires:
+        if eligible and (fires or campaign[i]):
             flag[i] = True
             flag_left[i] = flag_weeks
             flag_declined[i] = False

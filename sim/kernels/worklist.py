@@ -75,13 +75,15 @@ def take_within_hours(slot, key, hours, worth, budget):
 
 
 @kernel
-def plan(active, rep, need, flag, since, follow_up, need_read, play_read, need_value, play_value, wallet, share,
-         winback_left, seats_by_slot, covered, rep_hours, skill, persuasion, prep_hours, care_w, pressure, audit,
-         u_channel, b_slot, b_hours, f):
+def plan(active, rep, need, need_age, flag, since, follow_up, need_read, play_read, need_value, play_value, wallet,
+         share, winback_left, seats_by_slot, covered, rep_hours, skill, persuasion, prep_hours, care_w, pressure,
+         audit, pay_rate, hold_rate, weeks_left, u_channel, b_slot, b_hours, f):
     """Return (opened, weight, hours, selling, declined, prospecting); ``f`` holds the scalar parameters in
-    the order of :func:`sim.worklist.plan_scalars`."""
+    the order of :func:`sim.worklist.plan_scalars`. A purchase need that will still wait when the pay period
+    turns is worth, to a rep whose plan pays more next period (``hold_rate`` above ``pay_rate``), only the
+    difference now."""
     (email_share, visit_share, hours_email, hours_visit, hours_call, email_weight, hours_purchase, hours_service,
-     hours_pitch, commission_rate, banner_bonus, mean_spend, size_min, size_max, neglect_horizon,
+     hours_pitch, need_patience, banner_bonus, mean_spend, size_min, size_max, neglect_horizon,
      urgency_service, urgency_purchase, urgency_contact, banner_target, prospect_drive) = (
         f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15],
         f[16], f[17], f[18], f[19])
@@ -136,7 +138,9 @@ def plan(active, rep, need, flag, since, follow_up, need_read, play_read, need_v
         close_play = sk * ((rp + (1.0 - rp) * persuasion[s]) if fl else 0.0)
         p_close = 1.0 - (1.0 - close_need) * (1.0 - close_play)
         value = close_need * need_value[i] + close_play * play_value[i]
-        pay_exp = commission_rate * value + (p_close * banner_bonus if fl else 0.0)
+        pay_exp = pay_rate[s] * value + (p_close * banner_bonus if fl else 0.0)
+        if hold_rate[s] > 0.0 and nd == PURCHASE and need_age[i] + weeks_left[s] < need_patience:
+            pay_exp -= hold_rate[s] * close_need * need_value[i]
         size = min(max(np.sqrt(wallet[i] * share[i] / mean_spend), size_min), size_max)
         neglect = min(1.0, since[i] / neglect_horizon)
         if nd == SERVICE:

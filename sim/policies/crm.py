@@ -42,7 +42,7 @@ def update_banners(acc: Accounts, p: Params, observed: np.ndarray, season: np.nd
     new, mean = raise_banners(rule, p.detractor_policy == "fix_first", acc.active, acc.flag, acc.flag_left,
                               acc.flag_cool, acc.flag_declined, acc.known_score, acc.share, acc.trail,
                               acc.trail_deseason, observed, season, acc.sat, acc.wallet, acc.issue, acc.play_intent,
-                              acc.play_u, acc.play_buy, acc.play_value, u, table, mean0, mean_step,
+                              acc.play_u, acc.play_buy, acc.play_value, acc.campaign, u, table, mean0, mean_step,
                               banner_scalars(p))
     acc.raise_flags(new, mean, p, z)
     return new

@@ -16,8 +16,7 @@ The variable parts each change what a rep weighs:
 from __future__ import annotations
 
 from sim.params import Params
-
-QUARTER = 13  # weeks
+from sim.policies.plan import PERIOD_WEEKS, QUARTER
 
 
 def close_rate_bonus_stake(p: Params) -> float:
@@ -30,15 +29,18 @@ def relationship_pay_weight(p: Params) -> float:
     return (p.retention_pay + p.nps_pay) / p.relationship_pay_scale
 
 
-def quota_gamble(p: Params, week_in_quarter: int, attained: float) -> float:
-    """Extra share of time a rep behind quota puts on a big deal late in the quarter.
+def quota_gamble(p: Params, week: int, attained: float) -> float:
+    """Extra share of time a rep behind quota puts on a big deal late in the pay period.
 
     ``attained`` is quota attainment so far (1 = met). Only a lump-sum quota
-    bonus creates this pull, and only late in the quarter (from ``quota_chase_from_week``).
+    bonus creates this pull, and only late in the period (from ``quota_chase_from_week``
+    of a quarter, the same share of a year).
     """
-    if p.quota_bonus <= 0 or week_in_quarter < p.quota_chase_from_week:
+    period = PERIOD_WEEKS[p.pay_period]
+    week_in_period = week % period
+    if p.quota_bonus <= 0 or week_in_period * QUARTER < p.quota_chase_from_week * period:
         return 0.0
-    pace = (week_in_quarter + 1) / QUARTER
+    pace = (week_in_period + 1) / period
     behind = max(0.0, pace - attained)
     return p.quota_chase * behind * min(p.quota_chase_bonus_cap, p.quota_bonus / p.quota_chase_reference_bonus)
 

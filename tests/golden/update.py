@@ -35,7 +35,8 @@ SIZES: dict[str, dict[str, int]] = {
 SCENARIOS = ["baseline", "banner_mandate", "banner_bonus", "banner_audited", "customer_centric_coaching",
              "closed_loop_fix_first", "empowered_reps", "poor_service_no_empowerment", "naive_crm_triggers",
              "quota_lump_sum", "no_banners", "email_only", "fire_alarm_culture", "prepared_target",
-             "unprepared_target", "calibrated"]
+             "unprepared_target", "calibrated", "linear_commission", "accelerator_plan", "capped_plan",
+             "ratcheted_quota", "no_quota", "misra_nair_plan"]
 CONFIG: dict[str, Any] = {
     "sizes": SIZES,
     "runs": ([[name, "small", seed, 40] for name in SCENARIOS for seed in (1, 2)]
