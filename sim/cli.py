@@ -194,8 +194,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
 # --- entry point ---------------------------------------------------------------------
 
 COMMANDS: list[AddCommand] = [add_run, add_scenarios, add_validate, add_reference, add_compare, add_sweep,
-                              add_sensitivity, add_trial, add_calibrate, add_validation_report, add_dashboard, add_check_book,
-                              add_targets_from_book]
+                              add_sensitivity, add_trial, add_calibrate, add_validation_report, add_dashboard,
+                              add_check_book, add_targets_from_book]
 
 
 def build_parser() -> argparse.ArgumentParser:

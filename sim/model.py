@@ -177,11 +177,16 @@ class SalesModel(mesa.Model):
         focus = min(p.focus_cap, float(rng.exponential(p.focus_mean))) if p.focus_mean > 0 else 0.0
         rep = Rep(self, slot, self._manager_of[slot], min(1.0, max(p.skill_floor, float(skill))),
                   orient, focus)
-        expected = self._expected_quarter_deals(slot, rep.skill)
-        rep.target = p.quota_level * expected * (self.plan.plan.period / pay.QUARTER)
+        self.set_quota(rep)
+        return rep
+
+    def set_quota(self, rep: Rep) -> None:
+        """The firm's quota for a rep: ``quota_level`` x what its book and skill should bring in a pay period
+        (none under ``quota_setting = "none"``); the rep's run rate starts from the same expectation."""
+        expected = self._expected_quarter_deals(rep.slot, rep.skill)
+        rep.target = self.p.quota_level * expected * (self.plan.plan.period / pay.QUARTER)
         rep.quota = rep.quota_at_hire = rep.target if self.plan.plan.has_quota else 0.0
         rep.start_record(expected / pay.QUARTER)
-        return rep
 
     def _expected_quarter_deals(self, slot: int, skill: float) -> float:
         """Deal revenue a rep of this skill could expect from its book in a quarter."""

@@ -31,7 +31,7 @@ def start_reps_from_book(model: SalesModel, book: Book) -> None:
         elif known[s] and mean_wr > 0:
             rel = book.win_rate[s] / mean_wr
             rep.skill = float(min(1.0, max(p.skill_floor, p.skill_mean * rel ** p.book_win_rate_skill)))
-        rep.quota = p.quota_level * model._expected_quarter_deals(s, rep.skill)
+        model.set_quota(rep)
 
 
 __all__ = ["book_of", "sized", "start_reps_from_book"]
