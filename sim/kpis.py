@@ -90,7 +90,7 @@ COUNTS = (
     "revenue", "revenue_gross", "revenue_potential", "lost_churn", "lost_avoidance",
     "hidden_concessions", "official_discounts", "big_deals",
     *(c.count for c in CHURN_CAUSES), "exposure",
-    "hours_selling", "hours_paid", "quits", "rep_weeks", "vacant_slots", "escalations",
+    "hours_selling", "hours_paid", "hours_overtime", "quits", "rep_weeks", "vacant_slots", "escalations",
     "issues_open", "issues_fixed", "fix_weeks", "unwanted_pitches", "remedies",
     "customers_won", "won_marketing", "won_referral", "won_prospecting", "hours_prospecting",
     # pay plans (M13): deal timing and effort against the plan
@@ -462,8 +462,9 @@ def win_rate_purchase(t: Ledger) -> float:
 @kpi("selling_time_share", "Share of rep time selling", "fraction",
      nan_when="no rep was in post")
 def selling_time_share(t: Ledger) -> float:
-    """Hours on purchase needs, banner pitches, prospecting and big-deal chasing / paid hours."""
-    return _ratio(t.total["hours_selling"], t.total["hours_paid"])
+    """Hours on purchase needs, banner pitches, prospecting and big-deal chasing / hours worked (paid hours
+    plus the unpaid overtime of reps sprinting under their pay plan)."""
+    return _ratio(t.total["hours_selling"], t.total["hours_paid"] + t.total["hours_overtime"])
 
 
 @kpi("vacancy_share", "Share of books uncovered", "fraction", better=-1)
@@ -674,6 +675,7 @@ for _cause in CHURN_CAUSES:
 weekly("exposure", "Active account-weeks", _ACC, fmt="count")
 weekly("hours_selling", "Rep hours selling", _HRS)
 weekly("hours_paid", "Rep hours paid", _HRS)
+weekly("hours_overtime", "Rep hours worked unpaid (sprints under the pay plan)", _HRS)
 weekly("quits", "Reps who quit", "reps/week", better=-1, fmt="count")
 weekly("rep_weeks", "Reps in post", "reps", fmt="count")
 weekly("vacant_slots", "Books with no rep", "books", better=-1, fmt="count")

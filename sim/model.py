@@ -373,6 +373,9 @@ class SalesModel(mesa.Model):
         self.econ.potential(play_potential)
         led.add("hours_selling", selling_hours + chase_hours + prospecting)
         led.add("hours_paid", p.hours_per_week * w.covered.sum())
+        # Unpaid overtime of reps sprinting under their plan (effort above one).
+        extra = p.hours_per_week * (1.0 - p.admin_share) * (1.0 - focus) * np.maximum(pw.effort - 1.0, 0.0)
+        led.add("hours_overtime", extra[w.covered].sum())
         led.add("unwanted_pitches", n_unwanted)
 
     def _count_held(self, opened: np.ndarray, pw: PlanWeek) -> None:

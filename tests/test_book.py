@@ -281,3 +281,17 @@ def test_compare_runs_on_a_book_and_workers_agree(book: Path, tmp_path: Path,
     pd.testing.assert_frame_equal(tables[0], tables[1])
     runs = pd.read_parquet(tmp_path / "cmp1" / "runs.parquet")
     assert len(runs) == 4 and runs["revenue"].gt(0).all()
+
+
+def test_a_stored_run_on_a_book_is_not_reused_after_the_book_changed(book):
+    """The runner's job id covers the book's contents, so --resume after an edit reruns instead of reusing."""
+    from sim.experiment.jobs import Job
+
+    def job_id() -> str:
+        return Job(label="x", params={"book": str(book)}, replication=0, seed=1, weeks=10).id
+
+    before = job_id()
+    assert job_id() == before
+    accounts = next(f for f in book.iterdir() if f.name.startswith("accounts"))
+    accounts.write_bytes(accounts.read_bytes() + b"\n")
+    assert job_id() != before

@@ -72,6 +72,7 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/model.py", "SalesModel.__init__"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
     ("sim/model.py", "SalesModel.crm_raises_banners"): {"9": NPS_PROMOTER, "6": NPS_DETRACTOR},
     ("sim/book/__init__.py", "_cached"): {"4": "how many books are kept in memory: a cache size"},
+    ("sim/book/__init__.py", "_digest"): {"16": "cache size, and the hex digits of a book's content hash"},
     ("sim/book/model.py", "Book.from_frames"): {"10.0": "the 0-10 NPS scale onto satisfaction's 0-1 (the inverse "
                                                          "of population.nps_score)"},
     ("sim/kernels/customers.py", "_power"): {"2.0": "NumPy's power computes a square exactly",

@@ -85,7 +85,7 @@ def test_exogenous_streams_stay_aligned_whatever_the_levers(a, b, seed):
 
 
 @pytest.mark.slow
-@budget(300)
+@budget(200)
 @given(values=params_of({"lever", "behaviour", "economics"}), seed=st.integers(0, 2**31))
 def test_accounting_and_kpi_ranges_hold_everywhere(values, seed):
     m = SalesModel(Params(**SMALL, **values), rng=seed).run(30)

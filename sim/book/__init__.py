@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from pathlib import Path
 
 from sim.book.model import Book
@@ -22,6 +23,20 @@ def _stamp(folder: Path) -> tuple[tuple[str, int, int], ...]:
     return tuple(sorted((f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in folder.iterdir() if f.is_file()))
 
 
+@functools.lru_cache(maxsize=16)
+def _digest(folder: str, stamp: tuple[tuple[str, int, int], ...]) -> str:
+    h = hashlib.sha256()
+    for name, _, _ in stamp:
+        h.update(name.encode() + b"\0" + (Path(folder) / name).read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def book_digest(folder: str | Path) -> str:
+    """A hash of the contents of a book's files, so a stored run is not reused after the book changed."""
+    folder = Path(folder).resolve()
+    return _digest(str(folder), _stamp(folder))
+
+
 def load_book(folder: str | Path) -> Book:
     """The checked book in ``folder`` (kept in memory while its files do not change)."""
     folder = Path(folder).resolve()
@@ -36,4 +51,4 @@ def sized(p: Params, book: Book) -> Params:
     return p.replace(**want)
 
 
-__all__ = ["Book", "BookError", "load_book", "read_book", "sized"]
+__all__ = ["Book", "BookError", "book_digest", "load_book", "read_book", "sized"]

@@ -65,6 +65,10 @@ class Job:
         what = {"p": self.params, "w": self.weeks, "s": self.seed, "k": self.keep_series}
         if self.trial is not None:
             what["t"] = self.trial
+        if self.params.get("book"):  # a run on a book depends on the book's files, not only on its path
+            from sim.book import book_digest
+
+            what["b"] = book_digest(self.params["book"])
         h = params_hash(what)
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.label)[:40]
         return f"{safe}-p{self.point:05d}-r{self.replication:04d}-{h}"

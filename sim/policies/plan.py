@@ -100,7 +100,7 @@ class PayPlan:
         return np.where(np.isfinite(width), rates[..., :-1] * np.where(np.isfinite(width), width, 0.0), 0.0)
 
     def _draw_point(self, starts: np.ndarray, rates: np.ndarray, draw: np.ndarray) -> np.ndarray:
-        """Sales at which commission first exceeds the draw (0 with no draw, inf if it never does)."""
+        """Sales at which commission first exceeds the draw (-inf with no draw, inf if it never does)."""
         steps = self._steps(starts, rates)
         before = np.concatenate([np.zeros(steps.shape[:-1] + (1,)), np.cumsum(steps, axis=-1)], axis=-1)
         point = np.full(draw.shape, np.inf)
@@ -110,7 +110,7 @@ class PayPlan:
             at = starts[..., k] + np.where(r > 0, (draw - lo) / np.where(r > 0, r, 1.0), 0.0)
             inside = hit & (at <= starts[..., k + 1])
             point = np.where(inside, at, point)
-        return np.where(draw <= 0, 0.0, point)
+        return np.where(draw <= 0, -np.inf, point)
 
     # --- what the next sale is worth ---------------------------------------------------------
     def marginal_rate(self, mean: np.ndarray, sd: np.ndarray, quota: np.ndarray,
