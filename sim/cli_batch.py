@@ -115,7 +115,7 @@ def add_trial(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("trial", help="run a randomised field trial inside the model (a trial file)",
                        description="Randomise units inside one firm as the trial file says, treat some, and "
                        "measure both arms; replications redraw the firm and the randomisation. Writes "
-                       "trial_rows.parquet, trial_effect.csv, trial_over_time.csv and trial.json.")
+                       "trial_rows.parquet, trial_effect.csv, trial_over_time.csv, trial.json and report.html.")
     p.add_argument("file", type=Path, metavar="FILE", help="a trial file (.toml), e.g. "
                    "experiments/trials/ascarza_outreach.toml")
     _add_batch_options(p, replications=20, weeks=False)
@@ -148,7 +148,8 @@ def cmd_trial(args: argparse.Namespace) -> int:
     print(spec.title)
     print(text_table(["outcome", "treated", "control", "difference [95 % CI, clustered by rep]",
                       "ratio [95 % CI]"], rows))
-    print(f"\nwrote {out / 'trial_effect.csv'}, {out / 'trial_rows.parquet'} and {out / 'trial_over_time.csv'}")
+    print(f"\nwrote {out / 'trial_effect.csv'}, {out / 'trial_rows.parquet'}, {out / 'trial_over_time.csv'} "
+          f"and {out / 'report.html'}")
     return 0
 
 

@@ -77,6 +77,9 @@ def test_a_trial_reproduces_across_executors_and_resumes(tmp_path):
     resumed = run_trial(spec, replications=2, seed=5, out=tmp_path / "t", resume=True)
     assert resumed.effect.equals(parallel.effect)
     assert (tmp_path / "t" / "trial_rows.parquet").is_file()
+    page = (tmp_path / "t" / "report.html").read_text(encoding="utf-8")
+    assert spec.title.replace("&", "&amp;") in page and "clusters" in page and "data:image/png;base64," in page
+    assert "<script" not in page and "http" not in page.replace("http-equiv", "")
 
 
 def _trial_file(tmp_path, design: str = "", treatment: str = "", top: str = "") -> Path:

@@ -177,7 +177,8 @@ def _effect(rows: pd.DataFrame, name: str, seed: int) -> dict[str, Any]:
 
 
 def write(result: TrialResult, out: Path) -> None:
-    """The trial's tables in ``out``: per-replication rows (Parquet), the effect (CSV), churn over time (CSV)."""
+    """The trial's tables in ``out``: per-replication rows (Parquet), the effect (CSV), churn over time (CSV),
+    the design (JSON) and the HTML report."""
     out.mkdir(parents=True, exist_ok=True)
     result.rows.to_parquet(out / "trial_rows.parquet", index=False)
     result.effect.to_csv(out / "trial_effect.csv", index=False)
@@ -185,3 +186,6 @@ def write(result: TrialResult, out: Path) -> None:
     design = {"title": result.spec.title, "question": result.spec.question, "scenario": result.spec.scenario.name,
               "design": result.spec.to_dict(), "replications": result.replications, "root_seed": result.seed}
     (out / "trial.json").write_text(json.dumps(design, indent=2), encoding="utf-8")
+    from sim.report.trial import write_trial_report
+
+    write_trial_report(result, out)
