@@ -315,14 +315,13 @@ class SalesModel(mesa.Model):
         lands = w.covered & (self.streams.deals.random(p.n_reps) < p.big_deal_rate * focus * w.skill)
         big[lands] = p.big_deal_weeks * p.mean_spend
         early, early_value = self._early_signings(pw)
+        early_sales = np.bincount(a.rep[early], weights=early_value * (1.0 - p.pull_discount), minlength=p.n_reps)
 
         if self.plan.plan.linear:
             rate = None
             self.econ.deals(o, deal, pay.commission(p, deal))
         else:  # the plan's pay on each pay unit's sales this week, spread over them
-            week_sales = np.bincount(a.rep[o], weights=deal, minlength=p.n_reps) + big
-            week_sales += np.bincount(a.rep[early], weights=early_value * (1.0 - p.pull_discount),
-                                      minlength=p.n_reps)
+            week_sales = np.bincount(a.rep[o], weights=deal, minlength=p.n_reps) + big + early_sales
             rate = self.plan.commission(self.reps, week_sales)
             self.econ.deals(o, deal, deal * rate[a.rep[o]])
         if p.clawback_weeks > 0:
@@ -336,8 +335,7 @@ class SalesModel(mesa.Model):
 
         slot_deals += big
         if early.size:
-            slot_deals += np.bincount(a.rep[early], weights=early_value * (1.0 - p.pull_discount),
-                                      minlength=p.n_reps)
+            slot_deals += early_sales
         slot_rate = np.full(p.n_reps, p.commission_rate) if rate is None else rate
         for r in self.reps:
             s = r.slot

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
 import pandas as pd
 
 from sim.book.model import Book
+from sim.calibrate.targets import Target
 
 WINDOW_DAYS = 365  # the year before the export that rates are measured over
 Z95 = 1.96  # normal quantile of a two-sided 95 % interval
@@ -22,17 +22,12 @@ FLOOR = 0.02  # least half-width as a share of the figure's scale (rates: 0.02; 
 PROMOTER, DETRACTOR = 9, 6  # NPS definition: promoters score 9-10, detractors 0-6
 
 
-@dataclass(frozen=True)
-class BookTarget:
-    """One figure of the firm's own, with the range calibration should land in and where it came from."""
+OWN_RECORDS = "the firm's own records (as exported)"  # the trust of every figure from a book
 
-    name: str
-    kpi: str
-    value: float
-    low: float
-    high: float
-    statistic: str
-    source: str
+
+def _target(name: str, kpi: str, value: float, low: float, high: float, statistic: str, source: str) -> Target:
+    """One of the firm's own figures, as a calibration target."""
+    return Target(name, kpi, value, low, high, statistic, source, OWN_RECORDS)
 
 
 def _range(value: float, se: float, lo: float = 0.0, hi: float = 1.0) -> tuple[float, float]:
@@ -44,7 +39,7 @@ def _dates(s: pd.Series) -> pd.Series:
     return pd.to_datetime(s)
 
 
-def book_targets(book: Book) -> list[BookTarget]:
+def book_targets(book: Book) -> list[Target]:
     """The figures the book's history supports (a figure whose columns are absent is left out)."""
     end = pd.Timestamp(book.as_of)
     start = end - pd.Timedelta(days=WINDOW_DAYS)
@@ -55,7 +50,7 @@ def book_targets(book: Book) -> list[BookTarget]:
         lost = int(((when > start) & (when <= end)).sum())
         base = int(when.isna().sum()) + lost
         rate = lost / base
-        out.append(BookTarget("annual_churn", "annual_churn_rate", rate,
+        out.append(_target("annual_churn", "annual_churn_rate", rate,
                               *_range(rate, math.sqrt(rate * (1 - rate) / base)),
                               "accounts lost in the year / accounts at its start (current + lost)",
                               f"book accounts file: {lost:,} of {base:,} accounts churned, {period}"))
@@ -66,7 +61,7 @@ def book_targets(book: Book) -> list[BookTarget]:
         won, n = int((closed["outcome"] == "won").sum()), len(closed)
         if n:
             rate = won / n
-            out.append(BookTarget("win_rate", "win_rate_purchase", rate,
+            out.append(_target("win_rate", "win_rate_purchase", rate,
                                   *_range(rate, math.sqrt(rate * (1 - rate) / n)),
                                   "opportunities won / opportunities closed in the year",
                                   f"book opportunities file: {won:,} won of {n:,} closed, {period}"))
@@ -77,7 +72,7 @@ def book_targets(book: Book) -> list[BookTarget]:
             p, d = float((score >= PROMOTER).mean()), float((score <= DETRACTOR).mean())
             nps = 100.0 * (p - d)
             se = 100.0 * math.sqrt(max(p + d - (p - d) ** 2, 0.0) / score.size)
-            out.append(BookTarget("nps", "nps", nps, *_range(nps, se, -100.0, 100.0),
+            out.append(_target("nps", "nps", nps, *_range(nps, se, -100.0, 100.0),
                                   "% promoters (9-10) minus % detractors (0-6) among current accounts surveyed",
                                   f"book accounts file: {score.size:,} current accounts with a score, "
                                   f"{100 * p:.1f} % promoters, {100 * d:.1f} % detractors, as of {end.date()}"))
@@ -86,7 +81,7 @@ def book_targets(book: Book) -> list[BookTarget]:
         att = pd.to_numeric(reps.loc[in_post, "quota_attainment"]).dropna().to_numpy()
         if att.size:
             rate = float((att >= 1.0).mean())
-            out.append(BookTarget("quota_attainment", "quota_attainment", rate,
+            out.append(_target("quota_attainment", "quota_attainment", rate,
                                   *_range(rate, math.sqrt(rate * (1 - rate) / att.size)),
                                   "share of reps in post whose last attainment reached quota (>= 1.0)",
                                   f"book reps file: {int((att >= 1.0).sum())} of {att.size} reps at quota"))
@@ -94,14 +89,14 @@ def book_targets(book: Book) -> list[BookTarget]:
         when = _dates(reps["left_on"])
         quits, heads = int(((when > start) & (when <= end)).sum()), int(in_post.sum())
         rate = quits / heads
-        out.append(BookTarget("rep_turnover", "rep_turnover_rate", rate,
+        out.append(_target("rep_turnover", "rep_turnover_rate", rate,
                               *_range(rate, math.sqrt(max(quits, 1)) / heads, 0.0, 5.0),
                               "reps who left in the year / reps in post (rep-years, headcount held by hiring)",
                               f"book reps file: {quits} left, {heads} in post, {period}"))
     return out
 
 
-def targets_toml(targets: list[BookTarget], scenario: str, priors: dict[str, tuple[float, float]],
+def targets_toml(targets: list[Target], scenario: str, priors: dict[str, tuple[float, float]],
                  title: str, weeks: int = 104) -> str:
     """A targets file (calibration/targets.toml's format) for these figures."""
     lines = ["# Calibration targets computed from a book of business by 'salesim targets-from-book'.",
@@ -111,7 +106,7 @@ def targets_toml(targets: list[BookTarget], scenario: str, priors: dict[str, tup
     for t in targets:
         lines += ["[[target]]", f"name = {_q(t.name)}", f"kpi = {_q(t.kpi)}", f"value = {_num(t.value)}",
                   f"low = {_num(t.low)}", f"high = {_num(t.high)}", f"statistic = {_q(t.statistic)}",
-                  f"source = {_q(t.source)}", 'trust = "the firm\'s own records (as exported)"', ""]
+                  f"source = {_q(t.source)}", f"trust = {_q(t.trust)}", ""]
     for name, (lo, hi) in priors.items():
         lines += [f"[priors.{name}]", f"bounds = [{_num(lo)}, {_num(hi)}]", ""]
     return "\n".join(lines)
@@ -130,4 +125,4 @@ def stamp(as_of: dt.date) -> str:
     return as_of.isoformat()
 
 
-__all__ = ["BookTarget", "book_targets", "stamp", "targets_toml"]
+__all__ = ["book_targets", "stamp", "targets_toml"]
