@@ -7,15 +7,17 @@ text from the trial file is escaped.
 from __future__ import annotations
 
 import html
+import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from matplotlib.figure import Figure
 
+from sim import formatting
 from sim.report import compare_plots as cp
 from sim.report.html import CSS
 from sim.trials.run import OVER_TIME
-from sim.trials.spec import KINDS, OUTCOMES, UNITS
+from sim.trials.spec import KINDS, OUTCOME_FORMATS, OUTCOMES, UNITS
 
 if TYPE_CHECKING:
     from sim.trials.run import TrialResult
@@ -58,6 +60,15 @@ def plot_over_time(result: TrialResult) -> Figure:
     return fig
 
 
+def effect_cells(r: Any) -> tuple[str, str, str, str]:
+    """One effect row as people read it: the two arms' means, the difference and the ratio with intervals."""
+    f = OUTCOME_FORMATS[r.outcome]
+    ratio = (f"{r.ratio:.3f} [{r.ratio_ci_low:.3f}, {r.ratio_ci_high:.3f}]" if math.isfinite(r.ratio)
+             else formatting.DASH)
+    return (formatting.value(r.control_mean, f), formatting.value(r.treated_mean, f),
+            formatting.estimate(r.difference, r.diff_ci_low, r.diff_ci_high, f, signed=True), ratio)
+
+
 def render_trial_report(result: TrialResult) -> str:
     """The report as one HTML string."""
     s, e = result.spec, html.escape
@@ -71,12 +82,10 @@ def render_trial_report(result: TrialResult) -> str:
     meta = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in design)
     rows = []
     for r in result.effect.itertuples():
+        control, treated, diff, ratio = (e(c) for c in effect_cells(r))
         rows.append(f"<tr><td class='kpi'>{e(r.outcome)}<br><small>{e(OUTCOMES[s.unit][r.outcome])}</small></td>"
-                    f"<td>{e(r.contrast)}</td>"
-                    f"<td>{r.control_mean:.4g}</td><td>{r.treated_mean:.4g}</td>"
-                    f"<td>{r.difference:+.4g} <span class='ci'>[{r.diff_ci_low:+.4g}, {r.diff_ci_high:+.4g}]</span>"
-                    f"</td><td>{r.ratio:.3f} <span class='ci'>[{r.ratio_ci_low:.3f}, {r.ratio_ci_high:.3f}]</span>"
-                    f"</td><td>{r.clusters}</td><td>{r.treated_units} / {r.control_units}</td></tr>")
+                    f"<td>{e(r.contrast)}</td><td>{control}</td><td>{treated}</td><td>{diff}</td><td>{ratio}</td>"
+                    f"<td>{r.clusters}</td><td>{r.treated_units} / {r.control_units}</td></tr>")
     figure = cp.figure_to_img(plot_over_time(result), f"{OVER_TIME[s.unit]}, by week and arm")
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(s.title)}</title>
 <style>{CSS}</style></head><body>

@@ -68,6 +68,11 @@ OUTCOMES = {
              "quarter_end_share": "share of the window's deal revenue booked in a quarter's last two weeks",
              "timing_discount_share": "discounts given to sign early, over gross revenue in the window",
              "churn": "share of the customers at the start that left within the window"}}
+# How each outcome is shown (a key of sim.formatting.FORMATS); a name means the same quantity in every unit.
+OUTCOME_FORMATS = {"churn": "percent", "spend": "money", "satisfaction": "number", "sales": "money", "pay": "money",
+                   "sales_vs_before": "money", "pay_vs_before": "money", "quits": "percent", "revenue": "money",
+                   "profit": "money", "pay_cost": "money", "deal_revenue": "money", "quarter_end_share": "percent",
+                   "timing_discount_share": "percent"}
 CHANGE_OUTCOMES = frozenset({"sales_vs_before", "pay_vs_before"})  # differences: no ratio is reported
 DEFAULT_STRATA = {"accounts": "rep", "reps": "manager", "firm": "none"}
 _TOP = ("title", "question", "scenario", "design", "treatment")
