@@ -202,14 +202,26 @@ class SalesModel(mesa.Model):
         """Put the reps in ``slots`` (and later hires there) on the plan ``changes`` makes of this one, from
         this week, which must start a pay period: the field-trial treatment of a plan randomised by rep.
 
-        Their quotas are set afresh under the new plan from what their books and skill should bring in.
+        A rep keeps its quota, scaled by the new ``quota_level`` over the old; a plan without a quota sets it
+        to 0, and a quota where there was none is the rep's target. So a switch to the same plan changes
+        nothing, and the treated differ from the control only in what the plan changes.
         """
         p = Params(**{**self.p.model_dump(), **changes})
-        self.plan.assign(np.asarray(slots, np.int64), p, self.week)
-        for s in np.asarray(slots, np.int64).tolist():
+        chosen = np.asarray(slots, np.int64)
+        was = [self.plan.of_slot(s) for s in chosen.tolist()]
+        now = self.plan.assign(chosen, p, self.week)
+        for s, old in zip(chosen.tolist(), was, strict=True):
             r = self.slot_rep[s]
-            if r is not None:
-                self._set_target(r, self._expected_quarter_deals(s, r.skill))
+            if r is None:
+                continue
+            scale = now.p.quota_level / old.p.quota_level
+            r.target *= scale
+            if not now.plan.has_quota:
+                r.quota = r.quota_at_hire = 0.0
+            elif old.plan.has_quota:
+                r.quota, r.quota_at_hire = r.quota * scale, r.quota_at_hire * scale
+            else:
+                r.quota = r.quota_at_hire = r.target
 
     def _expected_quarter_deals(self, slot: int, skill: float) -> float:
         """Deal revenue a rep of this skill could expect from its book in a quarter."""

@@ -6,7 +6,9 @@ a share of the measured weeks), a weekly series (:data:`sim.kpis.WEEKLY`, per we
 schema's field metadata, so a file read years later, or by another tool, still says what ``revenue`` is
 in this table (currency a year in ``runs.parquet``, currency a week in ``series.parquet``).
 
->>> describe("runs/compare/runs.parquet")   # doctest: +SKIP  (one row per column: label, unit, definition)
+One row per column (label, unit, definition)::
+
+    describe("runs/compare/runs.parquet")
 """
 
 from __future__ import annotations
