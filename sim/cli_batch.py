@@ -98,7 +98,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         executor = _executor(args)
         try:
             result = compare(scenarios, args.replications, args.weeks, args.seed, executor, out,
-                             resume=args.resume, progress=not args.quiet, command=_command_line(), draws=draws)
+                             resume=args.resume, progress=not args.quiet, command=_command_line(), draws=draws,
+                             posterior=args.posterior)
         finally:
             executor.close()
     from sim.report.comparison import write_comparison_report

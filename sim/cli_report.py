@@ -1,0 +1,67 @@
+"""``salesim report``: re-render a stored comparison against any reference scenario, with no rerun."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sim import cli_guards
+from sim.cli_common import text_table
+from sim.errors import UserError
+
+if TYPE_CHECKING:
+    from sim.experiment.compare import Comparison
+
+
+def add_report(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim report``."""
+    p = sub.add_parser("report", help="re-render a comparison's report and tables with any reference, no rerun",
+                       description="Read a 'salesim compare' folder (meta.json, runs.parquet, series.parquet) and "
+                       "write comparison.csv, ranking.csv, profit_pairs.csv and report.html again, with the "
+                       "differences taken against --reference. The numbers equal those of a fresh compare that "
+                       "lists that scenario first.")
+    p.add_argument("folder", type=Path, metavar="DIR", help="the --out folder of a finished 'salesim compare'")
+    p.add_argument("--reference", metavar="NAME", default=None,
+                   help="the scenario differences are taken against (default: the comparison's first)")
+    p.add_argument("--out", type=Path, default=None, help="write the tables and report here (default: DIR)")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Re-summarise a stored comparison and write its tables and report."""
+    from sim.experiment.compare import PAIRS_CSV, RANKING_CSV, load_comparison
+    from sim.experiment.lock import FolderLock
+    from sim.report.comparison import write_comparison_report
+
+    folder: Path = args.folder
+    if not folder.is_dir():
+        raise UserError(f"{folder}: no such folder; give the --out folder of a finished 'salesim compare'.")
+    out = args.out or folder
+    if args.out is not None:
+        cli_guards.output_folder(out)
+    with FolderLock(folder):  # no compare may write the runs while they are read
+        result = load_comparison(folder, args.reference, out)
+        report = write_comparison_report(result)
+    print(ranking_text(result))
+    print(f"\nwrote {out / 'comparison.csv'}, {out / RANKING_CSV}, {out / PAIRS_CSV} and {report}")
+    return 0
+
+
+def ranking_text(result: Comparison) -> str:
+    """The ranking on profit as a plain-text table: rank, scenario, profit and its paired difference."""
+    from sim import formatting as fm
+    from sim.kpis import display_format
+    from sim.report.executive import word
+
+    if result.answer is None:
+        return ""
+    fmt, ref = display_format("profit"), result.scenarios[0]["name"]
+    rows = []
+    for _, r in result.answer.ranking.iterrows():
+        diff = "" if r["scenario"] == ref else (
+            f"{fm.estimate(r['profit_diff'], r['profit_diff_low'], r['profit_diff_high'], fmt, signed=True)}: "
+            f"{word(r['profit_diff'], bool(r['profit_distinct']))}")
+        rows.append([str(r["rank"]), str(r["scenario"]), fm.value(r["profit"], fmt), diff])
+    return text_table(["rank", "scenario", "profit per year", f"difference vs {ref} [paired 95 % CI]"], rows,
+                      right=(0, 2))
