@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from sim import cli_guards, limits
-from sim.cli_common import check_weeks, positive_int, replications_arg, seed_arg, text_table, weeks_arg
+from sim.cli_common import add_run_options, check_weeks, positive_int, replications_arg, seed_arg, text_table, weeks_arg
 from sim.errors import UserError
 from sim.kpis import headline_kpis
 from sim.scenario import load_scenario, parse_set
@@ -26,15 +26,7 @@ def _add_batch_options(p: argparse.ArgumentParser, replications: int, weeks: boo
     p.add_argument("--seed", type=seed_arg, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter in every run, e.g. --set n_accounts=1000 (repeatable)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="worker processes (default: one per core; 1 runs in this process)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler (tcp://HOST:PORT)")
-    where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster and run on it")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted experiment in --out")
-    p.add_argument("--out", type=Path, default=None, help="experiment folder")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--large", action="store_true", help="confirm an experiment estimated to take hours or gigabytes")
+    add_run_options(p)
 
 
 def _guard(args: argparse.Namespace, what: str, runs: int, weeks: int, accounts: int, out: Path) -> None:
