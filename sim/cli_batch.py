@@ -212,8 +212,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     figure = plot_sweep(runs, names, out / "sweep.png",
                         f"{base.title}: sweep of {', '.join(names)} ({len(points)} points x {args.replications} "
                         f"replications, {formatting.duration(runs.attrs.get('elapsed_s'))})")
+    from sim.cli_report import sweep_answer
+
     print(f"{len(points)} design points x {args.replications} replications = {len(runs)} runs")
-    print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'} and {figure}")
+    written = sweep_answer(runs.attrs["vs_reference"], names, args.design, out, base.title)
+    print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'}, {', '.join(map(str, written))} and {figure}")
     return 0
 
 

@@ -11,6 +11,8 @@ from sim.cli_common import text_table
 from sim.errors import UserError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sim.experiment.compare import Comparison
 
 
@@ -65,3 +67,50 @@ def ranking_text(result: Comparison) -> str:
         rows.append([str(r["rank"]), str(r["scenario"]), fm.value(r["profit"], fmt), diff])
     return text_table(["rank", "scenario", "profit per year", f"difference vs {ref} [paired 95 % CI]"], rows,
                       right=(0, 2))
+
+
+BEST_POINTS = 5  # design points a sweep prints, best profit first
+
+
+def sweep_answer(diffs: pd.DataFrame, levers: list[str], design: str, out: Path, title: str) -> list[Path]:
+    """Print a sweep's best points against its reference point; draw the heatmap of a two-lever grid.
+
+    Returns the files written (the differences table, and the heatmap when there is one).
+    """
+    from sim.experiment.sweep_answer import ANSWER_CSV, ANSWER_KPIS, best_points
+    from sim.report.sweep_figure import plot_sweep_heatmap
+
+    ref = diffs[diffs["reference"]].iloc[0]
+    where = ", ".join(f"{k} = {_plain(ref[k])}" for k in levers)
+    print(f"\nbest {min(BEST_POINTS, len(diffs))} points on profit, against the reference point ({where}; the "
+          "base scenario's levers, or the design point nearest them):")
+    print(points_text(best_points(diffs, n=BEST_POINTS), levers, ANSWER_KPIS))
+    written = [out / ANSWER_CSV]
+    if design == "grid" and len(levers) == 2:
+        written.append(plot_sweep_heatmap(diffs, levers, ANSWER_KPIS, out / "sweep_heatmap.png",
+                                          f"{title}: which {levers[0]} and {levers[1]}?"))
+    return written
+
+
+def points_text(rows: pd.DataFrame, levers: list[str], kpis: tuple[str, ...]) -> str:
+    """Design points as a plain-text table: levers, each KPI's mean and paired difference with a word."""
+    from sim import formatting as fm
+    from sim.kpis import display_format, label
+    table = []
+    for _, r in rows.iterrows():
+        cells = [_plain(r[k]) for k in levers]
+        for k in kpis:
+            fmt = display_format(k)
+            diff = "reference" if r["reference"] else (
+                f"{fm.estimate(r[f'{k}_diff'], r[f'{k}_diff_low'], r[f'{k}_diff_high'], fmt, signed=True)}"
+                f"{'' if r[f'{k}_distinct'] else ' (cannot tell from zero)'}")
+            cells += [fm.value(r[k], fmt), diff]
+        table.append(cells)
+    heads = [*levers, *[h for k in kpis for h in (label(k), "difference [paired 95 % CI]")]]
+    return text_table(heads, table)
+
+
+def _plain(x: object) -> str:
+    from sim import formatting as fm
+
+    return x if isinstance(x, str) else fm.plain(x)

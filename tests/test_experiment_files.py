@@ -9,9 +9,13 @@ import pandas as pd
 import pytest
 
 from sim.cli import build_parser, main
+from sim.experiment.executors import SerialExecutor
 from sim.experiment.files import command_args, load_experiment
+from sim.experiment.sweep import parse_vary, sweep
+from sim.scenario import load_scenario
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+SMALL = {"n_accounts": 200, "n_reps": 2, "n_managers": 1, "burn_in_weeks": 4}
 SMALL_TOML = "[set]\nn_accounts = 200\nn_reps = 2\nn_managers = 1\nburn_in_weeks = 4\n"
 SMALL_SET = ["--set", "n_accounts=200", "--set", "n_reps=2", "--set", "n_managers=1", "--set", "burn_in_weeks=4"]
 SWEEP = ('kind = "sweep"\nscenario = "banner_mandate"\nreplications = 2\nweeks = 12\nseed = 3\n'
@@ -65,18 +69,22 @@ def test_shipped_experiment_files_are_valid_and_name_their_outputs() -> None:
         assert exp.title and args.out.parts[0] == "runs", f
 
 
-def test_batch_runs_a_sweep_and_resumes_it_to_the_same_runs(tmp_path: Path, capsys) -> None:
-    path = _write(tmp_path, SWEEP)
+def test_batch_resumes_the_store_the_typed_sweep_wrote_to_the_same_runs(tmp_path: Path, capsys) -> None:
     out = tmp_path / "out"
-    assert main(["batch", str(path), "--workers", "1", "--quiet", "--out", str(out)]) == 0
-    first = pd.read_parquet(out / "runs.parquet")
-    assert len(first) == 4 and sorted(first["enforcement"].unique()) == [0.0, 1.0]
+    base = load_scenario("banner_mandate", SMALL)
+    varies = [parse_vary("enforcement=0.0:1.0:2")]
+    first = sweep(base, varies, "grid", 20, 2, 12, 3, SerialExecutor(), out, progress=False)
+    path = _write(tmp_path, SWEEP)
     assert main(["batch", str(path), "--workers", "1", "--quiet", "--out", str(out)]) == 2  # no silent rerun
     assert "--resume" in capsys.readouterr().err
-    victim = sorted((out / "runs").glob("*.json"))[0]
-    victim.unlink()
+    sorted((out / "runs").glob("*.json"))[0].unlink()  # as if killed before the last run finished
     assert main(["batch", str(path), "--workers", "1", "--quiet", "--resume", "--out", str(out)]) == 0
-    pd.testing.assert_frame_equal(pd.read_parquet(out / "runs.parquet"), first, check_exact=True)
+    again = pd.read_parquet(out / "runs.parquet")
+    assert len(again) == 4 and sorted(again["enforcement"].unique()) == [0.0, 1.0]
+    pd.testing.assert_frame_equal(again, first.reset_index(drop=True), check_exact=True)
+    vs = pd.read_csv(out / "sweep_vs_reference.csv")  # the reference is banner_mandate's own enforcement, 1.0
+    assert vs.loc[vs["reference"], "enforcement"].tolist() == [1.0]
+    assert "best 2 points on profit" in capsys.readouterr().out
 
 
 BAD = [

@@ -19,6 +19,7 @@ from sim.errors import UserError
 from sim.experiment.jobs import Job, job_seed
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
+from sim.experiment.sweep_answer import ANSWER_CSV, point_differences, reference_point
 from sim.experiment.tables import runs_frame, series_frame
 from sim.kpis import KPIS
 from sim.limits import DESIGN_POINTS, Estimate
@@ -157,7 +158,9 @@ def sweep_jobs(base: Scenario, points: list[dict[str, Any]], replications: int, 
 
 def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replications: int, weeks: int,
           root_seed: int, executor: Any, out: Path, resume: bool = False, progress: bool = True) -> pd.DataFrame:
-    """Run a sweep and write ``runs.parquet``, ``series.parquet`` and ``sweep.csv``; return the runs table.
+    """Run a sweep and write ``runs.parquet``, ``series.parquet``, ``sweep.csv`` and ``sweep_vs_reference.csv``
+    (each point's paired difference against the point at the base scenario's levers, see
+    :mod:`sim.experiment.sweep_answer`, also in ``runs.attrs["vs_reference"]``); return the runs table.
 
     Computation only: :func:`sim.report.sweep_figure.plot_sweep` draws ``sweep.png`` from the runs.
     """
@@ -173,6 +176,10 @@ def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replica
         series_frame(records).to_parquet(out / "series.parquet", index=False)
         summary = summarise(runs, [v.name for v in varies])
         summary.to_csv(out / "sweep.csv", index=False)
+        ref = reference_point(points, base.params.model_dump())
+        diffs = point_differences(runs, [v.name for v in varies], ref)
+        diffs.to_csv(out / ANSWER_CSV, index=False)
+        runs.attrs["vs_reference"] = diffs
         runs.attrs["elapsed_s"] = time.perf_counter() - t0
     return runs
 

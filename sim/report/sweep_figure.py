@@ -8,8 +8,11 @@ import numpy as np
 import pandas as pd
 
 from sim import formatting as fm
-from sim.kpis import display_format, headline_kpis, label
+from sim.kpis import KPIS, display_format, headline_kpis, label
 from sim.stats import mean_ci
+
+HEATMAP_CMAP = "PuOr"  # orange = worse, purple = better; colour-blind safe, diverging at zero
+DARK_CELL = 0.6  # cells coloured beyond this share of the scale get white text
 
 
 def plot_sweep(runs: pd.DataFrame, levers: list[str], path: Path, title: str) -> Path:
@@ -39,3 +42,64 @@ def plot_sweep(runs: pd.DataFrame, levers: list[str], path: Path, title: str) ->
     fig.suptitle(title, fontsize=14, fontweight="bold")
     fig.savefig(path, dpi=100)
     return path
+
+
+def plot_sweep_heatmap(diffs: pd.DataFrame, levers: list[str], kpis: tuple[str, ...], path: Path,
+                       title: str) -> Path:
+    """Two-lever grid: one heatmap panel per KPI of each point's paired difference against the reference point.
+
+    ``diffs`` is :func:`sim.experiment.sweep_answer.point_differences`. Cells are coloured by the difference
+    (blue better, orange worse, from the KPI's declared direction) and labelled with it; a cell the runs
+    cannot tell from the reference is hatched; the reference cell is outlined.
+    """
+    from matplotlib.colors import TwoSlopeNorm
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    x, y = levers
+    xs, ys = sorted(pd.unique(diffs[x])), sorted(pd.unique(diffs[y]))
+    fig = Figure(figsize=(1.6 * len(xs) * len(kpis) + 2.5, 1.0 * len(ys) + 2.4), layout="constrained")
+    axes = fig.subplots(1, len(kpis), squeeze=False)[0]
+    for ax, k in zip(axes, kpis, strict=True):
+        cell = diffs.set_index([y, x])
+        grid = np.array([[cell.loc[(b, a), f"{k}_diff"] if (b, a) in cell.index else np.nan for a in xs]
+                         for b in ys], float)
+        better = KPIS[k].better or 1
+        lim = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() and np.nanmax(np.abs(grid)) > 0 else 1.0
+        image = ax.imshow(better * grid, cmap=HEATMAP_CMAP, norm=TwoSlopeNorm(0.0, -lim, lim), origin="lower",
+                          aspect="auto")
+        fmt = display_format(k)
+        for i, b in enumerate(ys):
+            for j, a in enumerate(xs):
+                if (b, a) not in cell.index:
+                    continue
+                r = cell.loc[(b, a)]
+                dark = abs(float(r[f"{k}_diff"])) > DARK_CELL * lim if fm.finite(r[f"{k}_diff"]) else False
+                ax.text(j, i, fm.value(r[f"{k}_diff"], fmt, signed=True), ha="center", va="center", fontsize=10,
+                        fontweight="bold" if r[f"{k}_distinct"] else "normal", color="white" if dark else "black")
+                if bool(r["reference"]):
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, lw=3, ec="black"))
+                elif not r[f"{k}_distinct"]:
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="//", ec="#888", lw=0))
+        ax.set_xticks(range(len(xs)), [fm.plain(v) if not isinstance(v, str) else v for v in xs])
+        ax.set_yticks(range(len(ys)), [fm.plain(v) if not isinstance(v, str) else v for v in ys])
+        ax.set_xlabel(_lever_label(x), fontsize=12)
+        ax.set_ylabel(_lever_label(y), fontsize=12)
+        ax.set_title(f"{label(k)}: difference from the reference", fontsize=12)
+        bar = fig.colorbar(image, ax=ax, shrink=0.9)
+        bar.set_label("better  \u2192" if better > 0 else "\u2190  better (lower)")
+        bar.set_ticks([])
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    fig.text(0.5, -0.02, "Paired difference against the outlined reference point (same seeds); hatched: the runs "
+             "cannot tell it from zero.", ha="center", fontsize=10)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    return path
+
+
+def _lever_label(name: str) -> str:
+    """A lever's axis label: its code name and unit, e.g. 'banner_target (fraction)'."""
+    from sim.params import param_info
+
+    info = param_info().get(name)
+    unit = info.unit if info and info.unit and info.unit != "choice" else ""
+    return f"{name} ({unit})" if unit else name
