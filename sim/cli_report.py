@@ -63,7 +63,7 @@ def ranking_text(result: Comparison) -> str:
     for _, r in result.answer.ranking.iterrows():
         diff = "" if r["scenario"] == ref else (
             f"{fm.estimate(r['profit_diff'], r['profit_diff_low'], r['profit_diff_high'], fmt, signed=True)}: "
-            f"{word(r['profit_diff'], bool(r['profit_distinct']))}")
+            f"{word(r['profit_diff'], bool(r['profit_distinct']), r['profit_diff_low'], r['profit_diff_high'])}")
         rows.append([str(r["rank"]), str(r["scenario"]), fm.value(r["profit"], fmt), diff])
     return text_table(["rank", "scenario", "profit per year", f"difference vs {ref} [paired 95 % CI]"], rows,
                       right=(0, 2))

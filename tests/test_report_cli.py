@@ -14,7 +14,7 @@ from sim.cli import main
 from sim.experiment.compare import PAIRS_CSV, RANKING_CSV, compare
 from sim.experiment.executors import SerialExecutor
 from sim.experiment.summary import calibration_facts, pairwise, ranking, with_reference
-from sim.report.executive import WORD_HIGHER, WORD_LOWER, WORD_UNCLEAR, word
+from sim.report.executive import WORD_HIGHER, WORD_LOWER, WORD_NONE, WORD_UNCLEAR, word
 from sim.scenario import load_scenario
 
 SMALL = {"n_accounts": 200, "n_reps": 2, "n_managers": 1, "burn_in_weeks": 4}
@@ -111,6 +111,7 @@ def test_ranking_sorts_on_profit_then_revenue_and_words_follow_the_interval() ->
     assert list(r["profit_distinct"]) == [False, True, False]
     assert not ranking(pd.DataFrame(rows), ["a", "b", "c"], replications=1)["profit_distinct"].any()
     assert word(1.0, True) == WORD_HIGHER and word(-1.0, True) == WORD_LOWER and word(1.0, False) == WORD_UNCLEAR
+    assert word(0.0, False, 0.0, 0.0) == WORD_NONE and word(0.0, False, -1.0, 1.0) == WORD_UNCLEAR
 
 
 def test_pairwise_is_the_paired_interval_of_per_replication_differences() -> None:

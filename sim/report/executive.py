@@ -20,6 +20,7 @@ from sim.kpis import KPIS, display_format, label
 WORD_HIGHER = "higher — the runs tell it from zero"
 WORD_LOWER = "lower — the runs tell it from zero"
 WORD_UNCLEAR = "the runs cannot tell it from zero"
+WORD_NONE = "no difference in any run"
 # A single run's spread is worth a caveat when one run's standard deviation exceeds this share of the
 # smallest profit difference the ranking reports (presentation threshold, not a model number).
 SPREAD_WARN_RATIO = 1.0
@@ -28,7 +29,7 @@ POSTERIOR_TEXT = (
     "Intervals include <b>parameter uncertainty</b>: replication k of every scenario ran with posterior draw k "
     "of the calibration in <code>{fit}</code> (the behavioural assumptions fitted to published figures), and "
     "with the same seed. A difference the runs tell from zero holds across the plausible values of those "
-    "assumptions, not only at their medians; the intervals are wider than seed noise alone would give."
+    "assumptions, not only at their medians; such intervals are usually wider than seed noise alone would give."
 )
 NO_POSTERIOR_TEXT = (
     "Intervals carry <b>seed noise only</b>: every run used the same parameter values, so they say how sure the "
@@ -45,9 +46,11 @@ def verdict(kpi: str, diff: Any) -> str:
     return "better" if d * direction > 0 else "worse"
 
 
-def word(diff: Any, is_distinct: bool) -> str:
-    """The plain word on a paired difference."""
+def word(diff: Any, is_distinct: bool, low: Any = None, high: Any = None) -> str:
+    """The plain word on a paired difference (``low`` and ``high``, its interval, tell 'none at all')."""
     d = fm.finite(diff)
+    if d == 0 and fm.finite(low) == 0 and fm.finite(high) == 0:
+        return WORD_NONE
     if not is_distinct or d is None:
         return WORD_UNCLEAR
     return WORD_HIGHER if d > 0 else WORD_LOWER
@@ -116,7 +119,8 @@ def _rank_cell(kpi: str, r: pd.Series, reference: bool) -> str:
     cls = "diff sig " + verdict(kpi, r[f"{kpi}_diff"]) if is_distinct else "diff"
     return (cell + f"<span class='{cls.rstrip()}'>Δ "
             f"{_estimate(kpi, r[f'{kpi}_diff'], r[f'{kpi}_diff_low'], r[f'{kpi}_diff_high'], signed=True)}"
-            f"<br><small>{esc(word(r[f'{kpi}_diff'], is_distinct))}</small></span>")
+            f"<br><small>{esc(word(r[f'{kpi}_diff'], is_distinct, r[f'{kpi}_diff_low'], r[f'{kpi}_diff_high']))}"
+            "</small></span>")
 
 
 def _pairs_table(pairs: pd.DataFrame, names: list[str], reps: int) -> str:
@@ -173,11 +177,13 @@ def _identifiability_caveat(cal: dict | None) -> str:
     if not cal or not cal.get("parameters"):
         return ""
     n, ok = len(cal["parameters"]), cal.get("identified", [])
-    text = (f"<b>Identifiability:</b> {len(ok)} of the {n} fitted parameters are pinned down by the published "
-            "figures (95 % interval under half the prior range)")
+    count = "none" if not ok else "all" if len(ok) == n else str(len(ok))
+    text = (f"<b>Identifiability:</b> {count} of the {n} fitted parameters {'is' if count == 'none' else 'are'} "
+            "pinned down by the published figures (95 % interval under half the prior range)")
     if len(ok) < n:
-        text += ("; the others are not, so several combinations of assumptions fit the data equally well and a "
-                 "result that matters should be checked with <code>--posterior</code>")
+        text += "; several combinations of assumptions fit those figures about equally well, so "
+        text += ("these intervals, which replicate over posterior draws, are the ones to trust" if cal.get("posterior")
+                 else "a result that matters should be checked with <code>--posterior</code>")
     return text + "."
 
 

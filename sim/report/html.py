@@ -150,6 +150,9 @@ def _header(names: list[str], meta: dict) -> str:
         ("Weeks", meta.get("weeks", "")), ("Root seed", meta.get("root_seed", "")),
         ("Run time", _duration(meta.get("elapsed_s"))), ("salesim version", meta.get("salesim_version", "")),
     ]
+    if meta.get("reference"):
+        items.append(("Reference", f"{meta['reference']} (re-rendered from the stored runs by salesim report, "
+                                   "no rerun)"))
     rows = "".join(
         f"<dt>{_e(k)}</dt><dd>{'<code>' + _e(v) + '</code>' if k == 'Command' else _e(v)}</dd>" for k, v in items
     )
