@@ -177,12 +177,16 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
                    help="a lever to vary: LOW:HIGH:STEPS for numbers, or a,b,c for choices (repeatable)")
     p.add_argument("--design", choices=["grid", "lhs"], default="grid", help="grid (default) or lhs")
     p.add_argument("--samples", type=positive_int, default=20, help="design points for --design lhs (default: 20)")
+    p.add_argument("--reference", action="append", default=[], metavar="LEVER=VALUE",
+                   help="the point differences are taken against (default: the base scenario's own levers; the "
+                   "nearest design point is used)")
     _add_batch_options(p, replications=5)
     p.set_defaults(func=cmd_sweep)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a sweep of levers."""
+    from sim.cli_report import sweep_answer, sweep_reference
     from sim.experiment.sweep import design, parse_vary, sweep, sweep_jobs
 
     base = load_scenario(args.scenario, parse_set(args.set))
@@ -197,13 +201,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     n_points = _design_size(varies, args.design, args.samples, cost)
     out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
     _guard(args, "this sweep", n_points * args.replications, args.weeks, base.params.n_accounts, out)
+    reference = sweep_reference(parse_set(args.reference), names)
     points = design(varies, args.design, args.samples, args.seed)
     sweep_jobs(base, points, args.replications, args.weeks, args.seed)  # validates every point first
     with _clean_stop(out):
         executor = _executor(args)
         try:
             runs = sweep(base, varies, args.design, args.samples, args.replications, args.weeks, args.seed,
-                         executor, out, resume=args.resume, progress=not args.quiet)
+                         executor, out, resume=args.resume, progress=not args.quiet, reference=reference)
         finally:
             executor.close()
     from sim import formatting
@@ -212,10 +217,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     figure = plot_sweep(runs, names, out / "sweep.png",
                         f"{base.title}: sweep of {', '.join(names)} ({len(points)} points x {args.replications} "
                         f"replications, {formatting.duration(runs.attrs.get('elapsed_s'))})")
-    from sim.cli_report import sweep_answer
-
     print(f"{len(points)} design points x {args.replications} replications = {len(runs)} runs")
-    written = sweep_answer(runs.attrs["vs_reference"], names, args.design, out, base.title)
+    written = sweep_answer(runs.attrs["vs_reference"], names, args.design, out, base.title, bool(reference))
     print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'}, {', '.join(map(str, written))} and {figure}")
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim import cli_guards
 from sim.cli_common import text_table
@@ -72,18 +72,36 @@ def ranking_text(result: Comparison) -> str:
 BEST_POINTS = 5  # design points a sweep prints, best profit first
 
 
-def sweep_answer(diffs: pd.DataFrame, levers: list[str], design: str, out: Path, title: str) -> list[Path]:
+def sweep_reference(values: dict[str, Any], levers: list[str]) -> dict[str, Any]:
+    """``--reference`` of a sweep checked: it may only name varied levers."""
+    from sim.tomlfile import did_you_mean
+
+    for k in values:
+        if k not in levers:
+            raise UserError(f"--reference {k}=...: {k!r} is not a varied lever; {did_you_mean(k, levers)}"
+                            f"name one of {', '.join(levers)}.")
+    return values
+
+
+def sweep_answer(records: list[dict[str, Any]], levers: list[str], design: str, out: Path, title: str,
+                 chosen: bool = False) -> list[Path]:
     """Print a sweep's best points against its reference point; draw the heatmap of a two-lever grid.
 
-    Returns the files written (the differences table, and the heatmap when there is one).
+    ``records`` is ``runs.attrs["vs_reference"]`` of :func:`sim.experiment.sweep.sweep`; ``chosen`` says
+    the reference point was given (--reference) rather than the base scenario's. Returns the files
+    written (the differences table, and the heatmap when there is one).
     """
+    import pandas as pd
+
     from sim.experiment.sweep_answer import ANSWER_CSV, ANSWER_KPIS, best_points
     from sim.report.sweep_figure import plot_sweep_heatmap
 
+    diffs = pd.DataFrame(records)
     ref = diffs[diffs["reference"]].iloc[0]
     where = ", ".join(f"{k} = {_plain(ref[k])}" for k in levers)
-    print(f"\nbest {min(BEST_POINTS, len(diffs))} points on profit, against the reference point ({where}; the "
-          "base scenario's levers, or the design point nearest them):")
+    whose = "--reference" if chosen else "the base scenario's levers"
+    print(f"\nbest {min(BEST_POINTS, len(diffs))} points on profit, against the reference point ({where}; "
+          f"{whose}, or the design point nearest them):")
     print(points_text(best_points(diffs, n=BEST_POINTS), levers, ANSWER_KPIS))
     written = [out / ANSWER_CSV]
     if design == "grid" and len(levers) == 2:

@@ -44,9 +44,10 @@ def _batch_options(*extra: str) -> argparse.Namespace:
     (SWEEP, ["sweep", "banner_mandate", "--vary", "enforcement=0.0:1.0:2", "--replications", "2", "--weeks", "12",
              "--seed", "3", *SMALL_SET]),
     ('kind = "sweep"\nscenario = "baseline"\ndesign = "lhs"\nsamples = 4\n'
-     '[vary]\ncoaching_style = ["close_focused", "customer_focused"]\nbanner_target = [0.5, 0.9]\n',
+     '[vary]\ncoaching_style = ["close_focused", "customer_focused"]\nbanner_target = [0.5, 0.9]\n'
+     '[reference]\nbanner_target = 0.5\n',
      ["sweep", "baseline", "--vary", "coaching_style=close_focused,customer_focused", "--vary",
-      "banner_target=0.5,0.9", "--design", "lhs", "--samples", "4"]),
+      "banner_target=0.5,0.9", "--design", "lhs", "--samples", "4", "--reference", "banner_target=0.5"]),
 ])
 def test_a_file_gives_the_arguments_of_the_typed_command(tmp_path: Path, text: str, typed: list[str]) -> None:
     exp = load_experiment(_write(tmp_path, text))
@@ -74,7 +75,7 @@ def test_batch_resumes_the_store_the_typed_sweep_wrote_to_the_same_runs(tmp_path
     base = load_scenario("banner_mandate", SMALL)
     varies = [parse_vary("enforcement=0.0:1.0:2")]
     first = sweep(base, varies, "grid", 20, 2, 12, 3, SerialExecutor(), out, progress=False)
-    path = _write(tmp_path, SWEEP)
+    path = _write(tmp_path, SWEEP + "[reference]\nenforcement = 0.0\n")  # the point differences are taken against
     assert main(["batch", str(path), "--workers", "1", "--quiet", "--out", str(out)]) == 2  # no silent rerun
     assert "--resume" in capsys.readouterr().err
     sorted((out / "runs").glob("*.json"))[0].unlink()  # as if killed before the last run finished
@@ -82,8 +83,9 @@ def test_batch_resumes_the_store_the_typed_sweep_wrote_to_the_same_runs(tmp_path
     again = pd.read_parquet(out / "runs.parquet")
     assert len(again) == 4 and sorted(again["enforcement"].unique()) == [0.0, 1.0]
     pd.testing.assert_frame_equal(again, first.reset_index(drop=True), check_exact=True)
-    vs = pd.read_csv(out / "sweep_vs_reference.csv")  # the reference is banner_mandate's own enforcement, 1.0
-    assert vs.loc[vs["reference"], "enforcement"].tolist() == [1.0]
+    vs = pd.read_csv(out / "sweep_vs_reference.csv")  # not banner_mandate's own enforcement (1.0): the file's
+    assert vs.loc[vs["reference"], "enforcement"].tolist() == [0.0]
+    assert vs.loc[~vs["reference"], "profit_diff"].notna().all()
     assert "best 2 points on profit" in capsys.readouterr().out
 
 
@@ -106,6 +108,8 @@ BAD = [
     ('kind = "sweep"\nscenario = "baseline"\ndesign = "grd"\n[vary]\nenforcement = [0.5]\n', "design",
      "did you mean 'grid'"),
     ('kind = "trial"\ntrial = "trials/nope.toml"\n', "trial", "existing trial file"),
+    ('kind = "sweep"\nscenario = "baseline"\n[vary]\nenforcement = [0.5]\n[reference]\nenforcment = 0.5\n',
+     "reference", "varied here: enforcement"),
     ('kind = "compare"\nscenarios = ["baseline"\n', "", "not valid TOML"),
 ]
 

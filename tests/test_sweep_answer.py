@@ -51,3 +51,10 @@ def test_heatmap_of_a_two_lever_grid(tmp_path) -> None:
     path = plot_sweep_heatmap(pd.DataFrame(rows), ["banner_target", "enforcement"], ("profit", "revenue_lost"),
                               tmp_path / "h.png", "which target and enforcement?")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_sweep_reference_must_name_a_varied_lever(capsys) -> None:
+    from sim.cli import main
+
+    assert main(["sweep", "baseline", "--vary", "enforcement=0:1:2", "--reference", "enforcment=1"]) == 2
+    assert "did you mean 'enforcement'" in capsys.readouterr().err

@@ -15,7 +15,9 @@ An experiment file lives under ``experiments/``::
     n_accounts = 1000
 
 A sweep names ``scenario`` (the base), ``design`` (grid or lhs), ``samples`` (lhs) and a ``[vary]`` table,
-each lever a range ``{ low = 0.0, high = 1.0, steps = 5 }`` or a list of values. A trial names ``trial``,
+each lever a range ``{ low = 0.0, high = 1.0, steps = 5 }`` or a list of values, and optionally a
+``[reference]`` table (varied levers' values of the point differences are taken against, as
+``--reference`` does; default: the base scenario's own). A trial names ``trial``,
 a trial file (``experiments/trials/``). The file becomes the arguments of ``salesim compare``, ``sweep`` or
 ``trial`` (:func:`command_args`), so it runs through the same runner and store, ``--resume`` works, and the
 runs equal those of the command typed by hand. Every problem is reported as one :class:`ExperimentError`
@@ -40,7 +42,7 @@ KINDS = {"compare": "paired replications of scenarios (salesim compare)",
 COMMON = ("title", "question", "kind", "replications", "seed", "out", "set")
 FIELDS: dict[str, tuple[str, ...]] = {
     "compare": (*COMMON, "scenarios", "weeks", "posterior"),
-    "sweep": (*COMMON, "scenario", "weeks", "vary", "design", "samples"),
+    "sweep": (*COMMON, "scenario", "weeks", "vary", "design", "samples", "reference"),
     "trial": (*COMMON, "trial"),
 }
 TOP_KEYS = tuple(dict.fromkeys(k for keys in FIELDS.values() for k in keys))
@@ -103,7 +105,8 @@ def command_args(exp: Experiment, options: argparse.Namespace) -> argparse.Names
                     posterior=Path(v["posterior"]) if v.get("posterior") else None)
     elif exp.kind == "sweep":
         args.update(scenario=_ref(exp.path, v["scenario"]), weeks=v["weeks"], design=v["design"],
-                    samples=v["samples"], vary=[vary_text(k, r) for k, r in v["vary"].items()])
+                    samples=v["samples"], vary=[vary_text(k, r) for k, r in v["vary"].items()],
+                    reference=_set_items(v.get("reference", {})))
     else:
         args.update(file=_relative(exp.path, v["trial"]))
     return argparse.Namespace(**args)
@@ -174,6 +177,12 @@ def _check_sweep(path: Path, v: dict[str, Any]) -> list[UserError]:
                                   "coaching_style = [\"close_focused\", \"customer_focused\"]")]
     from sim.experiment.sweep import parse_vary
 
+    reference = v.get("reference", {})
+    if not isinstance(reference, dict) or any(k not in vary or isinstance(x, dict | list)
+                                              for k, x in reference.items()):
+        out.append(field_error(path, "reference", reference, "it must be a [reference] table giving varied levers "
+                               f"a value each (the point differences are taken against), e.g. "
+                               f"{next(iter(vary))} = ...; varied here: {', '.join(vary)}"))
     for lever, spec in vary.items():
         where = f"vary.{lever}"
         if isinstance(spec, dict):
