@@ -85,7 +85,8 @@ def sweep_reference(values: dict[str, Any], levers: list[str]) -> dict[str, Any]
 
 def sweep_answer(records: list[dict[str, Any]], levers: list[str], design: str, out: Path, title: str,
                  chosen: bool = False) -> list[Path]:
-    """Print a sweep's best points against its reference point; draw the heatmap of a two-lever grid.
+    """Print a sweep's best points against its reference point; draw the heatmap of a grid of two levers
+    (small multiples for a third).
 
     ``records`` is ``runs.attrs["vs_reference"]`` of :func:`sim.experiment.sweep.sweep`; ``chosen`` says
     the reference point was given (--reference) rather than the base scenario's. Returns the files
@@ -104,7 +105,7 @@ def sweep_answer(records: list[dict[str, Any]], levers: list[str], design: str, 
           f"{whose}, or the design point nearest them):")
     print(points_text(best_points(diffs, n=BEST_POINTS), levers, ANSWER_KPIS))
     written = [out / ANSWER_CSV]
-    if design == "grid" and len(levers) == 2:
+    if design == "grid" and len(levers) in (2, 3):
         written.append(plot_sweep_heatmap(diffs, levers, ANSWER_KPIS, out / "sweep_heatmap.png",
                                           f"{title}: which {levers[0]} and {levers[1]}?"))
     return written

@@ -42,14 +42,17 @@ def test_a_difference_lost_in_unshared_noise_is_not_distinct() -> None:
     assert list(best_points(d.reset_index(), n=1)["point"]) == [1]
 
 
-def test_heatmap_of_a_two_lever_grid(tmp_path) -> None:
+@pytest.mark.parametrize("levers", [["banner_target", "enforcement"],
+                                    ["banner_target", "enforcement", "coaching_style"]])
+def test_heatmap_of_a_grid_with_small_multiples_for_a_third_lever(tmp_path, levers) -> None:
     from sim.report.sweep_figure import plot_sweep_heatmap
 
-    rows = [{"point": i, "enforcement": e, "banner_target": t, "reference": i == 0, "profit_diff": -i * 1e4,
-             "profit_distinct": i % 2 == 1, "revenue_lost_diff": i * 1e4, "revenue_lost_distinct": True}
-            for i, (e, t) in enumerate((e, t) for e in (0.0, 1.0) for t in (0.3, 0.9))]
-    path = plot_sweep_heatmap(pd.DataFrame(rows), ["banner_target", "enforcement"], ("profit", "revenue_lost"),
-                              tmp_path / "h.png", "which target and enforcement?")
+    grid = [(e, t, c) for e in (0.0, 1.0) for t in (0.3, 0.9) for c in ("close_focused", "customer_focused")]
+    rows = [{"point": i, "enforcement": e, "banner_target": t, "coaching_style": c, "reference": i == 0,
+             "profit_diff": -i * 1e4, "profit_distinct": i % 2 == 1, "revenue_lost_diff": i * 1e4,
+             "revenue_lost_distinct": True} for i, (e, t, c) in enumerate(grid) if len(levers) == 3 or c == grid[0][2]]
+    path = plot_sweep_heatmap(pd.DataFrame(rows), levers, ("profit", "revenue_lost"), tmp_path / "h.png",
+                              "which target and enforcement?")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
