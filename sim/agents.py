@@ -113,7 +113,7 @@ class Rep(mesa.Agent):
     def focus(self, week: int) -> float:
         """Share of selling time spent chasing one big deal (M6)."""
         attained = self.period_deals / self.quota if self.quota > 0 else 1.0
-        gamble = pay.quota_gamble(self.model.p, week, attained)
+        gamble = pay.quota_gamble(self.model.plan.of_slot(self.slot).p, week, attained)
         return float(min(self.model.p.focus_cap, self.focus_trait + gamble))
 
     @property

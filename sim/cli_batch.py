@@ -135,11 +135,16 @@ def cmd_trial(args: argparse.Namespace) -> int:
                                progress=not args.quiet)
         finally:
             executor.close()
-    rows = [[r.outcome, f"{r.treated_mean:.4g}", f"{r.control_mean:.4g}",
-             f"{r.difference:+.4g} [{r.diff_ci_low:+.4g}, {r.diff_ci_high:+.4g}]",
-             f"{r.ratio:.3f} [{r.ratio_ci_low:.3f}, {r.ratio_ci_high:.3f}]"] for r in result.effect.itertuples()]
+    from sim.report.trial import effect_cells
+
+    rows = []
+    for r in result.effect.itertuples():
+        control, treated, diff, ratio = effect_cells(r)
+        rows.append([r.outcome, r.contrast, treated, control, diff, ratio])
     print(spec.title)
-    print(text_table(["outcome", "treated", "control", "difference [95 % CI, clustered by rep]",
+    clustered = {"accounts": "clustered by rep", "reps": "over replications", "firm": "over replications"}
+    print(text_table(["outcome", "contrast", "treated", "control",
+                      f"difference [95 % CI, {clustered[spec.unit]}]",
                       "ratio [95 % CI]"], rows))
     print(f"\nwrote {out / 'trial_effect.csv'}, {out / 'trial_rows.parquet'}, {out / 'trial_over_time.csv'} "
           f"and {out / 'report.html'}")

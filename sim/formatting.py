@@ -86,6 +86,16 @@ def percent(value: Any, signed: bool = False, decimals: int | None = None) -> st
     return f"{sign}{text} {'pp' if signed else '%'}"
 
 
+def change(value: Any, signed: bool = True) -> str:
+    """A relative change as a signed percentage (0.09 -> '+9.0 %'): a ratio minus one, not points."""
+    v = finite(value)
+    if v is None:
+        return DASH
+    x = v * 100
+    text = f"{abs(x):.{_percent_decimals(x)}f}"
+    return f"{_sign(x, True) if float(text) != 0 else ''}{text} %"
+
+
 def count(value: Any, signed: bool = False) -> str:
     """A whole number with thousands separators: 1,234."""
     v = finite(value)
@@ -141,6 +151,7 @@ def duration(seconds: Any) -> str:
 # Display formats a KPI or weekly series may declare (sim.kpis), by name.
 FORMATS: dict[str, Callable[..., str]] = {
     "money": money, "percent": percent, "number": number, "count": count, "weeks": weeks, "score": score,
+    "change": change,
 }
 
 

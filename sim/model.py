@@ -23,6 +23,7 @@ Nothing here knows about the command line, the store or the dashboard.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -39,7 +40,7 @@ from sim.kpis import ROLLING_WEEKS
 from sim.operations import Operations
 from sim.params import Params
 from sim.policies import crm, pay
-from sim.policies.respond import PlanResponse, PlanWeek
+from sim.policies.respond import Plans, PlanWeek
 from sim.population import (
     NO_NEED,
     PRICE,
@@ -139,7 +140,11 @@ class SalesModel(mesa.Model):
         self.managers = [Manager(self, team) for team in teams]
         self._manager_of = {s: m for m in self.managers for s in m.slots}
         team_of = np.array([self.managers.index(self._manager_of[s]) for s in range(p.n_reps)])
-        self.plan = PlanResponse(p, p.n_reps, team_of)  # the pay plan and the reps' answers to it (M13)
+        self.plan = Plans(p, p.n_reps, team_of)  # the pay plans and the reps' answers to them (M13)
+        # What each slot has sold and been paid (commission, quota bonus, draw top-up) since the start:
+        # tallies a field trial with reps as units reads; no decision uses them.
+        self.slot_sales = np.zeros(p.n_reps)
+        self.slot_pay = np.zeros(p.n_reps)
         self.slot_rep: list[Rep | None] = [self._hire(s, experienced=True) for s in range(p.n_reps)]
         if self.book is not None:
             start_reps_from_book(self, self.book)
@@ -184,9 +189,27 @@ class SalesModel(mesa.Model):
         """The firm's quota for a rep: ``quota_level`` x what its book and skill should bring in a pay period
         (none under ``quota_setting = "none"``); the rep's run rate starts from the same expectation."""
         expected = self._expected_quarter_deals(rep.slot, rep.skill)
-        rep.target = self.p.quota_level * expected * (self.plan.plan.period / pay.QUARTER)
-        rep.quota = rep.quota_at_hire = rep.target if self.plan.plan.has_quota else 0.0
+        self._set_target(rep, expected)
         rep.start_record(expected / pay.QUARTER)
+
+    def _set_target(self, rep: Rep, expected: float) -> None:
+        """Target and quota from a quarter's expected deal revenue, on the rep's own plan."""
+        on = self.plan.of_slot(rep.slot)
+        rep.target = on.p.quota_level * expected * (self.plan.period / pay.QUARTER)
+        rep.quota = rep.quota_at_hire = rep.target if on.plan.has_quota else 0.0
+
+    def switch_plan(self, slots: Sequence[int] | np.ndarray, changes: dict[str, Any]) -> None:
+        """Put the reps in ``slots`` (and later hires there) on the plan ``changes`` makes of this one, from
+        this week, which must start a pay period: the field-trial treatment of a plan randomised by rep.
+
+        Their quotas are set afresh under the new plan from what their books and skill should bring in.
+        """
+        p = Params(**{**self.p.model_dump(), **changes})
+        self.plan.assign(np.asarray(slots, np.int64), p, self.week)
+        for s in np.asarray(slots, np.int64).tolist():
+            r = self.slot_rep[s]
+            if r is not None:
+                self._set_target(r, self._expected_quarter_deals(s, r.skill))
 
     def _expected_quarter_deals(self, slot: int, skill: float) -> float:
         """Deal revenue a rep of this skill could expect from its book in a quarter."""
@@ -317,7 +340,7 @@ class SalesModel(mesa.Model):
         early, early_value = self._early_signings(pw)
         early_sales = np.bincount(a.rep[early], weights=early_value * (1.0 - p.pull_discount), minlength=p.n_reps)
 
-        if self.plan.plan.linear:
+        if self.plan.single_linear:
             rate = None
             self.econ.deals(o, deal, pay.commission(p, deal))
         else:  # the plan's pay on each pay unit's sales this week, spread over them
@@ -341,6 +364,8 @@ class SalesModel(mesa.Model):
             s = r.slot
             r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
             r.record_sales(slot_deals[s], slot_rate[s] * slot_deals[s])
+        self.slot_sales += slot_deals
+        self.slot_pay += slot_rate * slot_deals
         self.econ.bonus(pay.banner_pay(p, int(slot_bclose.sum())))  # vacant books open no account
 
         big_total = big.sum()
@@ -446,7 +471,7 @@ class SalesModel(mesa.Model):
         led.add("deal_revenue", total)
         if self.week % pay.QUARTER >= pay.QUARTER - kpis.QUARTER_END_WEEKS:
             led.add("deal_revenue_quarter_end", total)
-        period = self.plan.plan.period
+        period = self.plan.period
         in_period = self.week % period
         if in_period * pay.QUARTER < kpis.FAR_BEHIND_FROM_WEEK * period:  # the same share of a year
             return
@@ -614,7 +639,7 @@ class SalesModel(mesa.Model):
                 m.audit(self.avoided_since_review)
             self.avoided_since_review[:] = 0
             self._pay_close_rate_bonus()
-        if (self.week + 1) % self.plan.plan.period == 0:
+        if (self.week + 1) % self.plan.period == 0:
             self._close_period()
         if (self.week + 1) % pay.QUARTER == 0:
             self._close_quarter()
@@ -632,22 +657,27 @@ class SalesModel(mesa.Model):
 
     def _close_period(self) -> None:
         """Settle the pay period: quota bonuses, a draw's top-ups, the next quotas (fixed or ratcheted)."""
-        p, plan = self.p, self.plan.plan
+        p = self.p
         measured = self.week >= p.burn_in_weeks
         reps = self.reps
         if p.team_quota:  # a team meets its quota together
             unit_sales = self.plan.unit_sums(reps, [r.period_deals for r in reps])
             unit_quota = self.plan.unit_sums(reps, [r.quota for r in reps])
         for r in reps:
+            on = self.plan.of_slot(r.slot)
+            plan = on.plan
             if p.team_quota:
                 u = self.plan.unit[r.slot]
                 hit = unit_quota[u] > 0 and unit_sales[u] >= unit_quota[u]
             else:
                 hit = r.quota > 0 and r.period_deals >= r.quota
             if hit:
-                self.econ.bonus(p.quota_bonus)
-            if p.draw > 0:
-                self.econ.draw_top_up(max(0.0, p.draw * r.period_weeks - r.period_commission))
+                self.econ.bonus(plan.bonus)
+                self.slot_pay[r.slot] += plan.bonus
+            if plan.draw > 0:
+                top_up = max(0.0, plan.draw * r.period_weeks - r.period_commission)
+                self.econ.draw_top_up(top_up)
+                self.slot_pay[r.slot] += top_up
             if measured:
                 if plan.has_quota:
                     self.ledger.quota_hits.append(bool(hit))

@@ -99,7 +99,7 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
     values, origin = _merge_parameters(chain)
     if overrides:
         extra = _normalise_overrides(overrides)
-        _raise_if(_parameter_problems(extra, "--set "), "Invalid --set override",
+        _raise_if(parameter_problems(extra, "--set "), "Invalid --set override",
                   "The --set overrides have")
         values.update(extra)
         origin.update(dict.fromkeys(extra, "--set"))
@@ -238,7 +238,7 @@ def _read_file(path: Path, quote: bool = True) -> dict[str, Any]:
     data = _read_toml(path, quote)
     problems = _top_level_problems(data)
     if isinstance(data.get("parameters"), dict):
-        problems += _parameter_problems(data["parameters"], "parameters.")
+        problems += parameter_problems(data["parameters"], "parameters.")
     if isinstance(data.get("pay"), dict):
         problems += _pay_problems(data["pay"], data.get("parameters"))
     _raise_if(problems, f"Invalid scenario file {_show_path(path)}", f"Scenario file {_show_path(path)} has")
@@ -311,8 +311,9 @@ def _is_text_list(value: Any) -> bool:
 # --- checking parameter values --------------------------------------------------
 
 
-def _parameter_problems(values: dict[str, Any], prefix: str) -> list[str]:
-    """Unknown names and per-field type, range and choice errors; cross-field rules come later."""
+def parameter_problems(values: dict[str, Any], prefix: str) -> list[str]:
+    """Unknown names and per-field type, range and choice errors, each labelled ``prefix + name``; cross-field
+    rules come later."""
     info = param_info()
     problems = [_unknown_parameter(prefix + key, key, value, info)
                 for key, value in values.items() if key not in info]
@@ -340,7 +341,7 @@ def _pay_problems(values: dict[str, Any], parameters: Any) -> list[str]:
             else f" {_did_you_mean(key, PAY_PLAN_FIELDS)}".rstrip()
         problems.append(f"pay.{key} = {_show(value)} is not an element of the pay plan.{where} {allowed}")
     plan = {k: v for k, v in values.items() if k in PAY_PLAN_FIELDS}
-    return problems + _parameter_problems(plan, "pay.")
+    return problems + parameter_problems(plan, "pay.")
 
 
 def _unknown_parameter(label: str, key: str, value: Any, info: dict[str, ParamInfo]) -> str:

@@ -603,8 +603,10 @@ def _honest(targets: list[TargetResult], patterns: list[PatternResult], scenario
 
 
 def report_markdown(targets: list[TargetResult], patterns: list[PatternResult], settings: Settings,
-                    scenario: str, command: str, created: str, elapsed_s: float | None = None) -> str:
-    """``docs/validation.md``: how it was produced, the targets table, the patterns table, what fails."""
+                    scenario: str, command: str, created: str, elapsed_s: float | None = None,
+                    field: tuple[str, str] = ("", "")) -> str:
+    """``docs/validation.md``: how it was produced, the targets table, the patterns table, what fails; then
+    ``field`` (a summary phrase and Markdown sections, see :mod:`sim.field_validation`) if given."""
     took = f" in {elapsed_s:.0f} s" if elapsed_s is not None else ""
     n_pass = sum(r.within for r in targets)
     p_pass = sum(pr.passed for pr in patterns)
@@ -618,7 +620,7 @@ Intervals are 95 % t intervals over replications. The targets are evaluated on t
 `{scenario}`; the patterns compare the shipped scenarios named in each row.
 
 **Summary:** {n_pass} of {len(targets)} calibration targets within their published range;
-{p_pass} of {len(patterns)} patterns hold.
+{p_pass} of {len(patterns)} patterns hold{"; " + field[0] if field[0] else ""}.
 
 {_honest(targets, patterns, scenario)}
 
@@ -638,7 +640,7 @@ one check: a paired difference between two scenarios (or two statistics of one s
 direction expected, or a level. Derived statistics: {"; ".join(f"`{d.name}` = {d.doc}" for d in DERIVED.values())}.
 
 {patterns_table(patterns)}
-"""
+{chr(10) + field[1] if field[1] else ""}"""
 
 
 def with_replications(settings: Settings, replications: int | None) -> Settings:

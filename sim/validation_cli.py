@@ -53,6 +53,7 @@ def add_validation_report(sub: argparse._SubParsersAction) -> None:
 
 def cmd_validation_report(args: argparse.Namespace) -> int:
     """Evaluate targets and patterns, print a summary and write the report."""
+    from sim import field_validation as fv
     from sim import validation as v
     from sim.calibrate import load_targets
     from sim.experiment.executors import make_executor
@@ -74,15 +75,19 @@ def cmd_validation_report(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         runs = v.Runs(settings, executor=executor, progress=not args.quiet)
-        runs.prefetch([v.Arm(args.scenario), *(a for p in v.PATTERNS for a in p.arms)])
+        runs.prefetch([v.Arm(args.scenario), *(a for p in v.PATTERNS for a in p.arms),
+                       *(v.Arm(n) for n in (fv.PLAN_REFERENCE, *fv.PLAN_SCENARIOS))])
         targets = v.evaluate_targets(args.scenario, settings, runs, args.targets)
         patterns = v.evaluate_patterns(v.PATTERNS, settings, runs)
+        plans = fv.evaluate_plans(runs)
+        field = fv.evaluate_field(settings, executor, progress=not args.quiet)
     finally:
         executor.close()
     elapsed = time.perf_counter() - t0
 
     created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = v.report_markdown(targets, patterns, settings, args.scenario, _command_line(args), created, elapsed)
+    text = v.report_markdown(targets, patterns, settings, args.scenario, _command_line(args), created, elapsed,
+                             (fv.summary(field), fv.markdown(plans, field)))
     args.out.write_text(text, encoding="utf-8")
     n_in = sum(r.within for r in targets)
     n_ok = sum(pr.passed for pr in patterns)
@@ -93,6 +98,10 @@ def cmd_validation_report(args: argparse.Namespace) -> int:
     for pr in patterns:
         if not pr.passed:
             print(f"  pattern failing: {pr.pattern.name}")
+    print(fv.summary(field))
+    for o in field:
+        if not o.in_range:
+            print(f"  field result missed: {o.result.name} ({o.verdict()})")
     print(f"wrote {args.out} ({elapsed:.0f} s)")
     return 0
 

@@ -22,7 +22,7 @@ Teams under ``team_quota`` share one forecast, quota and schedule.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -143,3 +143,78 @@ class PlanResponse:
         paid = plan.commission(before + added, quota) - plan.commission(before, quota)
         per = np.divide(paid, added, out=np.zeros_like(paid), where=added > 0)
         return per[self.unit]
+
+
+# Plan fields a field trial may set for some reps and not others: they change what a sale pays a rep and
+# its quota, not the pay period, the pay unit, clawbacks or pay tied to banners and relationships (those
+# are firm-wide in this model).
+REP_PLAN_FIELDS = ("commission_rate", "quota_bonus", "quota_level", "quota_setting", "ratchet_rate",
+                   "accelerator", "decelerator", "decelerator_below", "commission_cap", "draw")
+
+
+class Plans:
+    """The pay plans in force: one for the whole sales force, or (in a field trial) a second for some reps.
+
+    Group 0 is the scenario's plan. :meth:`assign` puts slots on another plan from a period's start; the
+    reps there answer that plan (:meth:`week`) and are paid on it (:meth:`commission`). With one group every
+    answer is the single plan's own, unchanged.
+    """
+
+    def __init__(self, p: Params, n_slots: int, team_of: np.ndarray | None = None) -> None:
+        self.groups = [PlanResponse(p, n_slots, team_of)]
+        self.group = np.zeros(n_slots, np.int64)
+        self.unit = self.groups[0].unit
+        self.period = self.groups[0].plan.period
+
+    @property
+    def plan(self) -> PayPlan:
+        """The scenario's plan (group 0)."""
+        return self.groups[0].plan
+
+    @property
+    def single_linear(self) -> bool:
+        """True if every rep is on one linear plan: each sale pays its rate, whoever sells it."""
+        return len(self.groups) == 1 and self.plan.linear
+
+    def of_slot(self, slot: int) -> PlanResponse:
+        """The plan a slot's rep is on."""
+        return self.groups[int(self.group[slot])]
+
+    def unit_sums(self, reps: list[Rep], values: list[float]) -> np.ndarray:
+        """Sum per pay unit of one value per rep in post."""
+        return self.groups[0].unit_sums(reps, values)
+
+    def assign(self, slots: np.ndarray, p: Params, week: int) -> PlanResponse:
+        """Put ``slots`` on the plan ``p`` declares from ``week``, which must start a pay period."""
+        base = self.groups[0].p
+        if week % self.period:
+            raise ValueError(f"a plan can change only at a pay period's start (every {self.period} weeks), "
+                             f"not at week {week}")
+        changed = {f for f in type(p).model_fields if getattr(p, f) != getattr(base, f)}
+        if not changed <= set(REP_PLAN_FIELDS):
+            raise ValueError(f"only {', '.join(REP_PLAN_FIELDS)} can differ between reps; "
+                             f"not {', '.join(sorted(changed - set(REP_PLAN_FIELDS)))}")
+        response = PlanResponse(p, self.group.size, self.unit if base.team_quota else None)
+        self.groups.append(response)
+        self.group[np.asarray(slots, np.int64)] = len(self.groups) - 1
+        return response
+
+    def week(self, reps: list[Rep], week: int) -> PlanWeek:
+        """Each slot's answer to its own plan this week."""
+        answers = [g.week(reps, week) for g in self.groups]
+        if len(answers) == 1:
+            return answers[0]
+        out = PlanWeek(*(np.array(getattr(answers[0], f.name)) for f in fields(PlanWeek)))
+        for g, answer in enumerate(answers[1:], start=1):
+            on = self.group == g
+            for f in fields(PlanWeek):
+                getattr(out, f.name)[on] = getattr(answer, f.name)[on]
+        return out
+
+    def commission(self, reps: list[Rep], slot_sales: np.ndarray) -> np.ndarray:
+        """Commission per unit of this week's sales for each slot, on the slot's own plan."""
+        rates = [g.commission(reps, slot_sales) for g in self.groups]
+        out = rates[0]
+        for g, rate in enumerate(rates[1:], start=1):
+            out = np.where(self.group == g, rate, out)
+        return out
