@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from pathlib import Path
@@ -39,24 +40,20 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _compare(NAMES, tmp_path_factory.mktemp("cmp") / "a")
 
 
-@pytest.fixture(scope="module")
-def rereported(stored: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``salesim report`` of the stored comparison against banner_bonus, into a folder of its own."""
-    again = tmp_path_factory.mktemp("again")
-    assert main(["report", str(stored), "--reference", ORDER[0], "--out", str(again)]) == 0
-    return again
-
-
-def test_report_with_a_new_reference_reproduces_a_fresh_compare_exactly(rereported: Path, tmp_path: Path) -> None:
+def test_report_with_a_new_reference_equals_a_fresh_compare_and_opens_with_the_answer(stored: Path,
+                                                                                      tmp_path: Path) -> None:
+    rereported = tmp_path / "again"
+    assert main(["report", str(stored), "--reference", ORDER[0], "--out", str(rereported)]) == 0
     fresh = _compare(ORDER, tmp_path / "fresh")
     for table in TABLES:
         assert (rereported / table).read_bytes() == (fresh / table).read_bytes(), table
     comp = pd.read_csv(rereported / "comparison.csv")
     assert list(pd.unique(comp["scenario"])) == ORDER
     assert (comp.loc[comp["scenario"] == ORDER[0], "diff_vs_first"] == 0).all()
+    _check_the_answer_comes_first(rereported)  # one test draws the one report (under xdist a fixture runs per worker)
 
 
-def test_report_opens_with_the_answer(rereported: Path) -> None:
+def _check_the_answer_comes_first(rereported: Path) -> None:
     text = (rereported / "report.html").read_text(encoding="utf-8")
     assert "At a glance" not in text
     assert text.index("<h2>The answer</h2>") < text.index("<h2>The scenarios</h2>")
@@ -87,9 +84,11 @@ def test_pairs_matrix_is_antisymmetric_and_matches_the_reference_column(stored: 
     (["--reference", "banner_bonnus"], "did you mean 'banner_bonus'"),
     (["--reference", "no_banners"], "not a scenario of this comparison"),
 ])
-def test_bad_reference_is_refused(stored: Path, args: list[str], needle: str, capsys) -> None:
-    assert main(["report", str(stored), *args]) == 2
-    assert needle in capsys.readouterr().err
+def test_bad_reference_is_refused(tmp_path: Path, args: list[str], needle: str, capsys) -> None:
+    (tmp_path / "meta.json").write_text(json.dumps({"scenarios": [{"name": n} for n in NAMES], "meta": {}}))
+    pd.DataFrame({"scenario": NAMES, "replication": 0, "profit": 1.0}).to_parquet(tmp_path / "runs.parquet")
+    assert main(["report", str(tmp_path), *args]) == 2  # refused before anything is computed or written
+    assert needle in capsys.readouterr().err and not (tmp_path / "comparison.csv").exists()
 
 
 def test_a_folder_without_a_comparison_is_refused(tmp_path: Path, capsys) -> None:
