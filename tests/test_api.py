@@ -8,6 +8,7 @@ import pytest
 import sim
 from sim.errors import UserError
 from sim.experiment.tables import comparison_frame
+from sim.experiment.tidy import describe
 
 TINY = {"n_accounts": 300, "n_reps": 4, "n_managers": 2, "burn_in_weeks": 13}
 
@@ -40,7 +41,20 @@ def test_a_stored_comparison_resumes_to_the_same_table(tmp_path, runs):
                         resume=True)
     pd.testing.assert_frame_equal(first, again)
     pd.testing.assert_frame_equal(first, runs)
-    assert (tmp_path / "runs.parquet").is_file()
+
+
+def test_stored_tables_say_what_each_column_means(tmp_path):
+    """Parquet field metadata carries label, unit and definition: revenue is a year's in the runs table and a
+    week's in the weekly table, and the weekly rows flag the burn-in."""
+    sim.compare(["baseline"], replications=2, weeks=20, overrides=TINY, out=tmp_path)
+    runs = describe(tmp_path / "runs.parquet").set_index("column")
+    series = describe(tmp_path / "series.parquet").set_index("column")
+    assert runs.loc["revenue", "unit"] == "currency/year" and runs.loc["revenue", "kind"] == "kpi"
+    assert series.loc["revenue", "unit"] == "currency/week"
+    assert runs.loc["banner_target", "kind"] == "lever" and runs.loc["seed", "kind"] == "identifier"
+    assert runs["definition"].notna().all() and series["label"].notna().all()
+    weekly = pd.read_parquet(tmp_path / "series.parquet")
+    assert (weekly["burn_in"] == (weekly["week"] < TINY["burn_in_weeks"])).all() and weekly["burn_in"].any()
 
 
 def test_sweep_runs_every_grid_point_on_shared_seeds():

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sim.cli import main
 from sim.experiment.executors import ProcessExecutor
+from sim.experiment.tidy import describe
 from sim.scenario import load_scenario
 from sim.trials import load_trial, run_trial
 from sim.trials.replicate import assign
@@ -81,7 +82,8 @@ def test_a_trial_reproduces_across_executors_and_resumes(tmp_path):
     assert serial.rows.equals(parallel.rows)
     resumed = run_trial(spec, replications=2, seed=5, out=tmp_path / "t", resume=True)
     assert resumed.effect.equals(parallel.effect)
-    assert (tmp_path / "t" / "trial_rows.parquet").is_file()
+    meaning = describe(tmp_path / "t" / "trial_rows.parquet").set_index("column")
+    assert meaning.loc["churn", "unit"] == "fraction" and meaning.loc["arm", "kind"] == "identifier"
     page = (tmp_path / "t" / "report.html").read_text(encoding="utf-8")
     assert spec.title.replace("&", "&amp;") in page and "clusters" in page and "data:image/png;base64," in page
     assert "<script" not in page and "http" not in page.replace("http-equiv", "")

@@ -17,6 +17,7 @@ from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
 from sim.experiment.summary import Answer, answer, calibration_facts, with_reference
 from sim.experiment.tables import comparison_frame, runs_frame, series_frame
+from sim.experiment.tidy import write_parquet
 from sim.kpis import KPIS
 from sim.params import param_info
 from sim.scenario import Scenario
@@ -97,7 +98,8 @@ def compare(scenarios: list[Scenario], replications: int, weeks: int, root_seed:
         runs = runs_frame(records)
         lever_cols = pd.DataFrame([levers[n] for n in runs["scenario"]], index=runs.index)
         runs = pd.concat([runs.drop(columns=["point"]), lever_cols], axis=1)
-        series = series_frame(records).drop(columns=["point"])
+        series = series_frame(records, burn_in={s.name: s.params.burn_in_weeks for s in scenarios}).drop(
+            columns=["point"])
         info = [{"name": s.name, "title": s.title, "question": s.question, "mechanisms": list(s.mechanisms),
                  "notice": s.notice, "overrides": s.overrides, "burn_in_weeks": s.params.burn_in_weeks}
                 for s in scenarios]
@@ -107,8 +109,8 @@ def compare(scenarios: list[Scenario], replications: int, weeks: int, root_seed:
                 "calibration": calibration_facts(scenarios, posterior if draws else None)}
 
         out.mkdir(parents=True, exist_ok=True)
-        runs.to_parquet(out / "runs.parquet", index=False)
-        series.to_parquet(out / "series.parquet", index=False)
+        write_parquet(runs, out / "runs.parquet", "runs")
+        write_parquet(series, out / "series.parquet", "series")
         (out / "meta.json").write_text(json.dumps({"scenarios": info, "meta": meta}, indent=2, default=str),
                                        encoding="utf-8")
         return summarise(Comparison(runs, series, pd.DataFrame(), out, info, meta), out)

@@ -21,6 +21,7 @@ from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
 from sim.experiment.sweep_answer import ANSWER_CSV, point_differences, reference_point
 from sim.experiment.tables import runs_frame, series_frame
+from sim.experiment.tidy import write_parquet
 from sim.kpis import KPIS
 from sim.limits import DESIGN_POINTS, Estimate
 from sim.params import param_info
@@ -174,8 +175,9 @@ def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replica
         t0 = time.perf_counter()
         records = run_jobs(jobs, store, executor, progress=progress)
         runs = runs_frame(records)
-        runs.to_parquet(out / "runs.parquet", index=False)
-        series_frame(records).to_parquet(out / "series.parquet", index=False)
+        write_parquet(runs, out / "runs.parquet", "runs")
+        write_parquet(series_frame(records, burn_in={base.name: base.params.burn_in_weeks}), out / "series.parquet",
+                      "series")
         summary = summarise(runs, [v.name for v in varies])
         summary.to_csv(out / "sweep.csv", index=False)
         ref = reference_point(points, {**base.params.model_dump(), **(reference or {})})

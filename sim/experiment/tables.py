@@ -19,8 +19,10 @@ def runs_frame(records: list[dict[str, Any]], label: str = "scenario") -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def series_frame(records: list[dict[str, Any]], label: str = "scenario") -> pd.DataFrame:
-    """Weekly series of every run, long by run and week, wide by metric."""
+def series_frame(records: list[dict[str, Any]], label: str = "scenario",
+                 burn_in: dict[str, int] | None = None) -> pd.DataFrame:
+    """Weekly series of every run, long by run and week, wide by metric; with ``burn_in`` (weeks, by label)
+    a ``burn_in`` column flags the weeks the KPIs leave out."""
     frames = []
     for r in records:
         s = r.get("series")
@@ -28,6 +30,8 @@ def series_frame(records: list[dict[str, Any]], label: str = "scenario") -> pd.D
             continue
         df = pd.DataFrame(s)
         df.insert(0, "week", np.arange(len(df)))
+        if burn_in is not None:
+            df.insert(1, "burn_in", df["week"] < burn_in[r["label"]])
         df.insert(0, "replication", r["replication"])
         df.insert(0, "point", r["point"])
         df.insert(0, label, r["label"])

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.figure import Figure
 
 from sim import formatting
+from sim.kpis import unit_format
 from sim.report import compare_plots as cp
 from sim.report.html import CSS
 from sim.trials.run import OVER_TIME
-from sim.trials.spec import KINDS, OUTCOME_FORMATS, OUTCOMES, UNITS
+from sim.trials.spec import KINDS, OUTCOME_UNITS, OUTCOMES, UNITS
 
 if TYPE_CHECKING:
     from sim.trials.run import TrialResult
@@ -62,7 +63,7 @@ def plot_over_time(result: TrialResult) -> Figure:
 
 def effect_cells(r: Any) -> tuple[str, str, str, str]:
     """One effect row as people read it: the two arms' means, the difference and the ratio with intervals."""
-    f = OUTCOME_FORMATS[r.outcome]
+    f = unit_format(OUTCOME_UNITS[r.outcome])
     ratio = (f"{r.ratio:.3f} [{r.ratio_ci_low:.3f}, {r.ratio_ci_high:.3f}]" if math.isfinite(r.ratio)
              else formatting.DASH)
     return (formatting.value(r.control_mean, f), formatting.value(r.treated_mean, f),

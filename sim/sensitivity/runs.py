@@ -20,6 +20,7 @@ from sim.errors import UserError
 from sim.experiment.jobs import Job, job_seed
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
+from sim.experiment.tidy import write_parquet
 from sim.scenario import Scenario, load_scenario
 from sim.sensitivity.core import analyse, indices_table, noise_share, residual_noise_variance, sample
 from sim.sensitivity.problem import Problem
@@ -90,7 +91,7 @@ def run_sensitivity(problem: Problem, method: str, n: int, replications: int, ro
     indices.drop(columns="noise_share").to_csv(out / "indices.csv", index=False)
     noise.to_csv(out / "noise.csv", index=False)
     conv.to_csv(out / "convergence.csv", index=False)
-    runs.to_parquet(out / "runs.parquet", index=False)
+    write_parquet(runs, out / "runs.parquet", "runs")
     return SensitivityResult(indices, noise, conv, runs, elapsed, len(jobs))
 
 

@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiment.tidy import write_parquet
 from sim.stats import mean_ci
 from sim.trials.replicate import ASSIGNMENT_KEY, REPLICATE
-from sim.trials.spec import CHANGE_OUTCOMES, TrialSpec
+from sim.trials.spec import CHANGE_OUTCOMES, OUTCOME_UNITS, OUTCOMES, TrialSpec
 
 BOOTSTRAP_DRAWS = 2000
 # What each unit's effect is averaged over: a rep's book in one replication when accounts are randomised
@@ -143,11 +144,26 @@ def _effect(rows: pd.DataFrame, name: str, seed: int, clusters: tuple[str, ...],
             "control_units": int(nc.sum())}
 
 
+def _row_meaning(unit: str) -> dict[str, dict[str, str]]:
+    """What the columns of a trial's rows mean, beyond the identifiers every table shares."""
+    out = {name: {"label": name, "unit": OUTCOME_UNITS[name], "definition": f"mean over the arm's units: {doc}",
+                  "kind": "outcome"} for name, doc in OUTCOMES[unit].items()}
+    out["arm"] = {"label": "Arm", "unit": "name", "definition": "treated or control (with unit firm also before: the "
+                  "changed firm's window before the change)", "kind": "identifier"}
+    out["units"] = {"label": "Units", "unit": "count", "definition": f"{unit} in this cluster and arm",
+                    "kind": "identifier"}
+    out["rep"] = {"label": "Rep slot", "unit": "index", "definition": "the sales slot whose book the accounts are in",
+                  "kind": "identifier"}
+    out["slot"] = {"label": "Sales slot", "unit": "index", "definition": "the randomised sales slot (0 for a firm)",
+                   "kind": "identifier"}
+    return out
+
+
 def write(result: TrialResult, out: Path) -> None:
     """The trial's tables in ``out``: per-replication rows (Parquet), the effect (CSV), churn over time (CSV),
     the design (JSON) and the HTML report."""
     out.mkdir(parents=True, exist_ok=True)
-    result.rows.to_parquet(out / "trial_rows.parquet", index=False)
+    write_parquet(result.rows, out / "trial_rows.parquet", "trial_rows", _row_meaning(result.spec.unit))
     result.effect.to_csv(out / "trial_effect.csv", index=False)
     result.over_time.to_csv(out / "trial_over_time.csv", index=False)
     design = {"title": result.spec.title, "question": result.spec.question, "scenario": result.spec.scenario.name,

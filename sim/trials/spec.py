@@ -68,11 +68,14 @@ OUTCOMES = {
              "quarter_end_share": "share of the window's deal revenue booked in a quarter's last two weeks",
              "timing_discount_share": "discounts given to sign early, over gross revenue in the window",
              "churn": "share of the customers at the start that left within the window"}}
-# How each outcome is shown (a key of sim.formatting.FORMATS); a name means the same quantity in every unit.
-OUTCOME_FORMATS = {"churn": "percent", "spend": "money", "satisfaction": "number", "sales": "money", "pay": "money",
-                   "sales_vs_before": "money", "pay_vs_before": "money", "quits": "percent", "revenue": "money",
-                   "profit": "money", "pay_cost": "money", "deal_revenue": "money", "quarter_end_share": "percent",
-                   "timing_discount_share": "percent"}
+# The unit of each outcome (its display format follows from it, sim.kpis.unit_format); a name means the same
+# quantity in every unit of randomisation.
+_WEEKLY_MONEY = "currency/week"
+OUTCOME_UNITS = {"churn": "fraction", "spend": _WEEKLY_MONEY, "satisfaction": "0-1", "sales": _WEEKLY_MONEY,
+                 "pay": _WEEKLY_MONEY, "sales_vs_before": _WEEKLY_MONEY, "pay_vs_before": _WEEKLY_MONEY,
+                 "quits": "fraction", "revenue": _WEEKLY_MONEY, "profit": _WEEKLY_MONEY, "pay_cost": _WEEKLY_MONEY,
+                 "deal_revenue": _WEEKLY_MONEY, "quarter_end_share": "fraction of deal revenue",
+                 "timing_discount_share": "fraction of gross revenue"}
 CHANGE_OUTCOMES = frozenset({"sales_vs_before", "pay_vs_before"})  # differences: no ratio is reported
 DEFAULT_STRATA = {"accounts": "rep", "reps": "manager", "firm": "none"}
 _TOP = ("title", "question", "scenario", "design", "treatment")
