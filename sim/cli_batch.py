@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from sim import cli_guards, limits
-from sim.cli_common import check_weeks, positive_int, replications_arg, seed_arg, text_table, weeks_arg
+from sim.cli_common import add_run_options, check_weeks, positive_int, replications_arg, seed_arg, text_table, weeks_arg
 from sim.errors import UserError
 from sim.kpis import headline_kpis
 from sim.scenario import load_scenario, parse_set
@@ -26,15 +26,7 @@ def _add_batch_options(p: argparse.ArgumentParser, replications: int, weeks: boo
     p.add_argument("--seed", type=seed_arg, default=1, help="root seed; run seeds derive from it (default: 1)")
     p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
                    help="override a parameter in every run, e.g. --set n_accounts=1000 (repeatable)")
-    p.add_argument("--workers", type=positive_int, default=None,
-                   help="worker processes (default: one per core; 1 runs in this process)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler (tcp://HOST:PORT)")
-    where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster and run on it")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted experiment in --out")
-    p.add_argument("--out", type=Path, default=None, help="experiment folder")
-    p.add_argument("--quiet", action="store_true", help="no progress output")
-    p.add_argument("--large", action="store_true", help="confirm an experiment estimated to take hours or gigabytes")
+    add_run_options(p)
 
 
 def _guard(args: argparse.Namespace, what: str, runs: int, weeks: int, accounts: int, out: Path) -> None:
@@ -98,7 +90,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         executor = _executor(args)
         try:
             result = compare(scenarios, args.replications, args.weeks, args.seed, executor, out,
-                             resume=args.resume, progress=not args.quiet, command=_command_line(), draws=draws)
+                             resume=args.resume, progress=not args.quiet, command=_command_line(), draws=draws,
+                             posterior=args.posterior)
         finally:
             executor.close()
     from sim.report.comparison import write_comparison_report
@@ -189,12 +182,16 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
                    help="a lever to vary: LOW:HIGH:STEPS for numbers, or a,b,c for choices (repeatable)")
     p.add_argument("--design", choices=["grid", "lhs"], default="grid", help="grid (default) or lhs")
     p.add_argument("--samples", type=positive_int, default=20, help="design points for --design lhs (default: 20)")
+    p.add_argument("--reference", action="append", default=[], metavar="LEVER=VALUE",
+                   help="the point differences are taken against (default: the base scenario's own levers; the "
+                   "nearest design point is used)")
     _add_batch_options(p, replications=5)
     p.set_defaults(func=cmd_sweep)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run a sweep of levers."""
+    from sim.cli_report import sweep_answer, sweep_reference
     from sim.experiment.sweep import design, parse_vary, sweep, sweep_jobs
 
     base = load_scenario(args.scenario, parse_set(args.set))
@@ -209,13 +206,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     n_points = _design_size(varies, args.design, args.samples, cost)
     out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
     _guard(args, "this sweep", n_points * args.replications, args.weeks, base.params.n_accounts, out)
+    reference = sweep_reference(parse_set(args.reference), names)
     points = design(varies, args.design, args.samples, args.seed)
     sweep_jobs(base, points, args.replications, args.weeks, args.seed)  # validates every point first
     with _clean_stop(out):
         executor = _executor(args)
         try:
             runs = sweep(base, varies, args.design, args.samples, args.replications, args.weeks, args.seed,
-                         executor, out, resume=args.resume, progress=not args.quiet)
+                         executor, out, resume=args.resume, progress=not args.quiet, reference=reference)
         finally:
             executor.close()
     from sim import formatting
@@ -225,7 +223,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                         f"{base.title}: sweep of {', '.join(names)} ({len(points)} points x {args.replications} "
                         f"replications, {formatting.duration(runs.attrs.get('elapsed_s'))})")
     print(f"{len(points)} design points x {args.replications} replications = {len(runs)} runs")
-    print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'} and {figure}")
+    written = sweep_answer(runs.attrs["vs_reference"], names, args.design, out, base.title, bool(reference))
+    print(f"wrote {out / 'runs.parquet'}, {out / 'sweep.csv'}, {', '.join(map(str, written))} and {figure}")
     return 0
 
 

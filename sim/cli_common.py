@@ -40,6 +40,22 @@ def command_parser(commands: Iterable[AddCommand]) -> argparse.ArgumentParser:
     return parser
 
 
+def add_run_options(p: argparse.ArgumentParser, out_help: str = "experiment folder") -> None:
+    """The options saying how and where a batch runs: --workers, --scheduler or --dask-local, --resume, --out,
+    --quiet and --large (shared by compare, sweep, trial, sensitivity and batch)."""
+    from pathlib import Path
+
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="worker processes (default: one per core; 1 runs in this process)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS", help="run on an existing Dask scheduler (tcp://HOST:PORT)")
+    where.add_argument("--dask-local", action="store_true", help="start a local Dask cluster and run on it")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted experiment in --out")
+    p.add_argument("--out", type=Path, default=None, help=out_help)
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--large", action="store_true", help="confirm an experiment estimated to take hours or gigabytes")
+
+
 # --- argument types ---------------------------------------------------------------
 
 

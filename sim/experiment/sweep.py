@@ -19,6 +19,7 @@ from sim.errors import UserError
 from sim.experiment.jobs import Job, job_seed
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
+from sim.experiment.sweep_answer import ANSWER_CSV, point_differences, reference_point
 from sim.experiment.tables import runs_frame, series_frame
 from sim.experiment.tidy import write_parquet
 from sim.kpis import KPIS
@@ -157,8 +158,12 @@ def sweep_jobs(base: Scenario, points: list[dict[str, Any]], replications: int, 
 
 
 def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replications: int, weeks: int,
-          root_seed: int, executor: Any, out: Path, resume: bool = False, progress: bool = True) -> pd.DataFrame:
-    """Run a sweep and write ``runs.parquet``, ``series.parquet`` and ``sweep.csv``; return the runs table.
+          root_seed: int, executor: Any, out: Path, resume: bool = False, progress: bool = True,
+          reference: dict[str, Any] | None = None) -> pd.DataFrame:
+    """Run a sweep and write ``runs.parquet``, ``series.parquet``, ``sweep.csv`` and ``sweep_vs_reference.csv``
+    (each point's paired difference against the point at the base scenario's levers, or at ``reference``'s
+    values for the levers it names, see :mod:`sim.experiment.sweep_answer`; also in
+    ``runs.attrs["vs_reference"]`` as records); return the runs table.
 
     Computation only: :func:`sim.report.sweep_figure.plot_sweep` draws ``sweep.png`` from the runs.
     """
@@ -175,6 +180,10 @@ def sweep(base: Scenario, varies: list[Vary], method: str, samples: int, replica
                       "series")
         summary = summarise(runs, [v.name for v in varies])
         summary.to_csv(out / "sweep.csv", index=False)
+        ref = reference_point(points, {**base.params.model_dump(), **(reference or {})})
+        diffs = point_differences(runs, [v.name for v in varies], ref)
+        diffs.to_csv(out / ANSWER_CSV, index=False)
+        runs.attrs["vs_reference"] = diffs.to_dict("records")  # plain records: attrs must compare with ==
         runs.attrs["elapsed_s"] = time.perf_counter() - t0
     return runs
 

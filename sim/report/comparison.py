@@ -11,4 +11,5 @@ def write_comparison_report(result: Comparison) -> Path:
     """Write ``report.html`` (with its figures) into the comparison's folder; return its path."""
     from sim.report.html import write_report
 
-    return write_report(result.out, result.scenarios, result.comparison, result.runs, result.series, result.meta)
+    return write_report(result.out, result.scenarios, result.comparison, result.runs, result.series, result.meta,
+                        result.answer)

@@ -2,7 +2,8 @@
 
 One file, no external resources: CSS inline and every chart a base64 PNG, so it
 opens offline and can be forwarded by e-mail. Sections: what was run and how to
-read it, the scenarios and the levers they change, an at-a-glance summary, the
+read it, the answer (scenarios ranked on profit with paired differences, the standing caveats and
+every pair's profit difference, :mod:`sim.report.executive`), the scenarios and the levers they change, the
 headline KPI table (mean with 95 % interval and the paired difference against
 the first scenario, significant differences highlighted), why pairing matters
 (paired against unpaired intervals), every KPI with its definition, the charts,
@@ -15,7 +16,6 @@ number is written by :mod:`sim.formatting`.
 
 from __future__ import annotations
 
-import html
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -25,9 +25,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import formatting as fm
+from sim.experiment.summary import Answer
 from sim.kpis import HEADLINE, KPIS, ROLLING_WEEKS, display_format, headline_kpis, label
 from sim.params import param_info
 from sim.report import compare_plots as cp
+from sim.report.executive import esc as _e
+from sim.report.executive import executive_section
+from sim.report.executive import verdict as _verdict
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +80,7 @@ td.kpi small, td.text small { color: #666; }
 details { margin: 14px 0; } summary { font-size: 20px; font-weight: 600; cursor: pointer; }
 figure { margin: 24px 0 36px; } figure img { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
 figcaption { color: #444; margin-top: 6px; }
-ul.glance li { margin-bottom: 6px; }
+ul.caveats li { margin-bottom: 6px; } p.lead { font-size: 21px; }
 .error { color: #a00; font-weight: 600; }
 @media print { body { font-size: 12pt; } details { display: block; } }
 """
@@ -86,25 +90,29 @@ ul.glance li { margin-bottom: 6px; }
 
 
 def write_report(out_dir: Path, scenarios: list[dict], comparison: pd.DataFrame, runs: pd.DataFrame,
-                 series: pd.DataFrame, meta: dict) -> Path:
-    """Write the comparison report to ``out_dir / "report.html"`` (creating the folder) and return its path."""
+                 series: pd.DataFrame, meta: dict, answer: Answer | None = None) -> Path:
+    """Write the comparison report to ``out_dir / "report.html"`` (creating the folder) and return its path.
+
+    ``answer`` (:func:`sim.experiment.summary.answer`) fills the first section; without it the report
+    starts with the scenarios.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.html"
-    path.write_text(render_report(scenarios, comparison, runs, series, meta), encoding="utf-8")
+    path.write_text(render_report(scenarios, comparison, runs, series, meta, answer), encoding="utf-8")
     return path
 
 
 def render_report(scenarios: list[dict], comparison: pd.DataFrame, runs: pd.DataFrame, series: pd.DataFrame,
-                  meta: dict) -> str:
+                  meta: dict, answer: Answer | None = None) -> str:
     """The whole report as one HTML string (see :func:`write_report` for the inputs)."""
     names = scenario_order(scenarios, comparison)
     colors = cp.scenario_colors(names)
     by_name = {s.get("name"): s for s in scenarios}
     body = "\n".join([
         _header(names, meta),
+        executive_section(answer, names, meta, [by_name.get(n, {}) for n in names]),
         _scenarios_section(names, by_name, colors),
-        _glance_section(comparison, names, meta),
         _headline_section(comparison, names, colors, meta),
         _pairing_section(comparison, names, meta),
         _full_table_section(comparison, names, colors, meta),
@@ -142,6 +150,9 @@ def _header(names: list[str], meta: dict) -> str:
         ("Weeks", meta.get("weeks", "")), ("Root seed", meta.get("root_seed", "")),
         ("Run time", _duration(meta.get("elapsed_s"))), ("salesim version", meta.get("salesim_version", "")),
     ]
+    if meta.get("reference"):
+        items.append(("Reference", f"{meta['reference']} (re-rendered from the stored runs by salesim report, "
+                                   "no rerun)"))
     rows = "".join(
         f"<dt>{_e(k)}</dt><dd>{'<code>' + _e(v) + '</code>' if k == 'Command' else _e(v)}</dd>" for k, v in items
     )
@@ -192,36 +203,6 @@ def _levers_table(overrides: dict) -> str:
                     f"<td>{default}</td><td class='text'>{unit}</td></tr>")
     return ('<table class="levers"><tr><th class="kpi">lever</th><th>value</th><th>default</th>'
             f'<th class="kpi">unit</th></tr>{"".join(rows)}</table>')
-
-
-def _glance_section(comparison: pd.DataFrame, names: list[str], meta: dict) -> str:
-    """Per scenario, the headline KPIs whose paired difference against the reference excludes zero."""
-    if len(names) < 2:
-        return ""
-    items = []
-    for name in names[1:]:
-        found = [_glance_phrase(r) for _, r in _rows(comparison, name, HEADLINE)
-                 if _significant(r, meta)]
-        text = ("<ul>" + "".join(f"<li>{f}</li>" for f in found) + "</ul>") if found \
-            else " no headline KPI differs reliably."
-        items.append(f"<li><b>{_e(name)}</b> vs {_e(names[0])}:{text}</li>")
-    return ("<section><h2>At a glance</h2>\n<p>Headline KPIs whose paired difference against the reference "
-            f'has a 95 % interval that excludes zero.</p>\n<ul class="glance">{"".join(items)}</ul></section>')
-
-
-def _glance_phrase(row: pd.Series) -> str:
-    """'revenue (net, per year) −210k [−260k, −160k] (−3.1 %), worse' for one significant difference."""
-    kpi, fmt = row["kpi"], display_format(row["kpi"])
-    base = fm.finite(row["mean"]) is not None and fm.finite(row["diff_vs_first"]) is not None
-    rel = ""
-    if base and fmt == "money":
-        ref = row["mean"] - row["diff_vs_first"]
-        rel = f" ({fm.score(100 * row['diff_vs_first'] / ref, signed=True)} %)" if ref else ""
-    verdict = _verdict(kpi, row["diff_vs_first"])
-    verdict_text = f", <i>{verdict}</i>" if verdict else ""
-    return (f"{_e(label(kpi))} {_e(fm.value(row['diff_vs_first'], fmt, signed=True))}{_e(rel)} "
-            f"<span class='ci'>{_e(fm.interval(row['diff_ci_low'], row['diff_ci_high'], fmt, signed=True))}</span>"
-            f"{verdict_text}")
 
 
 def _headline_section(comparison: pd.DataFrame, names: list[str], colors: dict[str, str], meta: dict) -> str:
@@ -422,14 +403,6 @@ def _significant(r: pd.Series, meta: dict) -> bool:
     return _replications(meta) >= 2 and excludes_zero(r["diff_ci_low"], r["diff_ci_high"])
 
 
-def _verdict(kpi: str, diff: Any) -> str:
-    """'better' or 'worse' for KPIs with a preferred direction, '' otherwise."""
-    d, direction = fm.finite(diff), KPIS[kpi].better if kpi in KPIS else 0
-    if d is None or d == 0 or direction == 0:
-        return ""
-    return "better" if d * direction > 0 else "worse"
-
-
 def _width(low: Any, high: Any) -> float | None:
     lo, hi = fm.finite(low), fm.finite(high)
     return None if lo is None or hi is None else hi - lo
@@ -445,8 +418,3 @@ def _replications(meta: dict) -> int:
 def _duration(seconds: Any) -> str:
     """The run time, or nothing when it is unknown."""
     return fm.duration(seconds) if fm.finite(seconds) is not None else ""
-
-
-def _e(value: Any) -> str:
-    """Escape any value for HTML text and attributes."""
-    return html.escape(str(value), quote=True)
