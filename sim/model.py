@@ -23,6 +23,7 @@ Nothing here knows about the command line, the store or the dashboard.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +195,46 @@ class SalesModel(mesa.Model):
         book = (a.rep == slot) & a.active
         per_week = p.need_rate * p.purchase_share * p.p_purchase * willingness(p, a.sat[book]) * a.deal_value(p, book)
         return float(pay.QUARTER * per_week.sum() * skill)
+
+    # --- policy changes between weeks -------------------------------------------------
+    def change_levers(self, changes: Mapping[str, object]) -> None:
+        """Change levers (and pay-plan fields) from this week on; weeks already run stay as they were.
+
+        Validated as ``--set`` values are (same messages); behaviour parameters stay fixed. The random streams
+        are untouched, so a run changed at week k matches the unchanged run, draw for draw, before week k.
+
+        Args:
+            changes: lever name -> new value, e.g. ``{"enforcement": 0.0}``.
+
+        Raises:
+            ScenarioError: a name that is not a lever, or a value ``--set`` would refuse.
+
+        Example:
+            >>> m = SalesModel(rng=1, enforcement=1.0).run(26)
+            >>> m.change_levers({"enforcement": 0.0}); m.p.enforcement
+            0.0
+        """
+        from sim.scenario import changed_params
+
+        self._adopt_params(changed_params(self.p, changes))
+
+    def _adopt_params(self, p: Params) -> None:
+        """Install new parameters and rebuild what is derived from them: the pay plan and the reps' answers to
+        it, quotas (scaled by the new quota level and period), managers' practices, operations' failure rates,
+        the quarter's remedy budget and the kernels' scalars."""
+        old, self.p = self.p, p
+        self.econ.p = p
+        self.ops.adopt(p)
+        for m in self.managers:
+            m.adopt(p)
+        team_of = np.array([self.managers.index(self._manager_of[s]) for s in range(p.n_reps)])
+        self.plan = PlanResponse(p, p.n_reps, team_of)
+        factor = (p.quota_level * pay.PERIOD_WEEKS[p.pay_period]) / (old.quota_level * pay.PERIOD_WEEKS[old.pay_period])
+        for r in self.reps:
+            r.rescale_quota(factor, self.plan.plan.has_quota)
+        self._remedy_left = np.maximum(0.0, self._remedy_left + (p.remedy_budget - old.remedy_budget))
+        self._decide_scalars = decide_scalars(p)
+        self._outcome_scalars = outcome_scalars(p)
 
     # --- running ----------------------------------------------------------------
     def run(self, weeks: int) -> SalesModel:
