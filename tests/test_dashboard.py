@@ -109,8 +109,9 @@ def test_every_chart_draws_a_png_with_and_without_data(key, series):
 @pytest.mark.slow
 def test_slides_are_figures(series):
     rgb = book.render_model(state.LiveRun(Params(), 1).model).rgb
-    fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles())
+    fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles(), marks=[26])
     assert len(fig.axes) >= 6
+    assert any("changed, week 26" in t.get_text() for t in fig.axes[0].texts)  # the mid-run change is marked
     pair = charts.pair_slide_figure([series, series], ["a", "b"], 104, "t", [rgb, rgb], book.legend_handles())
     assert charts.png(pair).startswith(PNG_MAGIC)
 
@@ -245,6 +246,8 @@ def test_a_side_that_changes_re_runs_to_the_week_on_screen():
     fresh = state.LiveRun(s.pair_params("customer_centric_coaching"), 2)
     fresh.advance(20)
     assert a is left and b.week == 20 and b.digests() == fresh.digests()
+    s.jump("8", "pair")
+    assert [r.week for r in s.pair] == [8, 8] and s.pair[1].digests() == fresh.digests()[:8]
 
 
 def test_presets_restart_and_keep_team_size_and_seed():

@@ -606,7 +606,8 @@ def ExportBar(session: Session, what: str):
                 run = session.run
                 fig = charts.slide_figure(run.timeseries(), session.horizon,
                                           f"{session.preset.title}: week {run.week}, seed {session.seed}",
-                                          bookmod.render_model(run.model).rgb, legend=bookmod.legend_handles())
+                                          bookmod.render_model(run.model).rgb, legend=bookmod.legend_handles(),
+                                          marks=run.change_weeks)
                 name = _slide_name(session.preset_name, run.week, session.seed)
         png = charts.png(fig)
         saved.set((str(_save_slide(png, name)), png))

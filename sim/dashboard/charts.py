@@ -451,8 +451,10 @@ def chart_png(key: str, df: pd.DataFrame, horizon: int, limits: tuple[float, ...
 
 
 def slide_figure(df: pd.DataFrame, horizon: int, title: str, book: np.ndarray | None = None,
-                 book_title: str = "Book of business", legend: Sequence[Artist] = ()) -> Figure:
-    """A 16:9 slide with the five charts and the book of business, for export."""
+                 book_title: str = "Book of business", legend: Sequence[Artist] = (),
+                 marks: Sequence[int] = ()) -> Figure:
+    """A 16:9 slide with the five charts and the book of business, for export; ``marks`` are the weeks from
+    which levers were changed mid-run."""
     with styled():
         fig = Figure(figsize=(19.2, 10.8), layout="constrained")
         grid = fig.add_gridspec(2, 3)
@@ -460,6 +462,7 @@ def slide_figure(df: pd.DataFrame, horizon: int, title: str, book: np.ndarray | 
         for spec, spot in zip(CHARTS, spots, strict=True):
             axes = spec.frame(fig, spot, horizon, spec.limits(df), legend=False)
             spec.data(axes, df, animated=False)
+            mark_changes(axes[0], marks)
             badge = spec.badge(df)
             if badge:
                 axes[0].set_title(f"{spec.title}  ({badge})")
