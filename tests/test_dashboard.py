@@ -109,9 +109,11 @@ def test_every_chart_draws_a_png_with_and_without_data(key, series):
 @pytest.mark.slow
 def test_slides_are_figures(series):
     rgb = book.render_model(state.LiveRun(Params(), 1).model).rgb
-    fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles(), marks=[26])
+    fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles(), marks=[26],
+                              headline="net promoter score: +35")
     assert len(fig.axes) >= 6
     assert any("changed, week 26" in t.get_text() for t in fig.axes[0].texts)  # the mid-run change is marked
+    assert "net promoter score: +35" in [t.get_text() for t in fig.texts]  # the headline numbers are on it
     pair = charts.pair_slide_figure([series, series], ["a", "b"], 104, "t", [rgb, rgb], book.legend_handles())
     assert charts.png(pair).startswith(PNG_MAGIC)
 

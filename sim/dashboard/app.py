@@ -600,14 +600,14 @@ def ExportBar(session: Session, what: str):
                     [a.timeseries(), b.timeseries()], [session.pair_label(n) for n in session.pair_names],
                     session.horizon, f"Same customers, same luck (seed {session.seed}), week {a.week}",
                     [bookmod.render_model(a.model).rgb, bookmod.render_model(b.model).rgb],
-                    legend=bookmod.legend_handles())
+                    legend=bookmod.legend_handles(), headline=_pair_headline((a, b)))
                 name = _slide_name("side-by-side", a.week, session.seed)
             else:
                 run = session.run
                 fig = charts.slide_figure(run.timeseries(), session.horizon,
                                           f"{session.preset.title}: week {run.week}, seed {session.seed}",
                                           bookmod.render_model(run.model).rgb, legend=bookmod.legend_handles(),
-                                          marks=run.change_weeks)
+                                          marks=run.change_weeks, headline=_headline(run))
                 name = _slide_name(session.preset_name, run.week, session.seed)
         png = charts.png(fig)
         saved.set((str(_save_slide(png, name)), png))
@@ -675,17 +675,39 @@ def PairView(session: Session):
     ExportBar(session, "pair")
 
 
-def _compare_table(session: Session, runs: tuple[LiveRun, LiveRun]) -> str:
-    """The big numbers of both runs and the right side's difference from the left, as an HTML table."""
+def _two_lines(items: list[str]) -> str:
+    """Items in two lines, for the foot of an exported slide."""
+    half = (len(items) + 1) // 2
+    return "\n".join("   ·   ".join(part) for part in (items[:half], items[half:]))
+
+
+def _headline(run: LiveRun) -> str:
+    """The big numbers, for an exported slide."""
+    return _two_lines([f"{label}: {value}" for value, label, _ in _tiles(run)])
+
+
+def _compared(runs: tuple[LiveRun, LiveRun]) -> list[tuple[str, str, str, str]]:
+    """(label, left, right, right minus left) for each big number of two runs."""
     a, b = (_tiles(r) for r in runs)
     na, nb = (_tile_numbers(r) for r in runs)
-    la, lb = (_html(session.pair_label(n)) for n in session.pair_names)
-    rows = []
+    out = []
     for i, ((va, label, _), (vb, _, _)) in enumerate(zip(a, b, strict=True)):
         diff = fm.DASH
         if na is not None and nb is not None:
             diff = _tile_text(i, tuple(y - x for x, y in zip(na[i], nb[i], strict=True)), signed=True)
-        rows.append(f"<tr><td>{_html(label)}</td><td>{_html(va)}</td><td>{_html(vb)}</td>"
-                    f'<td class="diff">{_html(diff)}</td></tr>')
+        out.append((label, va, vb, diff))
+    return out
+
+
+def _pair_headline(runs: tuple[LiveRun, LiveRun]) -> str:
+    """The big numbers of both sides and their difference, two lines for an exported slide."""
+    return _two_lines([f"{label}: {va} vs {vb} ({diff})" for label, va, vb, diff in _compared(runs)])
+
+
+def _compare_table(session: Session, runs: tuple[LiveRun, LiveRun]) -> str:
+    """The big numbers of both runs and the right side's difference from the left, as an HTML table."""
+    la, lb = (_html(session.pair_label(n)) for n in session.pair_names)
+    rows = [f"<tr><td>{_html(label)}</td><td>{_html(va)}</td><td>{_html(vb)}</td><td class=\"diff\">{_html(diff)}"
+            "</td></tr>" for label, va, vb, diff in _compared(runs)]
     return (f'<table class="compare"><tr><th>week {runs[0].week}</th><th>{la}</th><th>{lb}</th>'
             f'<th>difference (right − left)</th></tr>{"".join(rows)}</table>')

@@ -416,14 +416,14 @@ class LiveChart:
         self._frame_key = (horizon, limits)
 
 
-def mark_changes(ax: Axes, weeks: Sequence[int], animated: bool = False) -> list[Artist]:
+def mark_changes(ax: Axes, weeks: Sequence[int], animated: bool = False, label_y: float = 0.98) -> list[Artist]:
     """A dotted line where a mid-run lever change starts to apply (between week ``w`` and ``w + 1`` as drawn:
-    rows are plotted at weeks 1..n), labelled with its week."""
+    rows are plotted at weeks 1..n), labelled with its week at ``label_y`` (axes height) from the bottom."""
     out: list[Artist] = []
     for week in weeks:
         x = week + 0.5
         out.append(ax.axvline(x, color=MARK, lw=3.0, ls=(0, (1, 1)), animated=animated))
-        out.append(ax.text(x, 0.98, f" changed, week {week}", transform=ax.get_xaxis_transform(), ha="left",
+        out.append(ax.text(x, label_y, f" changed, week {week}", transform=ax.get_xaxis_transform(), ha="left",
                            va="top", color=MARK, fontsize=13, fontweight="bold",
                            animated=animated))
     return out
@@ -452,9 +452,9 @@ def chart_png(key: str, df: pd.DataFrame, horizon: int, limits: tuple[float, ...
 
 def slide_figure(df: pd.DataFrame, horizon: int, title: str, book: np.ndarray | None = None,
                  book_title: str = "Book of business", legend: Sequence[Artist] = (),
-                 marks: Sequence[int] = ()) -> Figure:
+                 marks: Sequence[int] = (), headline: str = "") -> Figure:
     """A 16:9 slide with the five charts and the book of business, for export; ``marks`` are the weeks from
-    which levers were changed mid-run."""
+    which levers were changed mid-run, ``headline`` the big numbers (written under the charts)."""
     with styled():
         fig = Figure(figsize=(19.2, 10.8), layout="constrained")
         grid = fig.add_gridspec(2, 3)
@@ -462,19 +462,22 @@ def slide_figure(df: pd.DataFrame, horizon: int, title: str, book: np.ndarray | 
         for spec, spot in zip(CHARTS, spots, strict=True):
             axes = spec.frame(fig, spot, horizon, spec.limits(df), legend=False)
             spec.data(axes, df, animated=False)
-            mark_changes(axes[0], marks)
+            mark_changes(axes[0], marks, label_y=0.5)  # the legend sits at the top left
             badge = spec.badge(df)
-            if badge:
-                axes[0].set_title(f"{spec.title}  ({badge})")
+            if badge:  # on a line of its own: beside the title it runs into the next chart's
+                axes[0].set_title(f"{spec.title}\n{badge}")
             axes[0].legend(handles=spec.handles(), loc="upper left", fontsize=11, ncols=2)
         draw_book_axes(fig.add_subplot(grid[0, 2]), book, book_title, legend)
         fig.suptitle(title, fontsize=24, fontweight="bold")
+        if headline:
+            fig.supxlabel(headline, fontsize=16)
     return fig
 
 
 def pair_slide_figure(frames: Sequence[pd.DataFrame], titles: Sequence[str], horizon: int, title: str,
-                      books: Sequence[np.ndarray | None], legend: Sequence[Artist] = ()) -> Figure:
-    """A 16:9 slide of two runs side by side: the pair's charts with shared limits, and both books."""
+                      books: Sequence[np.ndarray | None], legend: Sequence[Artist] = (), headline: str = "") -> Figure:
+    """A 16:9 slide of two runs side by side: the pair's charts with shared limits, both books, and
+    ``headline`` (the big numbers and their difference) under the charts."""
     keys = PAIR_CHARTS
     with styled():
         fig = Figure(figsize=(19.2, 10.8), layout="constrained")
@@ -491,6 +494,8 @@ def pair_slide_figure(frames: Sequence[pd.DataFrame], titles: Sequence[str], hor
             draw_book_axes(fig.add_subplot(grid[row, len(keys)]), book, run_title,
                            legend if row == 1 else ())
         fig.suptitle(title, fontsize=22, fontweight="bold")
+        if headline:
+            fig.supxlabel(headline, fontsize=14)
     return fig
 
 
