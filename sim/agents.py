@@ -26,6 +26,7 @@ from sim.policies.coaching import style
 
 if TYPE_CHECKING:
     from sim.model import SalesModel
+    from sim.params import Params
 
 
 class Rep(mesa.Agent):
@@ -53,6 +54,17 @@ class Rep(mesa.Agent):
         self.banner_opened = 0.0  # decaying window behind the measured close rate
         self.banner_closed = 0.0
         self.escalated_until: dict[int, int] = {}
+
+    def rescale_quota(self, factor: float, has_quota: bool) -> None:
+        """A new plan mid-run: the firm's expectation scales by ``factor``; the quota follows it, or goes (none)."""
+        self.target *= factor
+        if not has_quota:
+            self.quota = self.quota_at_hire = 0.0
+        elif self.quota_at_hire > 0:
+            self.quota *= factor
+            self.quota_at_hire *= factor
+        else:  # the plan gains a quota: the rep gets the firm's expectation
+            self.quota = self.quota_at_hire = self.target
 
     # --- what the rep feels and weighs -----------------------------------
     @property
@@ -193,14 +205,17 @@ class Manager(mesa.Agent):
 
     def __init__(self, model: SalesModel, slots: list[int]) -> None:
         super().__init__(model)
-        p = model.p
         self.slots = slots  # the books (rep slots) this manager is responsible for
+        self.adopt(model.p)
+        self.coverage = 1.0  # share of the one-to-ones and joined calls the manager's time allows
+
+    def adopt(self, p: Params) -> None:
+        """Take up the company's management levers: coaching style, one-to-ones, joined calls, listening."""
         self.style = p.coaching_style
         self.coaching = style(p, p.coaching_style)  # what the style does to the reps it coaches
         self.one_on_one = p.one_on_one
         self.joins_calls = p.joins_calls
         self.listens = p.listens
-        self.coverage = 1.0  # share of the one-to-ones and joined calls the manager's time allows
 
     def team(self) -> list[Rep]:
         """Reps currently in post in this manager's slots."""

@@ -23,7 +23,7 @@ Nothing here knows about the command line, the store or the dashboard.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -212,16 +212,8 @@ class SalesModel(mesa.Model):
         now = self.plan.assign(chosen, p, self.week)
         for s, old in zip(chosen.tolist(), was, strict=True):
             r = self.slot_rep[s]
-            if r is None:
-                continue
-            scale = now.p.quota_level / old.p.quota_level
-            r.target *= scale
-            if not now.plan.has_quota:
-                r.quota = r.quota_at_hire = 0.0
-            elif old.plan.has_quota:
-                r.quota, r.quota_at_hire = r.quota * scale, r.quota_at_hire * scale
-            else:
-                r.quota = r.quota_at_hire = r.target
+            if r is not None:
+                r.rescale_quota(now.p.quota_level / old.p.quota_level, now.plan.has_quota)
 
     def _expected_quarter_deals(self, slot: int, skill: float) -> float:
         """Deal revenue a rep of this skill could expect from its book in a quarter."""
@@ -229,6 +221,48 @@ class SalesModel(mesa.Model):
         book = (a.rep == slot) & a.active
         per_week = p.need_rate * p.purchase_share * p.p_purchase * willingness(p, a.sat[book]) * a.deal_value(p, book)
         return float(pay.QUARTER * per_week.sum() * skill)
+
+    # --- policy changes between weeks -------------------------------------------------
+    def change_levers(self, changes: Mapping[str, object]) -> None:
+        """Change levers (and pay-plan fields) from this week on; weeks already run stay as they were.
+
+        Validated as ``--set`` values are (same messages); behaviour parameters stay fixed. The random streams
+        are untouched, so a run changed at week k matches the unchanged run, draw for draw, before week k.
+
+        Args:
+            changes: lever name -> new value, e.g. ``{"enforcement": 0.0}``.
+
+        Raises:
+            ScenarioError: a name that is not a lever, or a value ``--set`` would refuse.
+
+        Example:
+            >>> m = SalesModel(rng=1, enforcement=1.0).run(26)
+            >>> m.change_levers({"enforcement": 0.0}); m.p.enforcement
+            0.0
+        """
+        from sim.scenario import changed_params
+
+        self._adopt_params(changed_params(self.p, changes))
+
+    def _adopt_params(self, p: Params) -> None:
+        """Install new parameters and rebuild what is derived from them: the pay plan and the reps' answers to
+        it, quotas (scaled by the new quota level and period), managers' practices, operations' failure rates,
+        the quarter's remedy budget and the kernels' scalars."""
+        old, self.p = self.p, p
+        self.econ.p = p
+        self.ops.adopt(p)
+        for m in self.managers:
+            m.adopt(p)
+        team_of = np.array([self.managers.index(self._manager_of[s]) for s in range(p.n_reps)])
+        was, self.plan = self.plan, self.plan.rebuilt(p, team_of)
+        for r in self.reps:
+            before, after = was.of_slot(r.slot).p, self.plan.of_slot(r.slot).p
+            factor = ((after.quota_level * pay.PERIOD_WEEKS[after.pay_period])
+                      / (before.quota_level * pay.PERIOD_WEEKS[before.pay_period]))
+            r.rescale_quota(factor, self.plan.of_slot(r.slot).plan.has_quota)
+        self._remedy_left = np.maximum(0.0, self._remedy_left + (p.remedy_budget - old.remedy_budget))
+        self._decide_scalars = decide_scalars(p)
+        self._outcome_scalars = outcome_scalars(p)
 
     # --- running ----------------------------------------------------------------
     def run(self, weeks: int) -> SalesModel:

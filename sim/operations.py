@@ -41,6 +41,17 @@ class Operations:
         self.root_fixes = 0
         self.fix_wait: list[float] = []
 
+    def adopt(self, p: Params) -> None:
+        """New levers mid-run: a new ``failure_rate`` scales each category's base, floor and current rate (so
+        root-cause fixes already made keep their share); other levers are read as they are used."""
+        old, old_base, self.p = self.p.failure_rate, self.base, p
+        if p.failure_rate == old:
+            return
+        self.base = {c: p.failure_rate * w for c, w in issue_mix(p).items()}
+        self.floor = {c: r * p.root_fix_floor for c, r in self.base.items()}
+        self.rate = {c: self.base[c] if self.rate[c] == old_base[c] else self.rate[c] * (p.failure_rate / old)
+                     for c in self.base}
+
     @property
     def disrupted(self) -> bool:
         return self.disruption_left > 0

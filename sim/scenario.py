@@ -98,16 +98,46 @@ def load_scenario(name_or_path: str | Path, overrides: dict[str, Any] | None = N
     chain = _read_chain(path)
     values, origin = _merge_parameters(chain)
     if overrides:
-        extra = _normalise_overrides(overrides)
-        _raise_if(parameter_problems(extra, "--set "), "Invalid --set override",
-                  "The --set overrides have")
+        extra = check_overrides(overrides)
         values.update(extra)
         origin.update(dict.fromkeys(extra, "--set"))
     book = _book_values(chain)
     values.update(book)
     origin.update(dict.fromkeys(book, "the scenario's book"))
-    params = _build_params(values, origin, path)
+    shown = _show_path(path)
+    params = _build_params(values, origin, f"Invalid scenario file {shown}", f"Scenario file {shown} has")
     return _make_scenario(path, chain, params)
+
+
+def check_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``--set`` values, normalised and checked one by one (name, type, range, choice); raises ScenarioError."""
+    extra = _normalise_overrides(overrides)
+    _raise_if(parameter_problems(extra, "--set "), "Invalid --set override", "The --set overrides have")
+    return extra
+
+
+def mid_run_levers() -> tuple[str, ...]:
+    """Parameters a running model may change between weeks: the levers and the pay plan's fields."""
+    levers = [name for name, info in param_info().items() if info.group == "lever"]
+    return tuple(dict.fromkeys([*levers, *PAY_PLAN_FIELDS]))
+
+
+def changed_params(params: Params, changes: Mapping[str, Any]) -> Params:
+    """``params`` with ``changes`` (``--set`` style, levers only) applied, every rule checked as for ``--set``.
+
+    Raises:
+        ScenarioError: with the ``--set`` messages, or naming a behaviour parameter that is not a lever.
+    """
+    extra = check_overrides(changes)
+    allowed = mid_run_levers()
+    fixed = [name for name in extra if name not in allowed]
+    if fixed:
+        _raise_if([f"--set {name} = {_show(extra[name])} is a {param_info()[name].group} parameter, not a lever: "
+                   "it is fixed for the whole run; set it when the run starts." for name in fixed],
+                  "Invalid --set override", "The --set overrides have")
+    values = {**params.model_dump(), **extra}
+    origin = {**dict.fromkeys(values, "the running model"), **dict.fromkeys(extra, "--set")}
+    return _build_params(values, origin, "Invalid --set override", "The --set overrides have")
 
 
 def parse_set(items: list[str] | None) -> dict[str, Any]:
@@ -427,13 +457,13 @@ def _merge_parameters(chain: list[tuple[Path, dict[str, Any]]]) -> tuple[dict[st
     return values, origin
 
 
-def _normalise_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+def _normalise_overrides(overrides: Mapping[str, Any]) -> dict[str, Any]:
     """Accept ``parameters.x`` for ``x`` (names copied from files) and numpy scalars (from sweeps)."""
     return {str(k).removeprefix("parameters."): v.item() if isinstance(v, np.generic) else v
             for k, v in overrides.items()}
 
 
-def _build_params(values: dict[str, Any], origin: dict[str, str], path: Path) -> Params:
+def _build_params(values: dict[str, Any], origin: dict[str, str], one: str, many: str) -> Params:
     """Validate the merged values together; cross-field errors name each value's source."""
     try:
         return Params.model_validate(values, strict=True)
@@ -447,8 +477,7 @@ def _build_params(values: dict[str, Any], origin: dict[str, str], path: Path) ->
                 problems.append(_field_problem(label, values[name], err, info[name]))
             else:
                 problems.append(_cross_field_problem(err, values, origin))
-        shown = _show_path(path)
-        _raise_if(problems, f"Invalid scenario file {shown}", f"Scenario file {shown} has")
+        _raise_if(problems, one, many)
         raise  # unreachable: problems is never empty when validation fails
 
 

@@ -110,6 +110,20 @@ def step(page, times: int = 1) -> None:
         page.wait_for_selector(f'.week-counter[data-week="{now + 1}"]')
 
 
+def jump(page, to: int) -> None:
+    """Type a week into "Jump to week" and wait until the page shows it."""
+    box = page.locator(".lever-jump input").first
+    box.fill(str(to))
+    box.press("Enter")
+    page.wait_for_selector(f'.week-counter[data-week="{to}"]')
+
+
+def digests(page) -> list[str]:
+    """The page's fingerprint of each week it has run (every weekly series), oldest first."""
+    text = page.locator(".series-digest").first.get_attribute("data-digest") or ""
+    return text.split(",") if text else []
+
+
 def choose(page, picker: str, option: str) -> None:
     """Open a select (by CSS class) and click the option whose text contains ``option``."""
     page.locator(picker).first.click()

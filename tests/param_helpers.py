@@ -2,6 +2,27 @@
 
 from __future__ import annotations
 
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+
+
+def budget(examples: int) -> settings:
+    """Settings for a model-running property: no deadline, reproducible draws, a fixed number of examples."""
+    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def value_of(info) -> st.SearchStrategy:
+    """Any value a parameter may take: its bounds (corners) or a point between them."""
+    if info.choices:
+        return st.sampled_from(info.choices)
+    if info.kind == "bool":
+        return st.booleans()
+    hi = info.le if info.le is not None else 10 * max(1.0, abs(info.default))
+    if info.kind == "int":
+        return st.integers(int(info.ge), int(min(hi, 60)))
+    return st.one_of(st.sampled_from([info.ge, hi]), st.floats(info.ge, hi))
+
 
 def repair_combinations(values: dict) -> dict:
     """Repair draws that Params refuses as a combination (each value alone is in range).

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import socket
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,6 +21,7 @@ import pytest
 from sim.dashboard import assets, book, charts, levers, state, timing
 from sim.dashboard.cli import main as dashboard_main
 from sim.dashboard.levers import LeverRefused, apply_change, lever, parse_typed
+from sim.model import SalesModel
 from sim.params import Params, param_info
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -109,8 +109,11 @@ def test_every_chart_draws_a_png_with_and_without_data(key, series):
 @pytest.mark.slow
 def test_slides_are_figures(series):
     rgb = book.render_model(state.LiveRun(Params(), 1).model).rgb
-    fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles())
+    fig = charts.slide_figure(series, 104, "title", rgb, legend=book.legend_handles(), marks=[26],
+                              headline="net promoter score: +35")
     assert len(fig.axes) >= 6
+    assert any("changed, week 26" in t.get_text() for t in fig.axes[0].texts)  # the mid-run change is marked
+    assert "net promoter score: +35" in [t.get_text() for t in fig.texts]  # the headline numbers are on it
     pair = charts.pair_slide_figure([series, series], ["a", "b"], 104, "t", [rgb, rgb], book.legend_handles())
     assert charts.png(pair).startswith(PNG_MAGIC)
 
@@ -191,16 +194,62 @@ def test_a_refused_lever_keeps_the_previous_value_and_the_run():
 # --- session -------------------------------------------------------------------------------------
 
 
-def test_a_lever_change_reruns_the_same_customers_to_the_same_week():
+def test_a_lever_change_applies_from_the_week_on_screen_and_keeps_the_weeks_before():
     s = state.Session(preset="baseline", seed=3)
     s.step(12)
+    plain = state.LiveRun(s.params, 3)
+    plain.advance(20)
     s.set_lever("enforcement", 1.0)
-    assert s.run.week == 12 and s.changed() == ["enforcement"]
-    fresh = state.LiveRun(Params(enforcement=1.0), 3)
-    fresh.advance(12)
-    pd.testing.assert_frame_equal(s.run.timeseries(), fresh.timeseries())
-    s.restore_preset()
-    assert s.changed() == [] and s.run.week == 12
+    assert s.run.week == 12 and s.changed() == ["enforcement"] and s.changed_since() == {"enforcement": 12}
+    s.step(8)
+    assert s.run.change_weeks == [12] and s.run.digests()[:12] == plain.digests()[:12]
+    assert s.run.digests()[12:] != plain.digests()[12:]
+    direct = SalesModel(Params(), rng=3).run(12)
+    direct.change_levers({"enforcement": 1.0})
+    pd.testing.assert_frame_equal(s.run.model.weekly(), direct.run(8).weekly())
+    s.restore_preset()  # back to the preset's values from week 20 on: a second change
+    assert s.changed() == [] and s.run.week == 20 and s.run.change_weeks == [12, 20]
+
+
+def test_jumps_and_a_new_seed_replay_the_changes_at_their_weeks():
+    s = state.Session(preset="baseline", seed=3)
+    s.step(10)
+    s.set_lever("banner_target", 0.9)
+    s.jump("30")
+    at30 = s.run.digests()
+    s.jump("20")
+    assert s.run.week == 20 and s.run.change_weeks == [10] and s.run.digests() == at30[:20]
+    s.set_seed("4")
+    assert s.run.week == 20 and s.run.change_weeks == [10] and s.run.digests() != at30[:20]
+    s.jump("5")  # back before the change: it is undone, and the levers show what runs at week 5
+    assert s.run.change_weeks == [] and s.params.banner_target == s.preset.params.banner_target
+    with pytest.raises(LeverRefused, match="outside the weeks shown, 0 to 104"):
+        s.jump("500")
+    with pytest.raises(LeverRefused, match="whole number"):
+        s.jump("2,5")
+
+
+def test_pause_stops_the_play_loop_before_its_next_week_but_not_step():
+    s = state.Session(preset="baseline")
+    s.pause(0)
+    assert s.step(4, playing=True) == 0 and s.paused_at == 0
+    assert s.step(2) == 2  # Step and jumps still work while paused
+    s.play()
+    assert s.step(4, playing=True) == 4
+
+
+def test_a_side_that_changes_re_runs_to_the_week_on_screen():
+    s = state.Session(preset="baseline", seed=2)
+    s.choose_pair("baseline", "banner_mandate")
+    s.pair_step(20)
+    left = s.pair[0]
+    s.choose_pair("baseline", "customer_centric_coaching")
+    a, b = s.pair
+    fresh = state.LiveRun(s.pair_params("customer_centric_coaching"), 2)
+    fresh.advance(20)
+    assert a is left and b.week == 20 and b.digests() == fresh.digests()
+    s.jump("8", "pair")
+    assert [r.week for r in s.pair] == [8, 8] and s.pair[1].digests() == fresh.digests()[:8]
 
 
 def test_presets_restart_and_keep_team_size_and_seed():
@@ -235,9 +284,24 @@ def test_a_shorter_horizon_keeps_the_run_at_its_last_week():
         s.set_horizon(7)
 
 
-def test_play_steps_more_weeks_per_frame_when_drawing_is_slow():
+def test_play_steps_more_weeks_per_frame_when_drawing_is_slow_within_a_cap():
     assert state.frame_weeks(4, 0.05) == 1
+    assert state.frame_weeks(32, 0.01) == 32 // state.MAX_FPS  # the frame rate is capped
     assert state.frame_weeks(32, 0.25) == 8
+    assert state.frame_weeks(32, 5.0) == 8  # a slow frame slows the run instead of jumping weeks
+    assert state.idle_after(8, 32, 0.4) >= 0.2  # the loop always leaves time for clicks
+
+
+@pytest.mark.parametrize(("text", "value"), [("0,5", 0.005), ("2,5", 0.025), ("12,75", 0.1275), ("0.5", 0.005)])
+def test_a_decimal_comma_is_read_as_a_decimal(text, value):
+    assert parse_typed(lever("banner_target"), text) == pytest.approx(value)
+    assert parse_typed(lever("quota_bonus"), "20,000") == 20000.0
+
+
+@pytest.mark.parametrize("text", ["1,2,3", "2,5.1", "1,,5"])
+def test_an_unreadable_comma_is_refused_clearly(text):
+    with pytest.raises(LeverRefused, match="write decimals with a point or one comma"):
+        parse_typed(lever("banner_bonus"), text)
 
 
 @pytest.mark.slow
@@ -296,6 +360,13 @@ def _no_traceback(page) -> None:
     assert "Traceback" not in text and "most recent call last" not in text
 
 
+def _finish(page, shot: str) -> None:
+    """Keep a screenshot for the artifacts, check the page shows no traceback, close it."""
+    page.screenshot(path=dh.ARTIFACTS / shot)
+    _no_traceback(page)
+    page.close()
+
+
 @pytest.mark.slow
 def test_page_loads_offline_with_the_preset_story(site):
     failed: list[str] = []
@@ -306,12 +377,11 @@ def test_page_loads_offline_with_the_preset_story(site):
     page.wait_for_selector("img.img-book", timeout=60_000)
     header = page.locator(".preset-header").inner_text()
     assert "Banner close-rate mandate" in header and "90 %" in header
+    page.get_by_text("What to notice and things to try").click()  # the notes start collapsed
     assert "What to notice" in page.locator(".notes").inner_text()
     assert page.locator("img.img-close_rate").count() == 1
     assert not [f for f in failed if "/_solara/cdn/" in f], failed  # every front-end file came from the package
-    page.screenshot(path=dh.ARTIFACTS / "01-loaded.png")
-    _no_traceback(page)
-    page.close()
+    _finish(page, "01-loaded.png")
 
 
 @pytest.mark.slow
@@ -323,6 +393,9 @@ def test_preset_lever_play_and_step_change_the_charts_and_the_book(site):
 
     dh.type_into(page, "enforcement", "100")
     page.wait_for_function("document.querySelector('.lever-row-enforcement').innerText.includes('100 %')")
+    # the note on changed levers pushes the levers down: measure the slider once it is there
+    page.wait_for_function("document.querySelector('.sidebar').innerText.includes('Changed from the preset')")
+    page.wait_for_timeout(300)
     thumb = page.locator(".lever-slider-banner_target .v-slider-thumb").first.bounding_box()
     page.mouse.move(thumb["x"] + thumb["width"] / 2, thumb["y"] + thumb["height"] / 2)
     page.mouse.down()
@@ -332,26 +405,67 @@ def test_preset_lever_play_and_step_change_the_charts_and_the_book(site):
     page.wait_for_function("document.querySelector('.sidebar').innerText.includes('Changed from the preset')")
 
     before = {k: _hash(page.locator(f"img.img-{k}").screenshot()) for k in ("close_rate", "book")}
-    dh.step(page, 10)
-    assert dh.week(page) == 10
+    dh.step(page, 3)
+    assert dh.week(page) == 3
     after = {k: _hash(page.locator(f"img.img-{k}").screenshot()) for k in ("close_rate", "book")}
     assert before["close_rate"] != after["close_rate"] and before["book"] != after["book"]
 
+    # Pause at the fastest speed takes effect within one frame: at most one further week after the click
+    page.locator(".speed button").nth(len(state.SPEEDS) - 1).click()
     page.get_by_role("button", name="Play").click()
-    page.wait_for_function("Number(document.querySelector('.week-counter').dataset.week) >= 16", timeout=30_000)
+    page.wait_for_function("Number(document.querySelector('.week-counter').dataset.week) >= 12", timeout=60_000)
     page.get_by_role("button", name="Pause").click()
+    page.wait_for_function("Number(document.querySelector('.week-counter').dataset.pausedAt) >= 12")
     page.wait_for_selector("button.play:has-text('Play')")
-    stopped = dh.week(page)
-    for _ in range(8):  # the frame being drawn when Pause was pressed may still arrive
-        time.sleep(0.7)
-        if dh.week(page) == stopped:
-            break
-        stopped = dh.week(page)
-    time.sleep(1.5)
-    assert dh.week(page) == stopped  # paused means paused
+    paused_at = int(page.locator(".week-counter").first.get_attribute("data-paused-at"))
+    page.wait_for_timeout(1000)  # time for frames the loop might still draw (there must be none)
+    assert paused_at < state.DEFAULT_HORIZON  # the click was served while the run played, not at its end
+    assert dh.week(page) <= paused_at + 1  # at most the week being computed when Pause arrived
     assert "banners avoided" in page.locator(".kpi-tiles").inner_text()
-    page.screenshot(path=dh.ARTIFACTS / "02-played.png")
-    _no_traceback(page)
+    _finish(page, "02-played.png")
+
+
+@pytest.mark.slow
+def test_a_lever_change_at_week_26_keeps_weeks_0_to_25_and_changes_what_follows(site):
+    page = dh.open_dashboard(site.context, site.url)  # the mandate preset, enforced hard
+    dh.jump(page, 40)
+    plain = dh.digests(page)
+    dh.jump(page, 26)
+    dh.type_into(page, "enforcement", "0")
+    page.wait_for_function("document.querySelector('.changed-levers')?.innerText.includes('from week 26')")
+    assert "leadership demands a 90 %" not in page.locator(".preset-header").inner_text()  # no stale question
+    dh.jump(page, 40)
+    page.wait_for_function("document.querySelector('.series-digest').dataset.digest.split(',').length === 40")
+    changed = dh.digests(page)
+    assert len(plain) == 40 and changed[:26] == plain[:26]  # weeks 0-25: every series as it was
+    assert all(a != b for a, b in zip(changed[26:], plain[26:], strict=True))  # week 26 on: another policy
+    _finish(page, "05-changed-at-week-26.png")
+
+
+@pytest.mark.slow
+def test_the_projector_layout_fits_tiles_and_three_charts_on_one_screen(site):
+    page = dh.open_dashboard(site.context, site.url)
+    page.get_by_role("button", name="Hide levers").click()
+    page.wait_for_selector(".preset-picker", state="detached")
+    dh.step(page, 2)
+    for width, height in ((1280, 720), (1920, 1080)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(300)  # the layout settles
+        for selector in (".kpi-tiles", "img.img-close_rate", "img.img-revenue", "img.img-churn"):
+            box = page.locator(selector).first.bounding_box()
+            assert box and box["x"] >= 0 and box["y"] >= 0, selector
+            assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, (width, selector, box)
+        scale = page.evaluate("(() => { const i = document.querySelector('img.img-close_rate');"
+                              " return i.getBoundingClientRect().width / i.naturalWidth; })()")
+        for key in ("xtick.labelsize", "ytick.labelsize"):  # chart text in pixels as projected
+            assert charts.STYLE[key] * charts.DPI / 72 * scale >= charts.MIN_TEXT_PX, (width, key, scale)
+        legend_px = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.chart-legend')).fontSize)")
+        assert legend_px >= charts.MIN_TEXT_PX
+        for key in ("close_rate", "revenue", "churn"):  # a chart's title and its live number never overlap
+            title = page.locator(f".chart-{key} .chart-title").first.bounding_box()
+            badge = page.locator(f".chart-{key} .chart-badge").first.bounding_box()
+            assert title["x"] + title["width"] <= badge["x"] or title["y"] + title["height"] <= badge["y"], key
+        page.screenshot(path=dh.ARTIFACTS / f"06-projector-{width}x{height}.png")
     page.close()
 
 
@@ -381,9 +495,7 @@ def test_side_by_side_and_export(site):
     page.get_by_role("button", name="Export slide (PNG)").click()
     page.wait_for_function("document.querySelector('.export-path').innerText.includes('side-by-side')")
     assert Path(page.locator(".export-path").inner_text()).read_bytes().startswith(PNG_MAGIC)
-    page.screenshot(path=dh.ARTIFACTS / "03-side-by-side.png")
-    _no_traceback(page)
-    page.close()
+    _finish(page, "03-side-by-side.png")
 
 
 @pytest.mark.slow
@@ -408,6 +520,4 @@ def test_bad_values_are_refused_in_the_page_without_a_traceback(site):
 
     dh.type_into(page, "n_reps", "10")  # a good value clears the message
     page.wait_for_function("!document.querySelector('.page-refusal')")
-    page.screenshot(path=dh.ARTIFACTS / "04-refused.png")
-    _no_traceback(page)
-    page.close()
+    _finish(page, "04-refused.png")

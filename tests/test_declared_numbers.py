@@ -53,6 +53,9 @@ NOT_SCANNED = {
     "sim/book/rows.py": "the book format's value ranges (docs/book.md): what a file may hold, not behaviour",
     "sim/book/columns.py": "the book format's column declarations: documentation data",
     "sim/kernels/reductions.py": "NumPy's pairwise summation order (block sizes of its algorithm): arithmetic",
+    "sim/scenario.py": "checking scenario files and --set values (SalesModel.change_levers): validation, not behaviour",
+    "sim/safepath.py": "reading the files a user named (imported by sim/scenario.py): input handling",
+    "sim/limits.py": "size caps of a command's work (imported by sim/safepath.py): input handling",
 }
 
 # Calls whose first argument, when a tuple, is an array shape: (rows, n) of a block of draws.

@@ -14,9 +14,9 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
-from param_helpers import repair_combinations
+from param_helpers import budget, repair_combinations, value_of
 
 from sim import SalesModel
 from sim.kpis import COST_KEYS, KPIS, declared_range
@@ -25,22 +25,6 @@ from sim.params import Params, param_info
 SMALL = dict(n_accounts=120, n_reps=3, n_managers=1, burn_in_weeks=4)
 EXOGENOUS = ("population", "environment", "needs", "failures", "feedback", "banners", "decisions",
              "outcomes", "churn", "people", "deals", "acquisition")
-def budget(examples: int) -> settings:
-    """Settings for a model-running property: no deadline, reproducible draws, a fixed number of examples."""
-    return settings(max_examples=examples, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
-
-
-def _value(info) -> st.SearchStrategy:
-    """Any value a parameter may take: its bounds (corners) or a point between them."""
-    if info.choices:
-        return st.sampled_from(info.choices)
-    if info.kind == "bool":
-        return st.booleans()
-    hi = info.le if info.le is not None else 10 * max(1.0, abs(info.default))
-    if info.kind == "int":
-        return st.integers(int(info.ge), int(min(hi, 60)))
-    return st.one_of(st.sampled_from([info.ge, hi]), st.floats(info.ge, hi))
 
 
 def _consistent(values: dict) -> dict:
@@ -54,7 +38,7 @@ def _consistent(values: dict) -> dict:
 def params_of(group: set[str]) -> st.SearchStrategy:
     """Dictionaries of random values for every parameter in the given groups."""
     infos = [i for i in param_info().values() if i.group in group]
-    return st.fixed_dictionaries({i.name: _value(i) for i in infos}).map(_consistent)
+    return st.fixed_dictionaries({i.name: value_of(i) for i in infos}).map(_consistent)
 
 
 LEVERS = params_of({"lever"})

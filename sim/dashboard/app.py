@@ -46,6 +46,7 @@ from sim.dashboard.state import (
     LiveRun,
     Session,
     frame_weeks,
+    idle_after,
 )
 from sim.errors import UserError
 from sim.kpis import CHURN_CAUSES, ROLLING_WEEKS
@@ -55,6 +56,7 @@ log = logging.getLogger("salesim.dashboard")
 ENV_EXPORTS = "SALESIM_DASHBOARD_EXPORTS"
 ENV_PRESET = "SALESIM_DASHBOARD_PRESET"
 DEFAULT_EXPORTS = Path("runs") / "dashboard-exports"
+DRAW_WAIT_SECONDS = 2.0  # the longest the play loop waits for a frame to be drawn before it goes on
 TIMING = os.environ.get("SALESIM_DASHBOARD_TIMING", "") not in ("", "0")  # log the server time of each click
 
 # --- per-tab state (Solara keeps one value per browser tab) ---------------------------------------
@@ -77,15 +79,31 @@ CSS = """
 .salesim .lever-value { font-weight: 700; color: #0072B2; }
 .salesim .lever-help { font-size: 13px; color: #555; margin-bottom: 2px; }
 .salesim .lever-box { max-width: 110px; min-width: 90px; }
-.salesim .question { font-size: 24px; font-weight: 500; line-height: 1.3; }
-.salesim .preset-title { font-size: 30px; font-weight: 700; }
+.salesim .lever-jump { max-width: 120px; min-width: 110px; }
+.salesim .speed .v-btn { min-width: 36px !important; padding: 0 6px !important; }
+.salesim .header-card { padding: 2px 12px !important; margin-bottom: 4px; }
+.salesim .header-card .v-expansion-panel-title { min-height: 36px; padding: 4px 16px; }
+.salesim .question { font-size: 20px; font-weight: 500; line-height: 1.25; margin: 0; }
+.salesim ul.changed-levers { padding-left: 22px; }
+.salesim .preset-title { font-size: 26px; font-weight: 700; line-height: 1.2; }
 .salesim .notes { font-size: 17px; line-height: 1.4; }
-.salesim .week-counter { font-size: 30px; font-weight: 700; margin: 0 16px; white-space: nowrap; }
-.salesim .tiles { display: flex; flex-wrap: wrap; gap: 12px; margin: 8px 0; }
-.salesim .tile { flex: 1 1 150px; border-radius: 8px; background: #f4f4f4; padding: 8px 14px; }
-.salesim .tile-value { font-size: 36px; font-weight: 700; line-height: 1.15; white-space: nowrap; }
-.salesim .tile-label { font-size: 16px; color: #333; }
+.salesim .week-counter { font-size: 28px; font-weight: 700; margin: 0 12px; white-space: nowrap; }
+.salesim .tiles { display: flex; flex-wrap: wrap; gap: 8px; margin: 4px 0; }
+.salesim .tile { flex: 1 1 130px; border-radius: 8px; background: #f4f4f4; padding: 4px 10px; }
+.salesim .tile-value { font-size: 28px; font-weight: 700; line-height: 1.15; white-space: nowrap; }
+.salesim .tile-label { font-size: 15px; color: #333; line-height: 1.2; }
 .salesim .tile-bad .tile-value { color: #D55E00; }
+.salesim .chart-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(400px, 1fr));
+  gap: 4px 12px; width: 100%; }
+.salesim .chart-caption { display: flex; flex-wrap: wrap; justify-content: space-between; gap: 0 12px;
+  font-size: 20px; line-height: 1.2; }
+.salesim .chart-title { font-weight: 700; }
+.salesim .chart-badge { font-weight: 700; color: #D55E00; font-size: 18px; }
+.salesim .chart-legend { display: flex; flex-wrap: wrap; gap: 0 14px; font-size: 20px; line-height: 1.3; }
+.salesim .chart-legend .key { display: inline-block; width: 26px; height: 0; margin-right: 6px;
+  vertical-align: middle; border-top: 4px solid var(--c); }
+.salesim .chart-legend .key-dashed { border-top-style: dashed; }
+.salesim .chart-legend .key-area { height: 16px; border: none; background: var(--c); opacity: 0.6; }
 .salesim .legend { display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 15px; margin-top: 6px; }
 .salesim .legend span.sw { display: inline-block; width: 18px; height: 18px; margin-right: 6px;
   vertical-align: -3px; border: 1px solid #0002; }
@@ -94,10 +112,11 @@ CSS = """
 .salesim .control-row { display: flex; align-items: center; flex-wrap: wrap; gap: 8px; }
 .salesim .v-btn { font-size: 16px; }
 .salesim .refusal { font-size: 18px; }
-.salesim table.compare { border-collapse: collapse; font-size: 18px; width: 100%; }
-.salesim table.compare td, .salesim table.compare th { padding: 4px 10px; border-bottom: 1px solid #ddd;
+.salesim table.compare { border-collapse: collapse; font-size: 20px; width: 100%; margin: 4px 0 8px 0; }
+.salesim table.compare td, .salesim table.compare th { padding: 2px 10px; border-bottom: 1px solid #ddd;
   text-align: right; }
 .salesim table.compare td:first-child, .salesim table.compare th:first-child { text-align: left; }
+.salesim table.compare td.diff { font-weight: 700; }
 .salesim .run-title { font-size: 22px; font-weight: 700; }
 .salesim .muted { color: #555; font-size: 15px; }
 """
@@ -148,30 +167,52 @@ def _html(text: object) -> str:
     return html.escape(str(text))
 
 
-def _tiles(run: LiveRun) -> list[tuple[str, str, bool]]:
-    """(value, label, bad) for the big numbers of a run at this week; rates over the model's rolling window."""
+TILE_LABELS = (f"banners avoided (last {ROLLING_WEEKS} weeks)", "banner close rate: reported / true",
+               "revenue lost so far", "profit so far", "customers lost", "reps who quit", "net promoter score")
+
+
+def _tile_numbers(run: LiveRun) -> list[tuple[float, ...]] | None:
+    """The numbers behind each tile at this week (the close-rate tile has two), or None before week 1."""
     df = run.timeseries()
-    labels = [f"banners avoided (last {ROLLING_WEEKS} weeks)", "banner close rate: reported / true",
-              "revenue lost so far", "profit so far", f"customers lost (of {fm.count(run.params.n_accounts)})",
-              "reps who quit", "net promoter score"]
     if not len(df):
-        return [(fm.DASH, label, False) for label in labels]
+        return None
     last = df.iloc[-1]
     lost = sum(float(last.get(c.cumulative, 0.0)) for c in CHURN_CAUSES)
-    quits = int(df["quits"].sum()) if "quits" in df.columns else 0
-    avoid = float(last.get("banner_avoidance_rate", 0.0))
-    rep, true = float(last.get("reported_banner_close_rate", 0.0)), float(last.get("true_banner_conversion", 0.0))
-    profit, nps = float(last.get("profit_cum", 0.0)), float(last.get("nps", 0.0))
-    values = [
-        (fm.percent(avoid, decimals=0), avoid > 0.2),
-        (f"{fm.percent(rep, decimals=0)} / {fm.percent(true, decimals=0)}", rep - true > 0.15),
-        (fm.money(float(last.get("revenue_lost_cum", 0.0))), False),
-        (fm.money(profit), profit < 0),
-        (fm.count(lost), False),
-        (fm.count(quits), quits > 0),
-        (fm.score(nps, signed=True, decimals=0), nps < 0),
-    ]
-    return [(value, label, bad) for (value, bad), label in zip(values, labels, strict=True)]
+    quits = float(df["quits"].sum()) if "quits" in df.columns else 0.0
+    return [(float(last.get("banner_avoidance_rate", 0.0)),),
+            (float(last.get("reported_banner_close_rate", 0.0)), float(last.get("true_banner_conversion", 0.0))),
+            (float(last.get("revenue_lost_cum", 0.0)),), (float(last.get("profit_cum", 0.0)),), (lost,), (quits,),
+            (float(last.get("nps", 0.0)),)]
+
+
+def _tile_text(i: int, values: tuple[float, ...], signed: bool = False) -> str:
+    """One tile's numbers as the page writes them (``signed``: as a difference)."""
+    pct = lambda x: fm.percent(x, signed=signed, decimals=0)  # noqa: E731
+    if i == 0:
+        return pct(values[0])
+    if i == 1:
+        return f"{pct(values[0])} / {pct(values[1])}"
+    if i in (2, 3):
+        return fm.money(values[0], signed=signed)
+    if i in (4, 5):
+        return fm.count(values[0], signed=signed)
+    return fm.score(values[0], signed=True, decimals=0)
+
+
+def _tile_bad(i: int, values: tuple[float, ...]) -> bool:
+    """Whether a tile's number is a warning sign (shown in the warning colour)."""
+    return [values[0] > 0.2, values[0] - values[-1] > 0.15, False, values[0] < 0, False, values[0] > 0,
+            values[0] < 0][i]
+
+
+def _tiles(run: LiveRun) -> list[tuple[str, str, bool]]:
+    """(value, label, bad) for the big numbers of a run at this week; rates over the model's rolling window."""
+    numbers = _tile_numbers(run)
+    labels = [*TILE_LABELS[:4], f"{TILE_LABELS[4]} (of {fm.count(run.params.n_accounts)})", *TILE_LABELS[5:]]
+    if numbers is None:
+        return [(fm.DASH, label, False) for label in labels]
+    return [(_tile_text(i, v), label, _tile_bad(i, v)) for i, (v, label) in enumerate(zip(numbers, labels,
+                                                                                            strict=True))]
 
 
 def _tiles_html(run: LiveRun) -> str:
@@ -181,6 +222,37 @@ def _tiles_html(run: LiveRun) -> str:
     return f'<div class="tiles">{cells}</div>'
 
 
+def _header_html(session: Session) -> str:
+    """The preset's title and question; once levers differ from the preset, those levers instead of the
+    preset's question (which no longer describes what is running)."""
+    preset = session.preset
+    changed = session.changed()
+    if not changed:
+        return (f'<div class="preset-title">{_html(preset.title)}</div>'
+                f'<div class="question">{_html(preset.question)}</div>')
+    since = session.changed_since()
+    items = []
+    for name in changed:
+        lv = lever(name)
+        when = f", from week {since[name]}" if name in since else ""
+        items.append(f'<li data-lever="{name}">{_html(lv.label)}: <b>{_html(lv.format(getattr(session.params, name)))}'
+                     f"</b> (preset: {_html(lv.format(getattr(preset.params, name)))}{_html(when)})</li>")
+    return (f'<div class="preset-title">{_html(preset.title)}, changed</div>'
+            f'<ul class="question changed-levers">{"".join(items)}</ul>')
+
+
+def _caption_html(key: str, badge: str) -> str:
+    """A chart's title and its live number, in HTML above the image: they wrap, never overlap."""
+    return (f'<div class="chart-caption"><span class="chart-title">{_html(charts.CHARTS_BY_KEY[key].title)}</span>'
+            f'<span class="chart-badge">{_html(badge)}</span></div>')
+
+
+def _chart_legend_html(key: str) -> str:
+    chips = "".join(f'<span class="entry"><span class="key key-{style}" style="--c:{colour}"></span>{_html(label)}'
+                    "</span>" for label, colour, style in charts.legend_items(key))
+    return f'<div class="chart-legend">{chips}</div>'
+
+
 def _legend_html() -> str:
     chips = "".join(f'<span><span class="sw" style="background:{c}"></span>{_html(label)}</span>'
                     for label, c in bookmod.legend())
@@ -188,8 +260,8 @@ def _legend_html() -> str:
     return f'<div class="legend">{chips}</div>'
 
 
-def _week_html(week: int, horizon: int, cls: str = "week-counter") -> str:
-    return f'<span class="{cls}" data-week="{week}">Week {week} of {horizon}</span>'
+def _week_html(week: int, horizon: int, cls: str = "week-counter", paused_at: int = -1) -> str:
+    return f'<span class="{cls}" data-week="{week}" data-paused-at="{paused_at}">Week {week} of {horizon}</span>'
 
 
 def _slide_name(prefix: str, week: int, seed: int) -> str:
@@ -267,24 +339,26 @@ def Player(session: Session):
         if not mode:
             return
         seconds = 0.1
-        while not cancel.is_set():
+        while not (cancel.is_set() or session.halt.is_set()):  # Pause sets halt at once, without any lock
             t0 = time.perf_counter()
             weeks = frame_weeks(speed.value, seconds)
-            if cancel.is_set():  # paused while this frame was being drawn
-                return
             try:
-                n = session.pair_step(weeks) if mode == "pair" else session.step(weeks)
+                n = session.pair_step(weeks, playing=True) if mode == "pair" else session.step(weeks, playing=True)
             except Exception as exc:  # pragma: no cover - a bug in the model; stop playing, say why
                 log.exception("play loop failed")
                 refusal.set(("", f"The run stopped: {type(exc).__name__}: {exc}"))
                 n = 0
-            if n == 0:
+            if n == 0 and not session.halt.is_set():
                 playing.set("")
                 return
+            # Wait until the page has drawn this frame (whichever thread draws it) before the next: a click's
+            # thread that draws frames the loop keeps asking for would never get back to reading clicks.
+            session.drawn.clear()
             frame.set(frame.value + 1)
+            session.drawn.wait(DRAW_WAIT_SECONDS)
             elapsed = time.perf_counter() - t0
             seconds = 0.6 * seconds + 0.4 * elapsed
-            cancel.wait(max(0.0, n / float(speed.value) - elapsed))
+            cancel.wait(idle_after(n, speed.value, elapsed))
 
     solara.use_thread(loop, dependencies=[mode], intrusive_cancel=False)
 
@@ -422,9 +496,25 @@ def Controls(session: Session, mode: str, week: int, finished: bool,
              on_step: Callable[[], Any], on_reset: Callable[[], Any]):
     """Play / pause, step, reset, speed and the week counter."""
     is_playing = playing.value == mode
+    refused_name, refused_message = refusal.value
 
     def toggle() -> None:
-        playing.set("" if is_playing else mode)
+        if is_playing:
+            session.pause(week_now())
+            playing.set("")
+        else:
+            session.play()
+            playing.set(mode)
+
+    def week_now() -> int:
+        runs = session.pair if mode == "pair" else (session.run,)
+        return runs[0].week if runs else 0
+
+    def jump(text: str) -> None:
+        playing.set("")
+        session.pause(week_now())
+        session.jump(text, mode)
+        frame.set(frame.value + 1)
 
     with solara.Row(classes=["control-row"], style={"align-items": "center", "flex-wrap": "wrap"}):
         solara.Button("Pause" if is_playing else "Play", icon_name="mdi-pause" if is_playing else "mdi-play",
@@ -434,8 +524,10 @@ def Controls(session: Session, mode: str, week: int, finished: bool,
                       outlined=True, classes=["step"])
         solara.Button("Reset", icon_name="mdi-restart", on_click=_guarded(on_reset), outlined=True,
                       classes=["reset"])
-        solara.HTML(tag="span", unsafe_innerHTML=_week_html(week, session.horizon))
-        solara.Text("Speed (weeks a second):", style={"font-size": "16px"})
+        solara.HTML(tag="span", unsafe_innerHTML=_week_html(week, session.horizon, paused_at=session.paused_at))
+        TypedBox("Jump to week", "", _guarded(jump, "jump"), "jump",
+                 error=refused_message if refused_name == "jump" else "")
+        solara.Text("Weeks a second:", style={"font-size": "16px"})
         solara.ToggleButtonsSingle(value=str(speed.value), values=[str(s) for s in SPEEDS],
                                    on_value=lambda s: speed.set(int(s)) if s else None, classes=["speed"])
 
@@ -459,36 +551,41 @@ def RunView(session: Session):
     t_draw = time.perf_counter()
     with session.lock:
         images = board.draw(run, session.horizon)
+    session.drawn.set()
     if TIMING:
         log.warning("RunView drew its images in %.1f ms", (time.perf_counter() - t_draw) * 1e3)
 
-    with solara.Card(style={"padding": "6px 12px"}):
-        solara.HTML(tag="div", unsafe_innerHTML=f'<div class="preset-title">{_html(preset.title)}</div>'
-                    f'<div class="question">{_html(preset.question)}</div>', classes=["preset-header"])
-        with solara.Details("What to notice and things to try", expand=True):
+    with solara.Card(classes=["header-card"]):
+        solara.HTML(tag="div", unsafe_innerHTML=_header_html(session), classes=["preset-header"])
+        with solara.Details("What to notice and things to try", expand=False):
             tries = "".join(f"<li>{_html(t)}</li>" for t in preset.things_to_try)
             solara.HTML(tag="div", classes=["notes"], unsafe_innerHTML=(
                 f"<b>What to notice.</b> {_html(preset.notice or 'No notes for this preset.')}"
                 + (f"<br><b>Things to try:</b><ul>{tries}</ul>" if tries else "")))
     Controls(session, "run", run.week, session.finished, step, reset)
     solara.HTML(tag="div", unsafe_innerHTML=_tiles_html(run), classes=["kpi-tiles"])
-    cols = [1, 1, 1] if not show_levers.value else [1, 1]
-    order = ["close_rate", "revenue", "book", "churn", "people", "nps"]
-    rows = [order[i:i + len(cols)] for i in range(0, len(order), len(cols))]
-    for row in rows:
-        with solara.Columns(cols):
-            for key in row:
-                with solara.Column(classes=["chart", f"chart-{key}"]):
-                    if key == "book":
-                        solara.HTML(tag="div", unsafe_innerHTML="<b style='font-size:19px'>Book of business</b>"
-                                    " <span class='muted'>one cell per customer, one block per rep</span>")
-                    if images.get(key):
-                        solara.Image(images[key], width="100%", classes=[f"img-{key}"])
-                    else:
-                        solara.Warning("This chart could not be drawn.")
-                    if key == "book":
-                        solara.HTML(tag="div", unsafe_innerHTML=_legend_html())
+    solara.HTML(tag="span", unsafe_innerHTML=f'<span class="series-digest" data-digest="{",".join(run.digests())}">'
+                "</span>", style="display: none")
+    with solara.Div(classes=["chart-grid"]):  # as many columns of at least a chart's width as fit
+        for key in ["close_rate", "revenue", "churn", "book", "people", "nps"]:
+            ChartCell(key, images.get(key), f"img-{key}", board.badge(key, run))
     ExportBar(session, "run")
+
+
+@solara.component
+def ChartCell(key: str, image: bytes | None, image_class: str, badge: str = ""):
+    """One chart (or the book of business): its title and live number, the image, its legend."""
+    with solara.Column(gap="0px", classes=["chart", f"chart-{key}"]):
+        if key == "book":
+            solara.HTML(tag="div", unsafe_innerHTML='<div class="chart-caption"><span class="chart-title">Book of '
+                        "business</span><span class='muted'>one cell per customer, one block per rep</span></div>")
+        else:
+            solara.HTML(tag="div", unsafe_innerHTML=_caption_html(key, badge))
+        if image:
+            solara.Image(image, width="100%", classes=[image_class])
+        else:
+            solara.Warning("This chart could not be drawn.")
+        solara.HTML(tag="div", unsafe_innerHTML=_legend_html() if key == "book" else _chart_legend_html(key))
 
 
 @solara.component
@@ -503,13 +600,14 @@ def ExportBar(session: Session, what: str):
                     [a.timeseries(), b.timeseries()], [session.pair_label(n) for n in session.pair_names],
                     session.horizon, f"Same customers, same luck (seed {session.seed}), week {a.week}",
                     [bookmod.render_model(a.model).rgb, bookmod.render_model(b.model).rgb],
-                    legend=bookmod.legend_handles())
+                    legend=bookmod.legend_handles(), headline=_pair_headline((a, b)))
                 name = _slide_name("side-by-side", a.week, session.seed)
             else:
                 run = session.run
                 fig = charts.slide_figure(run.timeseries(), session.horizon,
                                           f"{session.preset.title}: week {run.week}, seed {session.seed}",
-                                          bookmod.render_model(run.model).rgb, legend=bookmod.legend_handles())
+                                          bookmod.render_model(run.model).rgb, legend=bookmod.legend_handles(),
+                                          marks=run.change_weeks, headline=_headline(run))
                 name = _slide_name(session.preset_name, run.week, session.seed)
         png = charts.png(fig)
         saved.set((str(_save_slide(png, name)), png))
@@ -562,6 +660,8 @@ def PairView(session: Session):
     Controls(session, "pair", runs[0].week, session.pair_finished, step, reset)
     with session.lock:
         images = board.draw(runs, session.horizon)
+    session.drawn.set()
+    solara.HTML(tag="div", unsafe_innerHTML=_compare_table(session, runs))
     with solara.Columns([1, 1]):
         for side, (run, name) in enumerate(zip(runs, session.pair_names, strict=True)):
             with solara.Column(classes=[f"pair-col pair-col-{side}"]):
@@ -569,21 +669,45 @@ def PairView(session: Session):
                 solara.HTML(tag="div", unsafe_innerHTML=(
                     f'<div class="run-title">{_html(session.pair_label(name))}</div>'
                     f'<div class="muted">{_html(question)}</div>'))
-                solara.HTML(tag="div", unsafe_innerHTML=_tiles_html(run))
                 for key in [*charts.PAIR_CHARTS, "book"]:
-                    if images[side].get(key):
-                        solara.Image(images[side][key], width="100%", classes=[f"img-pair-{side}-{key}"])
-                solara.HTML(tag="div", unsafe_innerHTML=_legend_html())
-    solara.HTML(tag="div", unsafe_innerHTML=_compare_table(session, runs))
+                    ChartCell(key, images[side].get(key), f"img-pair-{side}-{key}",
+                              board.boards[side].badge(key, run))
     ExportBar(session, "pair")
 
 
-def _compare_table(session: Session, runs: tuple[LiveRun, LiveRun]) -> str:
-    """The big numbers of both runs and their difference, as an HTML table."""
-    a, b = (_tiles(r) for r in runs)
-    la, lb = (_html(session.pair_label(n)) for n in session.pair_names)
-    rows = "".join(f"<tr><td>{_html(label)}</td><td>{_html(va)}</td><td>{_html(vb)}</td></tr>"
-                   for (va, label, _), (vb, _, _) in zip(a, b, strict=True))
-    return (f'<table class="compare"><tr><th>week {runs[0].week}</th><th>{la}</th><th>{lb}</th></tr>'
-            f"{rows}</table>")
+def _two_lines(items: list[str]) -> str:
+    """Items in two lines, for the foot of an exported slide."""
+    half = (len(items) + 1) // 2
+    return "\n".join("   ·   ".join(part) for part in (items[:half], items[half:]))
 
+
+def _headline(run: LiveRun) -> str:
+    """The big numbers, for an exported slide."""
+    return _two_lines([f"{label}: {value}" for value, label, _ in _tiles(run)])
+
+
+def _compared(runs: tuple[LiveRun, LiveRun]) -> list[tuple[str, str, str, str]]:
+    """(label, left, right, right minus left) for each big number of two runs."""
+    a, b = (_tiles(r) for r in runs)
+    na, nb = (_tile_numbers(r) for r in runs)
+    out = []
+    for i, ((va, label, _), (vb, _, _)) in enumerate(zip(a, b, strict=True)):
+        diff = fm.DASH
+        if na is not None and nb is not None:
+            diff = _tile_text(i, tuple(y - x for x, y in zip(na[i], nb[i], strict=True)), signed=True)
+        out.append((label, va, vb, diff))
+    return out
+
+
+def _pair_headline(runs: tuple[LiveRun, LiveRun]) -> str:
+    """The big numbers of both sides and their difference, two lines for an exported slide."""
+    return _two_lines([f"{label}: {va} vs {vb} ({diff})" for label, va, vb, diff in _compared(runs)])
+
+
+def _compare_table(session: Session, runs: tuple[LiveRun, LiveRun]) -> str:
+    """The big numbers of both runs and the right side's difference from the left, as an HTML table."""
+    la, lb = (_html(session.pair_label(n)) for n in session.pair_names)
+    rows = [f"<tr><td>{_html(label)}</td><td>{_html(va)}</td><td>{_html(vb)}</td><td class=\"diff\">{_html(diff)}"
+            "</td></tr>" for label, va, vb, diff in _compared(runs)]
+    return (f'<table class="compare"><tr><th>week {runs[0].week}</th><th>{la}</th><th>{lb}</th>'
+            f'<th>difference (right − left)</th></tr>{"".join(rows)}</table>')

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from sim.dashboard.charts import BLACK, GREEN, ORANGE, SKY, VERMILLION, YELLOW
+from sim.dashboard.charts import BLACK, GREEN, ORANGE, SKY, YELLOW
 from sim.kpis import CHURN_CAUSES
 from sim.params import Params
 
@@ -33,11 +33,15 @@ class BookState:
     colour: str
 
 
+# Avoided banners have a colour of their own: a deep violet, far from the amber of "unhappy", the yellow of a
+# banner that is up and the pink of customers lost to an unwanted pitch.
+AVOIDED = "#5E3C99"
+
 # Priority order: an account takes the first state that applies. The churned states come first, one
 # per cause in cause-code order (1, 2, ...), in the colours every chart gives the causes.
 STATES: tuple[BookState, ...] = (
     *(BookState(c.count, f"lost: {c.label}", c.colour) for c in CHURN_CAUSES),
-    BookState("avoided", "banner avoided by the rep", VERMILLION),
+    BookState("avoided", "banner avoided by the rep", AVOIDED),
     BookState("banner", "banner up", YELLOW),
     BookState("neglected", "neglected (no real contact)", SKY),
     BookState("detractor", "unhappy (detractor)", ORANGE),

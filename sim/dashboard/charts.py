@@ -26,6 +26,7 @@ import pandas as pd
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.gridspec import SubplotSpec
 from matplotlib.lines import Line2D
@@ -43,18 +44,23 @@ if TYPE_CHECKING:
 BLACK, ORANGE, SKY, GREEN, YELLOW, BLUE, VERMILLION, PURPLE = (
     "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
 GREY = "#8C8C8C"
+MARK = "#444444"  # where levers were changed mid-run
 
 STYLE: dict[RcKeyType, Any] = {
     "font.size": 15, "axes.titlesize": 19, "axes.titleweight": "bold", "axes.labelsize": 15,
-    "xtick.labelsize": 14, "ytick.labelsize": 14, "legend.fontsize": 14, "lines.linewidth": 4.0,
+    "xtick.labelsize": 15, "ytick.labelsize": 15, "legend.fontsize": 15, "lines.linewidth": 4.0,
     "axes.grid": True, "grid.alpha": 0.35, "axes.spines.top": False, "axes.spines.right": False,
     "legend.frameon": False, "figure.facecolor": "white", "axes.titlelocation": "left",
     "axes.titlepad": 10,
 }
-SIZE = (7.5, 4.6)  # inches; at DPI 100 this is 750 x 460 pixels, scaled to its column by the page
+# Inches; at DPI 100 a live chart is 400 x 210 pixels: three fit side by side on a 1280-pixel projector at
+# (at least) their own size, so 15-point ticks and legends stay above 20 pixels on the projected image
+# (MIN_TEXT_PX). Titles and live numbers are HTML above each chart, so they wrap instead of overlapping.
+SIZE = (4.0, 2.1)
 DPI = 100
-MARGINS = {"left": 0.12, "right": 0.97, "top": 0.87, "bottom": 0.31}
-TWIN_RIGHT = 0.88  # right margin when a chart has a second y axis
+MIN_TEXT_PX = 20
+MARGINS = {"left": 0.17, "right": 0.93, "top": 0.94, "bottom": 0.15}
+TWIN_RIGHT = 0.84  # right margin when a chart has a second y axis
 LW: float = STYLE["lines.linewidth"]  # data lines pass their width explicitly: they are drawn outside ``styled()``
 _STYLE_LOCK = threading.RLock()
 
@@ -110,12 +116,15 @@ class ChartSpec:
         return ()
 
     def frame(self, fig: Figure, where: SubplotSpec | None, horizon: int, limits: tuple[float, ...],
-              legend: bool = True) -> list[Axes]:
+              legend: bool = True, titled: bool = True) -> list[Axes]:
+        """The chart's static parts; ``titled=False`` (the live page, which writes the title in HTML above
+        the image) leaves out the title and the x axis label."""
         ax = fig.add_subplot(where) if where is not None else fig.add_subplot()
-        ax.set_title(self.title)
         ax.set_xlim(0, horizon)
-        ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-        ax.set_xlabel("week", labelpad=2)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        if titled:
+            ax.set_title(self.title)
+            ax.set_xlabel("week", labelpad=2)
         axes = [ax]
         if self.twin:
             right = ax.twinx()
@@ -371,10 +380,10 @@ class LiveChart:
         self._axes: list[Axes] = []
         self._background: Any = None
         self._artists: list[Artist] = []
-        self._badge: Any = None
 
-    def render(self, df: pd.DataFrame, horizon: int, limits: tuple[float, ...] | None = None) -> bytes:
-        """PNG bytes of the chart for this time series."""
+    def render(self, df: pd.DataFrame, horizon: int, limits: tuple[float, ...] | None = None,
+               marks: Sequence[int] = ()) -> bytes:
+        """PNG bytes of the chart for this time series; ``marks`` are weeks from which levers were changed."""
         with self.lock:
             lims = tuple(limits) if limits is not None else self.spec.limits(df)
             if (horizon, lims) != self._frame_key:
@@ -383,13 +392,11 @@ class LiveChart:
             self.canvas.restore_region(self._background)
             for artist in self._artists:
                 artist.remove()
-            self._artists = self.spec.data(self._axes, df, animated=True)
+            self._artists = self.spec.data(self._axes, df, animated=True) + mark_changes(self._axes[0], marks, True)
             for artist in self._artists:
                 ax = artist.axes
                 assert ax is not None  # spec.data draws every artist on the frame's axes
                 ax.draw_artist(artist)
-            self._badge.set_text(self.spec.badge(df))
-            self.fig.draw_artist(self._badge)
             if not len(df):
                 self._empty.set_visible(True)
                 self.fig.draw_artist(self._empty)
@@ -398,15 +405,44 @@ class LiveChart:
     def _draw_frame(self, horizon: int, limits: tuple[float, ...]) -> None:
         self.fig.clear()
         self._artists = []
-        self._axes = self.spec.frame(self.fig, None, horizon, limits)
+        self._axes = self.spec.frame(self.fig, None, horizon, limits, legend=False, titled=False)
+        for ax in self._axes:  # the page's legend under the image names what each axis shows
+            ax.set_ylabel("")
         self.fig.subplots_adjust(**{**MARGINS, **({"right": TWIN_RIGHT} if self.spec.twin else {})})
-        self._badge = self.fig.text(0.97, 0.975, "", ha="right", va="top", fontsize=16, fontweight="bold",
-                                    color=VERMILLION, animated=True)
         self._empty = self._axes[0].text(0.5, 0.5, "press Play or Step", transform=self._axes[0].transAxes,
                                          ha="center", va="center", fontsize=16, color=GREY, animated=True)
         self.canvas.draw()
         self._background = self.canvas.copy_from_bbox(self.fig.bbox)
         self._frame_key = (horizon, limits)
+
+
+def mark_changes(ax: Axes, weeks: Sequence[int], animated: bool = False, label_y: float = 0.98) -> list[Artist]:
+    """A dotted line where a mid-run lever change starts to apply (between week ``w`` and ``w + 1`` as drawn:
+    rows are plotted at weeks 1..n), labelled with its week at ``label_y`` (axes height) from the bottom."""
+    out: list[Artist] = []
+    for week in weeks:
+        x = week + 0.5
+        out.append(ax.axvline(x, color=MARK, lw=3.0, ls=(0, (1, 1)), animated=animated))
+        out.append(ax.text(x, label_y, f" changed, week {week}", transform=ax.get_xaxis_transform(), ha="left",
+                           va="top", color=MARK, fontsize=13, fontweight="bold",
+                           animated=animated))
+    return out
+
+
+def legend_items(key: str) -> list[tuple[str, str, str]]:
+    """A chart's legend as (label, colour, style) for the page to write in HTML; style is ``line``,
+    ``dashed`` or ``area``."""
+    out = []
+    for handle in CHARTS_BY_KEY[key].handles():
+        label = str(handle.get_label())
+        if isinstance(handle, Patch):
+            out.append((label, to_hex(handle.get_facecolor()), "area"))
+        elif isinstance(handle, Line2D):
+            solid = handle.get_linestyle() in ("-", "solid")
+            out.append((label, to_hex(handle.get_color()), "line" if solid else "dashed"))
+    if key == "people":  # the second axis
+        out[-1] = (f"{out[-1][0]}, right axis", *out[-1][1:])
+    return out
 
 
 def chart_png(key: str, df: pd.DataFrame, horizon: int, limits: tuple[float, ...] | None = None) -> bytes:
@@ -415,8 +451,10 @@ def chart_png(key: str, df: pd.DataFrame, horizon: int, limits: tuple[float, ...
 
 
 def slide_figure(df: pd.DataFrame, horizon: int, title: str, book: np.ndarray | None = None,
-                 book_title: str = "Book of business", legend: Sequence[Artist] = ()) -> Figure:
-    """A 16:9 slide with the five charts and the book of business, for export."""
+                 book_title: str = "Book of business", legend: Sequence[Artist] = (),
+                 marks: Sequence[int] = (), headline: str = "") -> Figure:
+    """A 16:9 slide with the five charts and the book of business, for export; ``marks`` are the weeks from
+    which levers were changed mid-run, ``headline`` the big numbers (written under the charts)."""
     with styled():
         fig = Figure(figsize=(19.2, 10.8), layout="constrained")
         grid = fig.add_gridspec(2, 3)
@@ -424,18 +462,22 @@ def slide_figure(df: pd.DataFrame, horizon: int, title: str, book: np.ndarray | 
         for spec, spot in zip(CHARTS, spots, strict=True):
             axes = spec.frame(fig, spot, horizon, spec.limits(df), legend=False)
             spec.data(axes, df, animated=False)
+            mark_changes(axes[0], marks, label_y=0.5)  # the legend sits at the top left
             badge = spec.badge(df)
-            if badge:
-                axes[0].set_title(f"{spec.title}  ({badge})")
+            if badge:  # on a line of its own: beside the title it runs into the next chart's
+                axes[0].set_title(f"{spec.title}\n{badge}")
             axes[0].legend(handles=spec.handles(), loc="upper left", fontsize=11, ncols=2)
         draw_book_axes(fig.add_subplot(grid[0, 2]), book, book_title, legend)
         fig.suptitle(title, fontsize=24, fontweight="bold")
+        if headline:
+            fig.supxlabel(headline, fontsize=16)
     return fig
 
 
 def pair_slide_figure(frames: Sequence[pd.DataFrame], titles: Sequence[str], horizon: int, title: str,
-                      books: Sequence[np.ndarray | None], legend: Sequence[Artist] = ()) -> Figure:
-    """A 16:9 slide of two runs side by side: the pair's charts with shared limits, and both books."""
+                      books: Sequence[np.ndarray | None], legend: Sequence[Artist] = (), headline: str = "") -> Figure:
+    """A 16:9 slide of two runs side by side: the pair's charts with shared limits, both books, and
+    ``headline`` (the big numbers and their difference) under the charts."""
     keys = PAIR_CHARTS
     with styled():
         fig = Figure(figsize=(19.2, 10.8), layout="constrained")
@@ -452,6 +494,8 @@ def pair_slide_figure(frames: Sequence[pd.DataFrame], titles: Sequence[str], hor
             draw_book_axes(fig.add_subplot(grid[row, len(keys)]), book, run_title,
                            legend if row == 1 else ())
         fig.suptitle(title, fontsize=22, fontweight="bold")
+        if headline:
+            fig.supxlabel(headline, fontsize=14)
     return fig
 
 

@@ -22,6 +22,12 @@ class RunBoard:
     def __init__(self, keys: Sequence[str] = ALL_CHARTS) -> None:
         self.charts = {key: charts.LiveChart(key) for key in keys}
 
+    def badge(self, key: str, run: LiveRun) -> str:
+        """A chart's live number for this week ('lost so far: 1.2M'); empty for the book and before week 1."""
+        spec = charts.CHARTS_BY_KEY.get(key)
+        df = run.timeseries()
+        return spec.badge(df) if spec is not None and len(df) else ""
+
     def draw(self, run: LiveRun, horizon: int, limits: dict[str, tuple[float, ...]] | None = None
              ) -> dict[str, bytes]:
         """PNG bytes of each chart and of the book (``"book"``) for the run's current week.
@@ -32,7 +38,7 @@ class RunBoard:
         df = run.timeseries()
         for key, chart in self.charts.items():
             try:
-                out[key] = chart.render(df, horizon, (limits or {}).get(key))
+                out[key] = chart.render(df, horizon, (limits or {}).get(key), run.change_weeks)
             except Exception:
                 log.exception("chart %s failed", key)
         try:

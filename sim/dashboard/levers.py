@@ -220,6 +220,14 @@ def parse_seed(text: Any) -> int:
     return int(seed)
 
 
+def parse_week(text: Any, horizon: int) -> int:
+    """A week to jump to: a whole number from 0 to the weeks shown."""
+    week = _number("Jump to week", text, whole=True)
+    if not 0 <= week <= horizon:
+        raise LeverRefused(f"Jump to week: {fm.plain(week)} is outside the weeks shown, 0 to {horizon}.")
+    return int(week)
+
+
 def explain(exc: ValidationError, name: str | None = None) -> str:
     """A pydantic error as one sentence in the page's words (labels instead of field names)."""
     parts = []
@@ -276,9 +284,10 @@ def _number(label: str, text: Any, *, whole: bool) -> float:
     if isinstance(text, (int, float)):
         number = float(text)
     else:
-        cleaned = str(text).strip().rstrip("%").strip().replace(",", "").replace("_", "").replace(" ", "")
+        cleaned = str(text).strip().rstrip("%").strip().replace("_", "").replace(" ", "")
         if not cleaned:
             raise LeverRefused(f"{label}: the box is empty; type a number.")
+        cleaned = _without_commas(label, cleaned, str(text).strip())
         try:
             number = float(cleaned)
         except ValueError:
@@ -288,6 +297,23 @@ def _number(label: str, text: Any, *, whole: bool) -> float:
     if whole and not number.is_integer():
         raise LeverRefused(f"{label}: '{str(text).strip()}' is not a whole number.")
     return number
+
+
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")  # 20,000 or 1,250.5: commas group thousands
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+")  # 0,5 or 2,25: a decimal comma
+
+
+def _without_commas(label: str, cleaned: str, shown: str) -> str:
+    """Commas read as people write them: thousands separators (20,000), or one decimal comma (0,5 = 0.5);
+    anything else with a comma (1,2,5 or 2,5.1) is refused rather than guessed."""
+    if "," not in cleaned:
+        return cleaned
+    if _THOUSANDS.fullmatch(cleaned):
+        return cleaned.replace(",", "")
+    if _DECIMAL_COMMA.fullmatch(cleaned):
+        return cleaned.replace(",", ".")
+    raise LeverRefused(f"{label}: '{shown}' is not a number: write decimals with a point or one "
+                       "comma (0.5 or 0,5) and thousands as 20000 or 20,000.")
 
 
 def _tidy(x: float) -> float:

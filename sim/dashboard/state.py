@@ -11,14 +11,17 @@ size), so what the room sees is always "this policy from week 0, same customers,
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from sim.dashboard.levers import LeverRefused, apply_change, changed_levers, lever, parse_seed
+from sim.dashboard.levers import LeverRefused, apply_change, changed_levers, lever, parse_seed, parse_week
 from sim.kpis import ROLLING_WEEKS
 from sim.model import SalesModel
 from sim.params import Params
@@ -28,6 +31,9 @@ HORIZONS = (52, 104, 156, 208)
 DEFAULT_HORIZON = 104
 # Weeks per second offered to the room; the play loop steps several weeks per frame when drawing is slower.
 SPEEDS = (1, 2, 4, 8, 16, 32)
+MAX_FPS = 8  # frames a second at most: more is not seen on a projector and only loads the server
+MAX_FRAME_SECONDS = 0.25  # the most weeks one frame advances: a quarter second's worth at the chosen speed
+MIN_IDLE_SHARE = 0.5  # the play loop idles at least half as long as its last frame took
 DEFAULT_SPEED = 4
 DEFAULT_PRESET = "banner_mandate"
 DEFAULT_PAIR = ("banner_mandate", "customer_centric_coaching")
@@ -36,24 +42,62 @@ SIZE_FIELDS = ("n_reps", "n_managers", "n_accounts")
 
 
 class LiveRun:
-    """One model advanced week by week, with its weekly time series cached per week."""
+    """One model advanced week by week, with its weekly time series cached per week.
 
-    def __init__(self, params: Params, seed: int, label: str = "") -> None:
-        self.params = params
+    ``changes`` records the levers changed mid-run, as (week, {lever: value}) in order; a rebuilt run
+    (another seed, an earlier week) replays them at the same weeks, so it is the same policy history.
+    """
+
+    def __init__(self, params: Params, seed: int, label: str = "",
+                 changes: Sequence[tuple[int, dict[str, Any]]] = ()) -> None:
+        self.start_params = self.params = params
         self.seed = seed
         self.label = label
         self.model = SalesModel(params, rng=seed)
+        self.changes: list[tuple[int, dict[str, Any]]] = []
+        self._pending = sorted(changes, key=lambda c: c[0])  # replayed as the run reaches their weeks
         self._series: tuple[int, pd.DataFrame] | None = None
+        self._apply_due()
 
     @property
     def week(self) -> int:
         return int(self.model.week)
 
-    def advance(self, weeks: int = 1, limit: int | None = None) -> int:
-        """Step up to ``weeks`` weeks, never past ``limit``; return how many were run."""
+    @property
+    def change_weeks(self) -> list[int]:
+        """The weeks from which a mid-run change applies (for the charts' marks)."""
+        return sorted({week for week, _ in self.changes})
+
+    def change(self, params: Params) -> None:
+        """Apply new lever values from this week on (weeks already run stay); at week 0, simply start with them."""
+        diff = {name: value for name, value in params.model_dump().items() if getattr(self.params, name) != value}
+        if not diff:
+            return
+        if self.week == 0:  # nothing has run yet: the run simply starts with these levers
+            self.start_params = self.params = params
+            self.model = SalesModel(params, rng=self.seed)
+            return
+        self.model.change_levers(diff)
+        self.changes.append((self.week, diff))
+        self.params = self.model.p
+        self._series = None
+
+    def _apply_due(self) -> None:
+        while self._pending and self._pending[0][0] <= self.week:
+            week, diff = self._pending.pop(0)
+            self.model.change_levers(diff)
+            self.changes.append((week, diff))
+            self.params = self.model.p
+
+    def advance(self, weeks: int = 1, limit: int | None = None, halt: threading.Event | None = None) -> int:
+        """Step up to ``weeks`` weeks, never past ``limit``, stopping at once when ``halt`` is set;
+        return how many were run."""
         n = max(0, int(weeks) if limit is None else min(int(weeks), int(limit) - self.week))
-        for _ in range(n):
+        for done in range(n):
+            if halt is not None and halt.is_set():
+                return done
             self.model.step()
+            self._apply_due()
         return n
 
     def timeseries(self) -> pd.DataFrame:
@@ -64,10 +108,22 @@ class LiveRun:
             self._series = (self.week, df)
         return self._series[1]
 
-    def rebuilt(self, params: Params | None = None, seed: int | None = None, to_week: int | None = None) -> LiveRun:
-        """A fresh run with new parameters or seed, fast-forwarded to ``to_week`` (default: this week)."""
-        run = LiveRun(params or self.params, self.seed if seed is None else seed, self.label)
-        run.advance(self.week if to_week is None else to_week)
+    def digests(self) -> list[str]:
+        """A short fingerprint of each recorded week (every weekly series), so a page can show which weeks
+        two runs share."""
+        if self.week == 0:
+            return []
+        rows = self.model.weekly().to_numpy(dtype=np.float64)
+        return [hashlib.blake2b(row.tobytes(), digest_size=6).hexdigest() for row in rows]
+
+    def rebuilt(self, start: Params | None = None, seed: int | None = None, to_week: int | None = None,
+                keep_changes: bool = True) -> LiveRun:
+        """A fresh run with other starting parameters or seed, fast-forwarded to ``to_week`` (default: this
+        week), with this run's mid-run changes replayed at their weeks (unless ``keep_changes`` is false)."""
+        week = self.week if to_week is None else to_week
+        changes = [c for c in self.changes if c[0] < week] if keep_changes else []
+        run = LiveRun(start or self.start_params, self.seed if seed is None else seed, self.label, changes)
+        run.advance(week)
         return run
 
 
@@ -96,11 +152,15 @@ class Session:
     """One browser tab's dashboard: preset, levers, seed, horizon, the live run and the pair.
 
     Methods that change anything take the session lock, so the play loop (a thread) and
-    clicks in the page never step or rebuild a model at the same time.
+    clicks in the page never step or rebuild a model at the same time. :meth:`pause` takes no lock:
+    it sets ``halt``, which the play loop checks before every week, so Pause stops within one week.
     """
 
     def __init__(self, presets: dict[str, Preset] | None = None, preset: str = DEFAULT_PRESET, seed: int = 1) -> None:
         self.lock = threading.RLock()
+        self.halt = threading.Event()  # set by Pause: the running frame stops before its next week
+        self.paused_at = -1  # the week on screen when Pause was last pressed
+        self.drawn = threading.Event()  # set by the page once it has drawn a frame (the play loop waits for it)
         self.presets = presets if presets is not None else load_presets()
         if not self.presets:
             raise LeverRefused("No scenario files were found, so there is no preset to show.")
@@ -132,24 +192,36 @@ class Session:
             self._refresh_pair()
 
     def set_lever(self, name: str, value: Any) -> None:
-        """Change one lever; the run restarts with it and catches up to the week on screen."""
+        """Change one lever from the week on screen on (the weeks already run stay as they were); a new team
+        size is another unit, so it re-runs from week 0 to the week on screen."""
         with self.lock:
             params = apply_change(self.params, name, value)
             if name in SIZE_FIELDS:
                 self.sizes[name] = getattr(params, name)
-            self._rerun(params)
+                self.params = params
+                self.run = self.run.rebuilt(start=params, keep_changes=False)
+                self._refresh_pair()
+            else:
+                self._change(params)
 
     def restore_preset(self) -> None:
-        """Put every lever back to the preset's value (team size and seed stay)."""
+        """Put every lever back to the preset's value from the week on screen on (team size and seed stay)."""
         with self.lock:
-            self._rerun(self._with_sizes(self.preset.params))
+            self._change(self._with_sizes(self.preset.params))
 
     def changed(self) -> list[str]:
         """Levers set differently from the preset."""
         return [n for n in changed_levers(self.params, self.preset.params) if n not in SIZE_FIELDS]
 
+    def changed_since(self) -> dict[str, int]:
+        """For each lever changed mid-run, the week its current value applies from."""
+        out: dict[str, int] = {}
+        for week, diff in self.run.changes:
+            out.update(dict.fromkeys(diff, week))
+        return out
+
     def set_seed(self, text: Any) -> None:
-        """A new seed: the same policy meets other customers and other luck."""
+        """A new seed: the same policy (and the same mid-run changes) meets other customers and other luck."""
         seed = parse_seed(text)
         with self.lock:
             self.seed = seed
@@ -175,24 +247,46 @@ class Session:
         except Exception:  # a preset that sets its own size wins over an incompatible team size
             return params
 
-    def _rerun(self, params: Params) -> None:
+    def _change(self, params: Params) -> None:
         self.params = params
-        self.run = self.run.rebuilt(params=params)
+        self.run.change(params)
         self._refresh_pair()
 
     def _refresh_pair(self) -> None:
         """Rebuild the side-by-side runs whose parameters changed (my levers, team size), same week."""
         if self.pair is None:
             return
-        self.pair = tuple(run if run.params == self.pair_params(name) else run.rebuilt(params=self.pair_params(name))
+        self.pair = tuple(run if run.params == self.pair_params(name) else run.rebuilt(start=self.pair_params(name))
                           for run, name in zip(self.pair, self.pair_names, strict=True))  # type: ignore[assignment]
 
     # --- running ----------------------------------------------------------------------------
-    def step(self, weeks: int = 1) -> int:
-        """Advance the live run up to ``weeks`` weeks, stopping at the horizon."""
+    def step(self, weeks: int = 1, playing: bool = False) -> int:
+        """Advance the live run up to ``weeks`` weeks, stopping at the horizon (and, for the play loop,
+        ``playing``, as soon as Pause is pressed)."""
         with self.lock:
-            n = self.run.advance(weeks, self.horizon)
-            return n
+            return self.run.advance(weeks, self.horizon, self.halt if playing else None)
+
+    def play(self) -> None:
+        """Let the play loop run (clears a previous Pause)."""
+        self.halt.clear()
+
+    def pause(self, week: int) -> None:
+        """Stop the play loop before its next week (no lock: it must not wait for the frame being drawn)."""
+        self.halt.set()
+        self.paused_at = int(week)
+
+    def jump(self, text: Any, mode: str = "run") -> None:
+        """Show week ``text`` of the live run (``mode="pair"``: of both runs side by side): run on to it, or
+        re-run to it on the same seed with the mid-run changes made before it (later ones are undone, and
+        the levers show what runs at that week)."""
+        week = parse_week(text, self.horizon)
+        with self.lock:
+            if mode == "pair":
+                a, b = self.ensure_pair()
+                self.pair = (_at_week(a, week), _at_week(b, week))
+            else:
+                self.run = _at_week(self.run, week)
+                self.params = self.run.params
 
     def reset(self) -> None:
         with self.lock:
@@ -210,13 +304,17 @@ class Session:
         return "My levers" if name == MY_LEVERS else self.presets[name].title
 
     def choose_pair(self, a: str, b: str) -> None:
-        """Pick the two presets (or 'my levers') to run side by side; both restart at week 0."""
+        """Pick the two presets (or 'my levers') to run side by side; a side that changes re-runs to the week
+        on screen on the same seed, so both sides stay at the same week."""
         for name in (a, b):
             if name != MY_LEVERS and name not in self.presets:
                 raise LeverRefused(f"There is no preset called '{name}'.")
         with self.lock:
-            self.pair_names = (a, b)
-            self.pair = None
+            old, self.pair_names = self.pair_names, (a, b)
+            if self.pair is not None:
+                week = self.pair[0].week
+                self.pair = tuple(run if new == was else _at_week(LiveRun(self.pair_params(new), self.seed, new), week)
+                                  for run, new, was in zip(self.pair, (a, b), old, strict=True))  # type: ignore[assignment]
 
     def ensure_pair(self) -> tuple[LiveRun, LiveRun]:
         with self.lock:
@@ -225,11 +323,11 @@ class Session:
                                   for n in self.pair_names)
             return self.pair  # type: ignore[return-value]
 
-    def pair_step(self, weeks: int = 1) -> int:
-        """Advance both runs of the pair together (same seed, same weeks)."""
+    def pair_step(self, weeks: int = 1, playing: bool = False) -> int:
+        """Advance both runs of the pair together (same seed, same weeks); see :meth:`step`."""
         with self.lock:
             a, b = self.ensure_pair()
-            n = a.advance(weeks, self.horizon)
+            n = a.advance(weeks, self.horizon, self.halt if playing else None)
             b.advance(n, self.horizon)
             return n
 
@@ -243,9 +341,30 @@ class Session:
         return self.pair is not None and self.pair[0].week >= self.horizon
 
 
+def _at_week(run: LiveRun, week: int) -> LiveRun:
+    """The run at ``week``: stepped on to it, or re-run to it from week 0 (same seed, same changes)."""
+    if week >= run.week:
+        run.advance(week - run.week)
+        return run
+    return run.rebuilt(to_week=week)
+
+
 def frame_weeks(speed: float, seconds_per_frame: float) -> int:
-    """Weeks to step per frame so the run keeps ``speed`` weeks a second when a frame takes this long."""
-    return max(1, round(float(speed) * max(seconds_per_frame, 1.0 / float(speed))))
+    """Weeks to step per frame so the run keeps ``speed`` weeks a second when a frame takes this long.
+
+    Frames come at most :data:`MAX_FPS` a second (a faster speed steps several weeks a frame) and never
+    jump more than a quarter second's worth of weeks: when drawing is slower than that, the run slows down
+    instead of leaping ahead of what the room can follow.
+    """
+    speed = float(speed)
+    seconds = min(max(seconds_per_frame, 1.0 / speed, 1.0 / MAX_FPS), MAX_FRAME_SECONDS)
+    return max(1, round(speed * seconds))
+
+
+def idle_after(weeks: int, speed: float, elapsed: float) -> float:
+    """Seconds the play loop waits after a frame: what keeps ``speed``, the frame-rate cap, and never less
+    than :data:`MIN_IDLE_SHARE` of the frame's own time, so clicks (Pause) are always served in between."""
+    return max(weeks / float(speed) - elapsed, 1.0 / MAX_FPS - elapsed, MIN_IDLE_SHARE * elapsed)
 
 
 class Stopwatch:

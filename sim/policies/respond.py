@@ -194,10 +194,23 @@ class Plans:
         if not changed <= set(REP_PLAN_FIELDS):
             raise ValueError(f"only {', '.join(REP_PLAN_FIELDS)} can differ between reps; "
                              f"not {', '.join(sorted(changed - set(REP_PLAN_FIELDS)))}")
-        response = PlanResponse(p, self.group.size, self.unit if base.team_quota else None)
+        return self._add(np.asarray(slots, np.int64), p)
+
+    def _add(self, slots: np.ndarray, p: Params) -> PlanResponse:
+        response = PlanResponse(p, self.group.size, self.unit if p.team_quota else None)
         self.groups.append(response)
-        self.group[np.asarray(slots, np.int64)] = len(self.groups) - 1
+        self.group[slots] = len(self.groups) - 1
         return response
+
+    def rebuilt(self, p: Params, team_of: np.ndarray | None = None) -> Plans:
+        """The same slots on the same plans under new firm-wide parameters ``p`` (a mid-run lever change):
+        a trial's group keeps the plan fields it differs in from the scenario's plan."""
+        out = Plans(p, self.group.size, team_of)
+        base = self.groups[0].p
+        for g, response in enumerate(self.groups[1:], start=1):
+            own = {f: getattr(response.p, f) for f in REP_PLAN_FIELDS if getattr(response.p, f) != getattr(base, f)}
+            out._add(np.flatnonzero(self.group == g), Params(**{**p.model_dump(), **own}))
+        return out
 
     def week(self, reps: list[Rep], week: int) -> PlanWeek:
         """Each slot's answer to its own plan this week."""
