@@ -117,6 +117,15 @@ PLAN_CASES = [
     (dict(design="unit = \"reps\"", treatment="kind = \"plan\"\n[treatment.pay]\nquota_setting = \"none\"\n"
           "quota_bonus = 100"), "treatment.pay makes a plan the model refuses"),
     (dict(treatment="kind = \"pitch\"\n[treatment.pay]\naccelerator = 2"), "treatment.pay is only read when"),
+    (dict(design="unit = \"firm\"\nstart_week = 91\nobserve_weeks = 26", treatment="kind = \"levers\""),
+     "a lever trial needs a [treatment.levers] table"),
+    (dict(design="unit = \"firm\"\nstart_week = 91\nobserve_weeks = 26",
+          treatment="kind = \"levers\"\n[treatment.levers]\nskill_mean = 0.9"),
+     "treatment.levers.skill_mean = 0.9 is not a lever"),
+    (dict(design="unit = \"firm\"\nstart_week = 91\nobserve_weeks = 26",
+          treatment="kind = \"levers\"\n[treatment.levers]\nenforcement = 7"),
+     "treatment.levers.enforcement = 7 is out of range"),
+    (dict(treatment="kind = \"levers\""), "treatment.kind = 'levers' is not an allowed choice with unit = 'accounts'"),
 ]
 
 
@@ -168,6 +177,25 @@ def test_a_rep_randomised_plan_pays_the_treated_on_their_own_plan():
     np.testing.assert_allclose(pay[~on] / sales[~on], 0.05)
 
 
+def test_a_firm_wide_lever_change_keeps_the_trial_groups_own_plan():
+    """A mid-run lever change (``change_levers``) rebuilds every plan: the trial's group keeps what it differs
+    in (its rate), the rest take the new value."""
+    from sim import SalesModel
+
+    m = SalesModel.from_scenario(load_scenario("linear_commission", SMALL), rng=2).run(26)
+    treated = np.array([1, 3])
+    m.switch_plan(treated, {"commission_rate": 0.08})
+    m.run(2)
+    m.change_levers({"commission_rate": 0.06, "enforcement": 0.5})
+    sales0, pay0 = m.slot_sales.copy(), m.slot_pay.copy()
+    m.run(11)
+    on = np.isin(np.arange(6), treated)
+    rate = (m.slot_pay - pay0) / (m.slot_sales - sales0)
+    np.testing.assert_allclose(rate[on], 0.08)
+    np.testing.assert_allclose(rate[~on], 0.06)
+    assert all(g.p.enforcement == 0.5 for g in m.plan.groups)
+
+
 def test_a_plan_changes_only_at_a_period_start_and_only_in_fields_reps_can_differ_in():
     from sim import SalesModel
 
@@ -179,18 +207,21 @@ def test_a_plan_changes_only_at_a_period_start_and_only_in_fields_reps_can_diffe
         m.switch_plan([0], {"base_salary": 0.0})
 
 
-def test_a_firm_wide_switch_leaves_the_weeks_before_it_identical_and_changes_what_follows():
-    """Both runs of a replication share their random numbers: the before window is bit-identical, and the
-    accelerator then moves deal revenue to quarter ends."""
+@pytest.mark.parametrize("name", ["larkin_accelerator", "drop_enforcement"])
+def test_a_firm_wide_switch_leaves_the_weeks_before_it_identical_and_changes_what_follows(name):
+    """Both runs of a replication share their random numbers: the before window is bit-identical, and what
+    follows differs (a plan switch, or a lever change)."""
     from sim.trials.replicate import firm
 
-    spec = _small("larkin_accelerator", **AT_PERIOD)
+    spec = _small(name, **AT_PERIOD)
     out = firm(spec.scenario.params.model_dump(), 7, spec.to_dict(), spec.weeks)
     treated, control = np.array(out["over_time"]["treated"]), np.array(out["over_time"]["control"])
     assert np.array_equal(treated[:13], control[:13])
     assert not np.array_equal(treated[13:], control[13:])
     rows = {r["arm"]: r for r in out["rows"]}
-    assert rows["treated"]["timing_discount_share"] > 0.0 == rows["control"]["timing_discount_share"]
+    assert set(rows) == {"before", "treated", "control"}
+    if name == "larkin_accelerator":
+        assert rows["treated"]["timing_discount_share"] > 0.0 == rows["control"]["timing_discount_share"]
 
 
 def test_a_placebo_randomised_by_rep_covers_zero_in_at_least_18_of_20_trials():

@@ -76,8 +76,9 @@ def render_trial_report(result: TrialResult) -> str:
     design = [("scenario", s.scenario.name), ("unit", f"{s.unit}: {UNITS[s.unit]}"), ("stratified by", s.stratify),
               ("share treated", f"{s.share_treated:.0%}"), ("treatment", f"{s.kind}: {KINDS[s.kind]}"),
               *([("plan of the treated", ", ".join(f"{k} = {v}" for k, v in s.pay.items()))] if s.pay else []),
+              *([("levers changed", ", ".join(f"{k} = {v}" for k, v in s.levers.items()))] if s.levers else []),
               ("starts at week", str(s.start_week)),
-              ("lasts", f"{s.duration_weeks} weeks" if s.kind != "plan" else "to the end of the run"),
+              ("lasts", "to the end of the run" if s.kind in ("plan", "levers") else f"{s.duration_weeks} weeks"),
               ("outcomes followed for", f"{s.observe_weeks} weeks"), ("replications", str(result.replications)),
               ("root seed", str(result.seed))]
     meta = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in design)

@@ -190,9 +190,10 @@ def _follow(model: Any, weeks: int, series: list[float]) -> tuple[dict[str, floa
 
 
 def firm(params: dict[str, Any], seed: int, design: dict[str, Any], weeks: int) -> dict[str, Any]:
-    """The whole sales force changes plan at the start week, against the same firm on the same random numbers
-    without the change; also the changed firm's window before the change (what the firm itself compares).
-    Rows per arm: treated (after, changed), control (after, unchanged), before (the window before)."""
+    """The whole sales force changes plan (or the firm its levers) at the start week, against the same firm on
+    the same random numbers without the change; also the changed firm's window before the change (what the
+    firm itself compares). Rows per arm: treated (after, changed), control (after, unchanged), before (the
+    window before)."""
     start, observe = design["start_week"], design["observe_weeks"]
     series: dict[str, list[float]] = {"treated": [], "control": []}
     rows = []
@@ -202,7 +203,10 @@ def firm(params: dict[str, Any], seed: int, design: dict[str, Any], weeks: int) 
         totals, churn = _follow(model, observe, series[arm])
         if arm == "treated":
             rows.append({"arm": "before", **_window(model.ledger.total, totals, observe, churn)})
-            model.switch_plan(np.arange(model.p.n_reps), design["pay"])
+            if design["kind"] == "levers":
+                model.change_levers(design["levers"])
+            else:
+                model.switch_plan(np.arange(model.p.n_reps), design["pay"])
         totals, churn = _follow(model, observe, series[arm])
         rows.append({"arm": arm, **_window(model.ledger.total, totals, observe, churn)})
         model.run(max(0, weeks - start - observe))

@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.errors import UserError
-from sim.params import PAY_PLAN_FIELDS, Params
+from sim.params import PAY_PLAN_FIELDS, Params, param_info
 from sim.policies.plan import PERIOD_WEEKS
 from sim.policies.respond import REP_PLAN_FIELDS
 from sim.scenario import Scenario, load_scenario, parameter_problems
@@ -48,8 +48,10 @@ KINDS = {"pitch": "the CRM raises a banner (a sales play) on each treated accoun
                   "to pitch it",
          "contact": "each treated account's rep is asked to call it back (a proactive contact, no pitch)",
          "plan": "the treated reps are paid on the plan in [treatment.pay] from the start week to the run's end",
+         "levers": "the firm's levers change to the values in [treatment.levers] from the start week to the run's "
+                   "end",
          "none": "nothing: a placebo that checks the design finds no effect"}
-UNIT_KINDS = {"accounts": ("pitch", "contact", "none"), "reps": ("plan", "none"), "firm": ("plan",)}
+UNIT_KINDS = {"accounts": ("pitch", "contact", "none"), "reps": ("plan", "none"), "firm": ("plan", "levers")}
 OUTCOMES = {
     "accounts": {"churn": "share of the units that left the firm within the observation window",
                  "spend": "weekly spend with us at the window's end (0 for a unit that left)",
@@ -80,7 +82,7 @@ CHANGE_OUTCOMES = frozenset({"sales_vs_before", "pay_vs_before"})  # differences
 DEFAULT_STRATA = {"accounts": "rep", "reps": "manager", "firm": "none"}
 _TOP = ("title", "question", "scenario", "design", "treatment")
 _DESIGN = ("unit", "stratify", "share_treated", "start_week", "duration_weeks", "observe_weeks", "weeks")
-_TREATMENT = ("kind", "outcomes", "pay")
+_TREATMENT = ("kind", "outcomes", "pay", "levers")
 
 
 class TrialError(UserError):
@@ -104,6 +106,7 @@ class TrialSpec:
     kind: str = "pitch"
     outcomes: tuple[str, ...] = ("churn",)
     pay: dict[str, Any] = field(default_factory=dict)
+    levers: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -114,6 +117,8 @@ class TrialSpec:
                "observe_weeks": self.observe_weeks, "kind": self.kind, "outcomes": list(self.outcomes)}
         if self.pay:
             out["pay"] = dict(self.pay)
+        if self.levers:
+            out["levers"] = dict(self.levers)
         return out
 
 
@@ -149,7 +154,7 @@ def load_trial(path: str | Path) -> TrialSpec:
                                                                      else observe)),
                      observe_weeks=observe, weeks=weeks, kind=kind,
                      outcomes=tuple(treat.get("outcomes", [next(iter(OUTCOMES[unit]))])),
-                     pay=dict(treat.get("pay", {})), path=path, raw=data)
+                     pay=dict(treat.get("pay", {})), levers=dict(treat.get("levers", {})), path=path, raw=data)
     problems = _against_scenario(spec)
     if problems:
         _refuse(shown, problems)
@@ -193,9 +198,9 @@ def _problems(data: dict[str, Any]) -> list[str]:
         if not isinstance(share, int | float) or isinstance(share, bool) or not 0.0 < share < 1.0:
             out.append(f"design.share_treated = {share!r} is not allowed: it must be a number between 0 and 1 "
                        "(exclusive), the share of units treated.")
-    if kind == "plan" and "duration_weeks" in design:
-        out.append(f"design.duration_weeks = {design['duration_weeks']!r} has no meaning for a plan trial: the "
-                   "new plan holds from start_week to the end of the run; leave it out.")
+    if kind in ("plan", "levers") and "duration_weeks" in design:
+        out.append(f"design.duration_weeks = {design['duration_weeks']!r} has no meaning for a {kind} trial: the "
+                   f"change holds from start_week to the end of the run; leave it out.")
     for key, lo in (("start_week", 0), ("duration_weeks", 1), ("observe_weeks", 1), ("weeks", 1)):
         if key in design or key in ("start_week", "observe_weeks"):
             value = design.get(key, {"start_week": 52, "observe_weeks": 13}.get(key))
@@ -207,7 +212,7 @@ def _problems(data: dict[str, Any]) -> list[str]:
     if not isinstance(outcomes, list) or not outcomes or not all(o in known for o in outcomes):
         out.append(f"treatment.outcomes = {outcomes!r} is not allowed with unit = '{unit}': give a non-empty "
                    f"list of {', '.join(repr(o) for o in known)}.")
-    return out + _pay_problems(treat, kind)
+    return out + _pay_problems(treat, kind) + _lever_problems(treat, kind)
 
 
 def _pay_problems(treat: dict[str, Any], kind: str) -> list[str]:
@@ -222,6 +227,23 @@ def _pay_problems(treat: dict[str, Any], kind: str) -> list[str]:
     out = [f"treatment.pay.{k} = {v!r} is not a plan field a trial can change ({_why_fixed(k)}); allowed: "
            f"{', '.join(REP_PLAN_FIELDS)}." for k, v in pay.items() if k not in REP_PLAN_FIELDS]
     return out + parameter_problems({k: v for k, v in pay.items() if k in REP_PLAN_FIELDS}, "treatment.pay.")
+
+
+def _lever_problems(treat: dict[str, Any], kind: str) -> list[str]:
+    """A lever trial's [treatment.levers] holds levers (not behaviour parameters), with valid values."""
+    levers = treat.get("levers")
+    if kind != "levers":
+        return [] if levers is None else [f"treatment.levers is only read when kind = 'levers' (kind is '{kind}'): "
+                                          "remove it or set kind = 'levers'."]
+    if not isinstance(levers, dict) or not levers:
+        return [f"treatment.levers = {levers!r}: a lever trial needs a [treatment.levers] table with the levers the "
+                "firm changes, e.g. enforcement = 0.0 (`salesim reference parameters` lists the levers)."]
+    info = param_info()
+    out = [f"treatment.levers.{k} = {v!r} is not a lever: it is a {info[k].group} parameter, which a policy cannot "
+           "change; levers are listed by `salesim reference parameters`." for k, v in levers.items()
+           if k in info and info[k].group != "lever"]
+    return out + parameter_problems({k: v for k, v in levers.items() if k not in info or info[k].group == "lever"},
+                                    "treatment.levers.")
 
 
 def _why_fixed(key: str) -> str:
@@ -264,10 +286,13 @@ def _against_scenario(spec: TrialSpec) -> list[str]:
         if spec.unit == "reps" and p.team_quota:
             out.append("design.unit = 'reps' with a team quota: reps in one team share a quota, so they cannot be "
                        "on different plans; randomise with unit = 'firm' or set team_quota = false.")
+    if spec.kind in ("plan", "levers"):
+        table, values = ("pay", spec.pay) if spec.kind == "plan" else ("levers", spec.levers)
         try:
-            Params(**{**p.model_dump(), **spec.pay})
+            Params(**{**p.model_dump(), **values})
         except ValidationError as exc:
             for err in exc.errors():
                 cause = err.get("ctx", {}).get("error") or err["msg"]
-                out.append(f"treatment.pay makes a plan the model refuses: {cause}.")
+                out.append(f"treatment.{table} makes a {'plan' if table == 'pay' else 'firm'} the model refuses: "
+                           f"{cause}.")
     return out
