@@ -31,7 +31,7 @@ from sim.cli_common import (
     text_table,
     weeks_arg,
 )
-from sim.cli_decide import add_discover, add_optimize
+from sim.cli_decide import add_discover, add_optimize, add_robust
 from sim.dashboard.cli import add_dashboard
 from sim.limits import check_work
 from sim.scenario import list_scenarios, load_scenario, parse_set, scenarios_dir
@@ -196,7 +196,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 COMMANDS: list[AddCommand] = [add_run, add_scenarios, add_validate, add_reference, add_compare, add_sweep,
                               add_sensitivity, add_trial, add_calibrate, add_validation_report, add_dashboard,
-                              add_check_book, add_targets_from_book, add_optimize, add_discover]
+                              add_check_book, add_targets_from_book, add_optimize, add_discover,
+                              add_robust]
 
 
 def build_parser() -> argparse.ArgumentParser:

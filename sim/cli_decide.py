@@ -28,6 +28,18 @@ def _load(args: argparse.Namespace, load: Callable[..., Any]) -> Any:
     return load(args.file, overrides=parse_set(args.set), replications=args.replications, seed=args.seed)
 
 
+def _prepare(args: argparse.Namespace, load: Callable[..., Any], what: str, runs: Callable[[Any], int],
+             jobs: Callable[[Any], Any] | None = None) -> tuple[Any, Path]:
+    """Load the problem, choose --out, check sizes and the folder, and validate every run before start-up."""
+    problem = _load(args, load)
+    out = args.out or Path("runs") / f"{args.command}-{args.file.stem}"[:120]
+    base = getattr(problem, "base", None) or problem.policies[0]
+    _guard(args, f"this {what}", runs(problem), problem.weeks, base.params.n_accounts, out)
+    if jobs is not None:
+        jobs(problem)
+    return problem, out
+
+
 def _run(args: argparse.Namespace, out: Path, fn: Callable[..., Any], problem: Any) -> Any:
     """Run ``fn(problem, executor, out, ...)`` on the executor the options ask for, stopping cleanly on Ctrl-C."""
     with _clean_stop(out):
@@ -38,17 +50,23 @@ def _run(args: argparse.Namespace, out: Path, fn: Callable[..., Any], problem: A
             executor.close()
 
 
+def _register(sub: argparse._SubParsersAction, name: str, example: str, func: Callable[..., int], help: str,
+              description: str) -> None:
+    """Register one decision command: its problem file argument and the batch options."""
+    p = sub.add_parser(name, help=help, description=description)
+    p.add_argument("file", type=Path, metavar="FILE", help=f"a problem file, e.g. experiments/{example}")
+    _add_options(p)
+    p.set_defaults(func=func)
+
+
 def add_optimize(sub: argparse._SubParsersAction) -> None:
     """Register ``salesim optimize``."""
-    p = sub.add_parser("optimize", help="multi-objective search over levers (NSGA-II); Pareto set and re-evaluation",
-                       description="Search the levers of an optimisation file for the trade-off between its "
-                       "objectives with Optuna's NSGA-II sampler; every candidate runs through the experiment "
-                       "runner with common random numbers. Writes trials.csv, pareto.csv, pareto.png, "
-                       "reevaluation.csv, reevaluation.png, runs.parquet and study.db (resumable).")
-    p.add_argument("file", type=Path, metavar="FILE",
-                   help="an optimisation file, e.g. experiments/optimize_mandate.toml")
-    _add_options(p)
-    p.set_defaults(func=cmd_optimize)
+    _register(sub, "optimize", "optimize_mandate.toml", cmd_optimize,
+              help="multi-objective search over levers (NSGA-II); Pareto set and re-evaluation",
+              description="Search the levers of an optimisation file for the trade-off between its "
+              "objectives with Optuna's NSGA-II sampler; every candidate runs through the experiment "
+              "runner with common random numbers. Writes trials.csv, pareto.csv, pareto.png, "
+              "reevaluation.csv, reevaluation.png, runs.parquet and study.db (resumable).")
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
@@ -56,10 +74,8 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from sim.decide.optimize import optimize
     from sim.decide.problem import load_optimize
 
-    problem = _load(args, load_optimize)
-    out = args.out or Path("runs") / f"optimize-{args.file.stem}"[:120]
-    runs = problem.trials * problem.replications + problem.top * problem.reevaluate_replications
-    _guard(args, "this optimisation", runs, problem.weeks, problem.base.params.n_accounts, out)
+    problem, out = _prepare(args, load_optimize, "optimisation", lambda p: p.trials * p.replications + p.top
+                            * p.reevaluate_replications)
     result = _run(args, out, optimize, problem)
     from sim.report.decide_figures import plot_pareto, plot_reevaluation
 
@@ -96,28 +112,22 @@ def reevaluation_text(table) -> str:
 
 def add_discover(sub: argparse._SubParsersAction) -> None:
     """Register ``salesim discover``."""
-    p = sub.add_parser("discover", help="scenario discovery: PRIM boxes of assumptions where a policy fails",
-                       description="Sample the uncertain assumptions of a discovery file (a Latin hypercube), run "
-                       "the policy (and the reference) in every world through the experiment runner, flag the "
-                       "worlds where the policy fails the threshold, and find PRIM boxes with their coverage and "
-                       "density. Writes worlds.csv, boxes.csv, box_limits.csv, boxes.json, peeling.csv, "
-                       "runs.parquet and boxes.png.")
-    p.add_argument("file", type=Path, metavar="FILE", help="a discovery file, e.g. experiments/discover_mandate.toml")
-    _add_options(p)
-    p.set_defaults(func=cmd_discover)
+    _register(sub, "discover", "discover_mandate.toml", cmd_discover,
+              help="scenario discovery: PRIM boxes of assumptions where a policy fails",
+              description="Sample the uncertain assumptions of a discovery file (a Latin hypercube), run "
+              "the policy (and the reference) in every world through the experiment runner, flag the "
+              "worlds where the policy fails the threshold, and find PRIM boxes with their coverage and "
+              "density. Writes worlds.csv, boxes.csv, box_limits.csv, boxes.json, peeling.csv, "
+              "runs.parquet and boxes.png.")
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Run a scenario discovery and print its boxes."""
-    from sim.decide.discover import discover, discover_jobs, worlds
+    from sim.decide.discover import discover, discover_jobs
     from sim.decide.problem import load_discover
 
-    problem = _load(args, load_discover)
-    out = args.out or Path("runs") / f"discover-{args.file.stem}"[:120]
-    per_world = 2 if problem.reference is not None else 1
-    _guard(args, "this discovery", problem.samples * problem.replications * per_world, problem.weeks,
-           problem.base.params.n_accounts, out)
-    discover_jobs(problem, worlds(problem))  # every world is a valid parameter set before start-up
+    problem, out = _prepare(args, load_discover, "discovery", lambda p: p.samples * p.replications * (
+        2 if p.reference is not None else 1), discover_jobs)
     result = _run(args, out, discover, problem)
     from sim.report.decide_figures import plot_boxes
 
@@ -149,3 +159,38 @@ def boxes_text(boxes, limits) -> str:
             where = r.values if r.values else f"{formatting.plain(r.low)} to {formatting.plain(r.high)}"
             lines.append(f"    {r.parameter}: {where}")
     return "\n".join(lines)
+
+
+def add_robust(sub: argparse._SubParsersAction) -> None:
+    """Register ``salesim robust``."""
+    _register(sub, "robust", "robust_mandate.toml", cmd_robust,
+              help="robust choices: candidate policies across uncertain worlds, by regret",
+              description="Run every policy of a robustness file in every world of a Latin hypercube over "
+              "uncertain assumptions (common random numbers) and report per policy the mean, the worst "
+              "decile and the regret against the best policy in each world; name the most robust "
+              "(smallest worst-case regret). Writes robust.csv, regret.csv, runs.parquet and regret.png.")
+
+
+def cmd_robust(args: argparse.Namespace) -> int:
+    """Run a robustness check and print its table."""
+    from sim import formatting
+    from sim.decide.problem import load_robust
+    from sim.decide.robust import robust, robust_jobs
+    from sim.kpis import KPIS
+
+    problem, out = _prepare(args, load_robust, "robustness check", lambda p: p.samples * p.replications * len(
+        p.policies), robust_jobs)
+    result = _run(args, out, robust, problem)
+    from sim.report.decide_figures import plot_regret
+
+    plot_regret(result.policies, result.regret, out / "regret.png", problem.title)
+    fmt = KPIS[problem.kpi].fmt
+    rows = [[r.policy, formatting.value(r.mean, fmt), formatting.value(r.worst_decile, fmt),
+             formatting.value(r.mean_regret, fmt), formatting.value(r.max_regret, fmt),
+             formatting.percent(r.best_share)] for r in result.policies.itertuples()]
+    print(problem.title)
+    print(text_table(["policy", f"mean {problem.kpi}", "worst decile", "mean regret", "max regret",
+                      "best in"], rows, right=range(1, 6)))
+    print(f"\nmost robust (smallest worst-case regret over {problem.samples} worlds): {result.most_robust}")
+    print(f"wrote {out / 'robust.csv'}, regret.csv, runs.parquet and regret.png")
+    return 0

@@ -15,7 +15,8 @@ import pytest
 from sim.cli import main
 from sim.decide.discover import find_boxes
 from sim.decide.optimize import optimize
-from sim.decide.problem import Dimension, load_discover, load_optimize
+from sim.decide.problem import Dimension, load_discover, load_optimize, load_robust
+from sim.decide.robust import policy_table, regret_table
 from sim.experiment.executors import ProcessExecutor, SerialExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -173,8 +174,29 @@ def test_bad_discovery_files_name_the_field_and_exit_2(tmp_path, capsys, edit, f
     assert str(path) in err and f"'{field}'" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("name", ["optimize_mandate.toml", "discover_mandate.toml"])
+def test_regret_is_the_shortfall_against_the_best_policy_in_each_world():
+    # world 0 favours a, world 1 favours b; c is never best but never far off: minimax regret picks c.
+    value = {("a", 0): 10.0, ("b", 0): 4.0, ("c", 0): 8.0, ("a", 1): 2.0, ("b", 1): 9.0, ("c", 1): 7.0}
+    runs = pd.DataFrame([{"point": w, "scenario": p, "replication": k, "profit": v + (k - 0.5)}
+                         for (p, w), v in value.items() for k in (0, 1)])
+    regret = regret_table(runs, "profit").set_index(["policy", "world"])["regret"]
+    assert regret[("a", 1)] == 7.0 and regret[("b", 0)] == 6.0 and regret[("c", 0)] == 2.0
+    table = policy_table(regret_table(runs, "profit"), "profit").set_index("policy")
+    assert table["most_robust"].idxmax() == "c" and table.loc["c", "max_regret"] == 2.0
+    assert table.loc["a", "worst_decile"] == 2.0 and table.loc["a", "best_share"] == 0.5
+    churn = runs.rename(columns={"profit": "annual_churn_rate"})  # lower is better: the best is the smallest
+    assert regret_table(churn, "annual_churn_rate").set_index(["policy", "world"])["regret"][("b", 0)] == 0.0
+
+
+def test_bad_robustness_files_name_the_field_and_exit_2(tmp_path, capsys):
+    path = _file(tmp_path, 'policies = ["baseline"]\nkpi = "profit"\n[uncertainties.p_purchase]\nrange = [0.2, 0.4]\n')
+    assert main(["robust", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'policies'" in err and "two or more" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("name", ["optimize_mandate.toml", "discover_mandate.toml", "robust_mandate.toml"])
 def test_the_shipped_problems_are_valid(name):
-    load = load_optimize if name.startswith("optimize") else load_discover
+    load = {"optimize": load_optimize, "discover": load_discover, "robust": load_robust}[name.split("_")[0]]
     problem = load(ROOT / "experiments" / name)
     assert problem.path.name == name

@@ -22,12 +22,14 @@ import numpy as np
 import pandas as pd
 
 from sim.decide.problem import Dimension, DiscoverProblem
+from sim.errors import UserError
 from sim.experiment.jobs import Job, params_hash
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
 from sim.experiment.sweep import Vary, design, sweep_jobs
 from sim.experiment.tables import runs_frame
 from sim.params import param_info
+from sim.scenario import Scenario
 
 POLICY, REFERENCE = "policy", "reference"
 
@@ -44,17 +46,36 @@ class DiscoverResult:
     elapsed_s: float
 
 
-def worlds(problem: DiscoverProblem) -> list[dict[str, Any]]:
-    """The uncertainty sample: a Latin hypercube over the problem's uncertain parameters (seeded)."""
-    varies = [Vary(d.name, d.choices, d.low, d.high) for d in problem.uncertainties]
-    return design(varies, "lhs", problem.samples, problem.seed)
+def worlds(dims: tuple[Dimension, ...], samples: int, seed: int) -> list[dict[str, Any]]:
+    """The uncertainty sample: a Latin hypercube over the uncertain parameters (seeded)."""
+    return design([Vary(d.name, d.choices, d.low, d.high) for d in dims], "lhs", samples, seed)
 
 
-def discover_jobs(problem: DiscoverProblem, points: list[dict[str, Any]]) -> list[Job]:
-    """The policy's runs in every world and, for a relative threshold, the reference's; validated first."""
-    scenarios = [problem.base] + ([problem.reference] if problem.reference is not None else [])
+def world_jobs(scenarios: list[Scenario], points: list[dict[str, Any]], replications: int, weeks: int,
+               seed: int) -> list[Job]:
+    """Every scenario's runs in every world (replication k shares a seed everywhere); validated first."""
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise UserError(f"a scenario is named twice ({', '.join(names)}); each may appear once.")
     return [dataclasses.replace(j, keep_series=False)
-            for s in scenarios for j in sweep_jobs(s, points, problem.replications, problem.weeks, problem.seed)]
+            for s in scenarios for j in sweep_jobs(s, points, replications, weeks, seed)]
+
+
+def discover_jobs(problem: DiscoverProblem) -> list[Job]:
+    """The policy's runs in every world and, for a relative threshold, the reference's."""
+    scenarios = [problem.base] + ([problem.reference] if problem.reference is not None else [])
+    return world_jobs(scenarios, worlds(problem.uncertainties, problem.samples, problem.seed), problem.replications,
+                      problem.weeks, problem.seed)
+
+
+def run_worlds(jobs: list[Job], spec: dict[str, Any], out: Path, executor: Any, resume: bool,
+               progress: bool) -> tuple[pd.DataFrame, float]:
+    """Run the jobs through the runner into the store at ``out``; the runs table and the time it took."""
+    t0 = time.perf_counter()
+    with Store(out) as store:
+        store.open(spec, resume)
+        records = run_jobs(jobs, store, executor, progress=progress, desc="runs in the sampled worlds")
+    return runs_frame(records), time.perf_counter() - t0
 
 
 def spec(problem: DiscoverProblem) -> dict[str, Any]:
@@ -73,14 +94,7 @@ def discover(problem: DiscoverProblem, executor: Any, out: Path, resume: bool = 
 
     Computation only: :func:`sim.report.decide_figures.plot_boxes` draws the figure.
     """
-    points = worlds(problem)
-    jobs = discover_jobs(problem, points)
-    t0 = time.perf_counter()
-    with Store(out) as store:
-        store.open(spec(problem), resume)
-        records = run_jobs(jobs, store, executor, progress=progress, desc="discovery runs")
-    elapsed = time.perf_counter() - t0
-    runs = runs_frame(records)
+    runs, elapsed = run_worlds(discover_jobs(problem), spec(problem), out, executor, resume, progress)
     ref_name = problem.reference.name if problem.reference is not None else None
     runs.insert(1, "role", np.where(runs["scenario"] == problem.base.name, POLICY, REFERENCE))
     table = world_table(problem, runs, [d.name for d in problem.uncertainties], ref_name)

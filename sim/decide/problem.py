@@ -47,6 +47,8 @@ DISCOVER_KEYS = ("title", "question", "scenario", "samples", "replications", "we
                  "uncertainties", "prim")
 THRESHOLD_KEYS = ("kpi", "fails", "value", "reference")
 PRIM_KEYS = ("min_density", "max_boxes", "peel_alpha")
+ROBUST_KEYS = ("title", "question", "policies", "kpi", "samples", "replications", "weeks", "seed", "set",
+               "uncertainties")
 MAX_TRIALS = 100_000
 
 
@@ -62,20 +64,26 @@ class Dimension:
 
 
 @dataclass(frozen=True)
-class OptimizeProblem:
-    """A validated optimisation: base scenario, levers searched, objectives and budgets."""
+class _Problem:
+    """What every decision problem has: its file, title, question, replications, weeks and root seed."""
 
     path: Path
     title: str
     question: str
+    replications: int
+    weeks: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class OptimizeProblem(_Problem):
+    """A validated optimisation: base scenario, levers searched, objectives and budgets."""
+
     base: Scenario
     levers: tuple[Dimension, ...]
     objectives: tuple[str, ...]
     trials: int
     population: int
-    replications: int
-    weeks: int
-    seed: int
     top: int
     reevaluate_replications: int
 
@@ -86,18 +94,12 @@ class OptimizeProblem:
 
 
 @dataclass(frozen=True)
-class DiscoverProblem:
+class DiscoverProblem(_Problem):
     """A validated scenario discovery: the policy, the uncertainty sample and the failure threshold."""
 
-    path: Path
-    title: str
-    question: str
     base: Scenario
     uncertainties: tuple[Dimension, ...]
     samples: int
-    replications: int
-    weeks: int
-    seed: int
     kpi: str
     fails: str
     value: float | None = None
@@ -110,6 +112,38 @@ class DiscoverProblem:
         against = f"{self.reference.name}'s" if self.reference is not None else KPIS[self.kpi].format(
             float(self.value or 0.0))
         return f"{KPIS[self.kpi].label} {self.fails} {against}"
+
+
+@dataclass(frozen=True)
+class RobustProblem(_Problem):
+    """A validated robustness check: candidate policies (scenarios), one KPI, and the uncertainty sample."""
+
+    policies: tuple[Scenario, ...]
+    kpi: str
+    uncertainties: tuple[Dimension, ...]
+    samples: int
+
+
+def load_robust(path: str | Path, **overrides: Any) -> RobustProblem:
+    """Read and validate a robustness file; ``overrides`` (see :func:`_common`) come from the command line."""
+    path = Path(path)
+    data = read_toml(path, ROBUST_KEYS, "Robustness file")
+    names = data.get("policies")
+    if not (isinstance(names, list) and len(names) >= 2 and all(isinstance(n, str) and n for n in names)) \
+            or len(set(names)) < len(names):
+        raise field_error(path, "policies", names, 'two or more different scenario names or paths, e.g. '
+                          'policies = ["banner_mandate", "banner_bonus"]')
+    first, common = _common(path, {**data, "scenario": names[0]}, **overrides)
+    cli = overrides.get("overrides") or {}
+    policies = (first, *(load_scenario(_near(path, n), {**data.get("set", {}), **cli} or None) for n in names[1:]))
+    kpi = data.get("kpi")
+    if kpi not in KPIS or KPIS[kpi].better == 0:
+        raise field_error(path, "kpi", kpi, f"{did_you_mean(kpi, KPIS)}a KPI with a declared direction; see "
+                          "'salesim reference kpis'")
+    samples = _whole(path, data, "samples", 50, 2, DESIGN_POINTS.limit)
+    uncertainties = _dimensions(path, data, "uncertainties", ("behaviour", "economics"), first)
+    return RobustProblem(path=path, policies=policies, kpi=kpi, uncertainties=uncertainties, samples=samples,
+                         **common)
 
 
 def load_optimize(path: str | Path, **overrides: Any) -> OptimizeProblem:

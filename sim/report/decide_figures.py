@@ -124,3 +124,33 @@ def plot_boxes(trajectories: pd.DataFrame, boxes: pd.DataFrame, limits: pd.DataF
     fig.suptitle(title, fontsize=11)
     fig.savefig(path, dpi=100)
     return path
+
+
+def plot_regret(policies: pd.DataFrame, regret: pd.DataFrame, path: Path, title: str) -> Path:
+    """Per policy, its regret across the sampled worlds (box and points) beside its mean and worst decile."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    kpi = str(policies["kpi"].iloc[0])
+    order = list(policies["policy"])
+    fig = Figure(figsize=(11, 0.7 * len(order) + 2.2), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    data = [regret[regret["policy"] == p]["regret"].to_numpy(float) for p in order]
+    left.boxplot(data, vert=False, tick_labels=order)
+    for j, d in enumerate(data, start=1):
+        left.scatter(d, np.full(len(d), j), s=6, color=OTHER, alpha=0.5)
+    left.invert_yaxis()
+    left.set_xlabel(f"regret in {label(kpi)} (shortfall against the best policy in each world)")
+    left.xaxis.set_major_formatter(FuncFormatter(fm.tick(display_format(kpi))))
+    left.set_title("most robust first (smallest worst-case regret)", fontsize=10)
+    y = np.arange(len(order))
+    right.barh(y - 0.2, policies["mean"], height=0.4, color=AGAIN, label="mean over worlds")
+    right.barh(y + 0.2, policies["worst_decile"], height=0.4, color=PARETO, label="worst decile of worlds")
+    right.set_yticks(y, order)
+    right.invert_yaxis()
+    right.set_xlabel(_axis_label(kpi))
+    right.xaxis.set_major_formatter(FuncFormatter(fm.tick(display_format(kpi))))
+    right.legend(fontsize=8)
+    fig.suptitle(title, fontsize=11)
+    fig.savefig(path, dpi=100)
+    return path
