@@ -150,14 +150,16 @@ def boxes_text(boxes, limits) -> str:
     from sim import formatting
 
     if boxes.empty:
-        return "no box reaches the density asked for (prim.min_density)"
+        return ("no box: the policy fails in every world or in none, or no box reaches the density asked for "
+                "(prim.min_density)")
     lines = []
     for b in boxes.itertuples():
         lines.append(f"box {b.box}: coverage {formatting.percent(b.coverage)}, density "
                      f"{formatting.percent(b.density)}, {b.worlds} worlds ({b.failing_worlds} failing)")
         for r in limits[limits["box"] == b.box].itertuples():
             where = r.values if r.values else f"{formatting.plain(r.low)} to {formatting.plain(r.high)}"
-            lines.append(f"    {r.parameter}: {where}")
+            lines.append(f"    {r.parameter}: {where}  (quasi-p {r.qp_value:.2g})")
+    lines.append("(a restriction with a quasi-p-value above about 0.05 could be chance: the box holds without it)")
     return "\n".join(lines)
 
 

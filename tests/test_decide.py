@@ -166,6 +166,7 @@ def test_bad_optimisation_files_name_the_field_and_exit_2(tmp_path, capsys, edit
     (('fails = "above"', 'fails = "over"'), "threshold.fails"),
     (("[uncertainties.quit_base]", "[uncertainties.enforcement]"), "uncertainties.enforcement"),
     (("samples = 10", "samples = 3"), "samples"),
+    (("value = 0.1", "value = 0.1\nmargin = 0.05"), "threshold.margin"),
 ])
 def test_bad_discovery_files_name_the_field_and_exit_2(tmp_path, capsys, edit, field):
     path = _file(tmp_path, DISCOVER.replace(*edit))

@@ -120,7 +120,8 @@ def world_table(problem: DiscoverProblem, runs: pd.DataFrame, names: list[str], 
         against = table["reference"].to_numpy(float)
     else:
         against = np.full(len(table), float(problem.value or 0.0))
-    table["threshold"] = against
+    table["threshold"] = against + (-problem.margin if problem.fails == "below" else problem.margin)
+    against = table["threshold"].to_numpy(float)
     p = table["policy"].to_numpy(float)
     table["fails"] = (p < against) if problem.fails == "below" else (p > against)
     return table
@@ -163,8 +164,11 @@ def find_boxes(table: pd.DataFrame, dims: tuple[Dimension, ...], opts: dict[str,
         boxes.append({"box": number, "coverage": float(stats["coverage"]), "density": float(stats["density"]),
                       "mass": float(stats["mass"]), "worlds": int(stats["n"]), "failing_worlds": int(stats["k"]),
                       "restricted": ", ".join(restricted)})
+        qp = box.p_values[i]  # EMA Workbench's quasi-p-value of each restricted side (-1: side not restricted)
         for name in restricted:
-            limits.append({"box": number, "parameter": name, **_limit(lim[name], param_info()[name].kind)})
+            sides = [v for v in qp.get(name, []) if v is not None and v >= 0]
+            limits.append({"box": number, "parameter": name, **_limit(lim[name], param_info()[name].kind),
+                           "qp_value": float(min(sides)) if sides else float("nan")})
     return pd.DataFrame(boxes), pd.DataFrame(limits), pd.concat(trajectories, ignore_index=True) if trajectories \
         else pd.DataFrame()
 

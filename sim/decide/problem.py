@@ -22,7 +22,8 @@ An optimisation file (``experiments/optimize_mandate.toml``)::
 A discovery file (``experiments/discover_mandate.toml``) replaces levers and objectives by ``samples``,
 ``[uncertainties.NAME]`` (behaviour or economics parameters, same ``range``/``choices`` syntax) and a
 ``[threshold]``: ``kpi``, ``fails = "below"`` or ``"above"``, and either ``value`` (a number) or
-``reference`` (a scenario evaluated in the same world, e.g. "baseline": "profit below the baseline's").
+``reference`` (a scenario evaluated in the same world, e.g. "baseline": "profit below the baseline's"),
+with an optional ``margin`` ("profit more than 500,000 below the baseline's": ``margin = 500000``).
 
 Every problem is one :class:`~sim.errors.UserError` naming the file, the field, the value and what is allowed.
 """
@@ -45,7 +46,7 @@ OPTIMIZE_KEYS = ("title", "question", "scenario", "objectives", "trials", "popul
                  "seed", "set", "reevaluate", "levers")
 DISCOVER_KEYS = ("title", "question", "scenario", "samples", "replications", "weeks", "seed", "set", "threshold",
                  "uncertainties", "prim")
-THRESHOLD_KEYS = ("kpi", "fails", "value", "reference")
+THRESHOLD_KEYS = ("kpi", "fails", "value", "reference", "margin")
 PRIM_KEYS = ("min_density", "max_boxes", "peel_alpha")
 ROBUST_KEYS = ("title", "question", "policies", "kpi", "samples", "replications", "weeks", "seed", "set",
                "uncertainties")
@@ -104,14 +105,17 @@ class DiscoverProblem(_Problem):
     fails: str
     value: float | None = None
     reference: Scenario | None = None
+    margin: float = 0.0
     prim: dict[str, float] = field(default_factory=dict)
 
     @property
     def threshold_text(self) -> str:
         """The failure condition in words, e.g. 'profit below baseline's'."""
-        against = f"{self.reference.name}'s" if self.reference is not None else KPIS[self.kpi].format(
-            float(self.value or 0.0))
-        return f"{KPIS[self.kpi].label} {self.fails} {against}"
+        k = KPIS[self.kpi]
+        if self.reference is None:
+            return f"{k.label} {self.fails} {k.format(float(self.value or 0.0))}"
+        by = f"more than {k.format(self.margin)} " if self.margin else ""
+        return f"{k.label} {by}{self.fails} {self.reference.name}'s"
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,12 @@ def load_discover(path: str | Path, **overrides: Any) -> DiscoverProblem:
             raise field_error(path, "threshold.reference", ref, 'a scenario name or path, e.g. "baseline"')
         reference = load_scenario(_near(path, ref), {**data.get("set", {}), **(overrides.get("overrides") or {})}
                                   or None)
+        if reference.name == base.name:
+            raise field_error(path, "threshold.reference", ref, f"a scenario other than the policy ({base.name})")
+    margin = th.get("margin", 0.0)
+    if not _is_number(margin) or margin < 0 or (margin and reference is None):
+        raise field_error(path, "threshold.margin", margin, f"a number of 0 or more in {KPIS[kpi].unit}, with a "
+                          "reference: the policy fails when it is worse than the reference by more than this")
     prim = data.get("prim", {})
     if not isinstance(prim, dict):
         raise field_error(path, "prim", prim, f"a table with {', '.join(PRIM_KEYS)}")
@@ -228,7 +238,7 @@ def load_discover(path: str | Path, **overrides: Any) -> DiscoverProblem:
                               f"{lo:g} to {hi:g}")
     uncertainties = _dimensions(path, data, "uncertainties", ("behaviour", "economics"), base)
     return DiscoverProblem(path=path, base=base, uncertainties=uncertainties, samples=samples, kpi=kpi,
-                           fails=fails, value=value, reference=reference,
+                           fails=fails, value=value, reference=reference, margin=float(margin),
                            prim={k: float(v) for k, v in opts.items()}, **common)
 
 

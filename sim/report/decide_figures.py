@@ -112,7 +112,8 @@ def plot_boxes(trajectories: pd.DataFrame, boxes: pd.DataFrame, limits: pd.DataF
                 lo, hi = ranges[r.parameter]
                 a, z = (r.low - lo) / (hi - lo), (r.high - lo) / (hi - lo)
                 ax.barh(j, z - a, left=a, color=PARETO, alpha=0.7)
-                ax.text(0.5, j, f"{fm.plain(r.low)} to {fm.plain(r.high)}", ha="center", va="center", fontsize=8)
+                ax.text(0.5, j, f"{fm.plain(r.low)} to {fm.plain(r.high)} (quasi-p {r.qp_value:.2g})", ha="center",
+                        va="center", fontsize=8)
             else:
                 ax.barh(j, 1.0, color=OTHER, alpha=0.3)
                 ax.text(0.5, j, str(r.values), ha="center", va="center", fontsize=8)
