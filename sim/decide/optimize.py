@@ -28,6 +28,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from sim.decide.problem import Dimension, OptimizeProblem
+from sim.errors import UserError
 from sim.experiment.jobs import Job, job_seed, params_hash
 from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
@@ -101,6 +102,9 @@ def optimize(problem: OptimizeProblem, executor: Any, out: Path, resume: bool = 
     t0 = time.perf_counter()
     with Store(out) as store:
         store.open(spec(problem), resume)
+        if db.exists() and not resume:
+            raise UserError(f"{out} already holds an optimisation study (study.db). Add --resume to continue it, "
+                            "or choose another --out.")
         study = optuna.create_study(study_name=STUDY, storage=f"sqlite:///{db}", directions=list(problem.directions),  # type: ignore[arg-type]
                                     load_if_exists=True)
         _search(problem, study, store, executor, progress)
