@@ -145,7 +145,8 @@ def find_boxes(table: pd.DataFrame, dims: tuple[Dimension, ...], opts: dict[str,
         return pd.DataFrame(boxes), pd.DataFrame(limits), pd.DataFrame()
     x = table[names].copy()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # EMA Workbench uses pandas' deprecated inplace= drop
+        warnings.simplefilter("ignore", DeprecationWarning)  # EMA Workbench uses pandas' deprecated inplace= drop
+        warnings.simplefilter("ignore", FutureWarning)
         finder = prim.Prim(x, y.astype(int), peel_alpha=opts["peel_alpha"])
     for number in range(1, int(opts["max_boxes"]) + 1):
         box = finder.find_box()
