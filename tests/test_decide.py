@@ -16,7 +16,7 @@ from sim.cli import main
 from sim.decide.discover import find_boxes
 from sim.decide.optimize import optimize
 from sim.decide.problem import Dimension, load_discover, load_optimize, load_robust
-from sim.decide.robust import policy_table, regret_table
+from sim.decide.robust import policy_table, regret_table, robust_jobs
 from sim.experiment.executors import ProcessExecutor, SerialExecutor
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -194,6 +194,19 @@ def test_bad_robustness_files_name_the_field_and_exit_2(tmp_path, capsys):
     assert main(["robust", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "'policies'" in err and "two or more" in err and "Traceback" not in err
+
+
+def test_robustness_over_posterior_draws_runs_every_policy_in_each_draw(tmp_path):
+    posterior = ROOT / "calibration" / "fitted" / "targets"
+    text = f'policies = ["baseline", "banner_mandate"]\nkpi = "profit"\nsamples = 3\nposterior = "{posterior}"\n'
+    jobs = robust_jobs(load_robust(_file(tmp_path, text + "weeks = 20\n" + SMALL)))
+    draws = pd.read_csv(posterior / "posterior.csv").drop(columns="weight").columns
+    assert len(jobs) == 2 * 3 * 3  # policies x draws x replications (the file's default)
+    for j in jobs:
+        assert {k: j.params[k] for k in draws} == {k: j.tags[k] for k in draws}
+    same_world = [j for j in jobs if j.point == 1 and j.replication == 0]
+    a, b = same_world
+    assert a.label != b.label and a.tags == b.tags and a.seed == b.seed  # one world, one seed, two policies
 
 
 @pytest.mark.parametrize("name", ["optimize_mandate.toml", "discover_mandate.toml", "robust_mandate.toml"])

@@ -49,7 +49,7 @@ DISCOVER_KEYS = ("title", "question", "scenario", "samples", "replications", "we
 THRESHOLD_KEYS = ("kpi", "fails", "value", "reference", "margin")
 PRIM_KEYS = ("min_density", "max_boxes", "peel_alpha")
 ROBUST_KEYS = ("title", "question", "policies", "kpi", "samples", "replications", "weeks", "seed", "set",
-               "uncertainties")
+               "uncertainties", "posterior")
 MAX_TRIALS = 100_000
 
 
@@ -124,8 +124,9 @@ class RobustProblem(_Problem):
 
     policies: tuple[Scenario, ...]
     kpi: str
-    uncertainties: tuple[Dimension, ...]
     samples: int
+    uncertainties: tuple[Dimension, ...] = ()
+    posterior: Path | None = None  # a calibration folder: its posterior draws are the worlds
 
 
 def load_robust(path: str | Path, **overrides: Any) -> RobustProblem:
@@ -145,6 +146,16 @@ def load_robust(path: str | Path, **overrides: Any) -> RobustProblem:
         raise field_error(path, "kpi", kpi, f"{did_you_mean(kpi, KPIS)}a KPI with a declared direction; see "
                           "'salesim reference kpis'")
     samples = _whole(path, data, "samples", 50, 2, DESIGN_POINTS.limit)
+    if ("posterior" in data) == ("uncertainties" in data):
+        raise field_error(path, "uncertainties", data.get("uncertainties"), "exactly one of [uncertainties.NAME] "
+                          'tables (a Latin hypercube) or posterior = "calibration/fitted/targets" (its draws)')
+    if "posterior" in data:
+        folder = data["posterior"]
+        found = [p for p in (Path(str(folder)), path.parent / str(folder)) if (p / "posterior.csv").is_file()]
+        if not isinstance(folder, str) or not found:
+            raise field_error(path, "posterior", folder, "a calibration folder holding posterior.csv (as 'salesim "
+                              "calibrate' writes it), e.g. \"calibration/fitted/targets\"")
+        return RobustProblem(path=path, policies=policies, kpi=kpi, samples=samples, posterior=found[0], **common)
     uncertainties = _dimensions(path, data, "uncertainties", ("behaviour", "economics"), first)
     return RobustProblem(path=path, policies=policies, kpi=kpi, uncertainties=uncertainties, samples=samples,
                          **common)

@@ -1,6 +1,7 @@
 """Robust choices: candidate policies across a sample of uncertain worlds, ranked by regret.
 
-Every policy (a scenario) runs in every world of a Latin hypercube over declared uncertain parameters,
+Every policy (a scenario) runs in every world of a Latin hypercube over declared uncertain parameters (or,
+with ``posterior = "calibration/fitted/targets"``, in every posterior draw of a calibration),
 ``replications`` times with common random numbers, so policies are compared on the same worlds and the
 same noise. Per policy: the mean KPI over worlds, the worst decile (the mean over its worst tenth of
 worlds), and the regret in each world (how far it falls short of the best policy in that world, in the
@@ -40,7 +41,12 @@ class RobustResult:
 
 def robust_jobs(problem: RobustProblem) -> list[Any]:
     """Every policy's runs in every world, validated before anything runs."""
-    points = worlds(problem.uncertainties, problem.samples, problem.seed)
+    if problem.posterior is not None:
+        from sim.calibrate.run import load_posterior_draws
+
+        points = load_posterior_draws(problem.posterior, problem.samples, problem.seed)
+    else:
+        points = worlds(problem.uncertainties, problem.samples, problem.seed)
     return world_jobs(list(problem.policies), points, problem.replications, problem.weeks, problem.seed)
 
 
@@ -52,8 +58,8 @@ def robust(problem: RobustProblem, executor: Any, out: Path, resume: bool = Fals
     """
     spec = {"kind": "robust", "policies": [params_hash(p.params.model_dump()) for p in problem.policies],
             "samples": problem.samples, "replications": problem.replications, "weeks": problem.weeks,
-            "seed": problem.seed, "uncertainties": {d.name: [d.low, d.high, list(d.choices)]
-                                                    for d in problem.uncertainties}}
+            "seed": problem.seed, "posterior": str(problem.posterior),
+            "uncertainties": {d.name: [d.low, d.high, list(d.choices)] for d in problem.uncertainties}}
     runs, elapsed = run_worlds(robust_jobs(problem), spec, out, executor, resume, progress)
     regret = regret_table(runs, problem.kpi)
     table = policy_table(regret, problem.kpi)
