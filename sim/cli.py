@@ -31,6 +31,7 @@ from sim.cli_common import (
     text_table,
     weeks_arg,
 )
+from sim.cli_decide import add_discover, add_optimize, add_robust
 from sim.cli_experiment import add_batch
 from sim.cli_report import add_report
 from sim.dashboard.cli import add_dashboard
@@ -197,8 +198,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 COMMANDS: list[AddCommand] = [add_run, add_scenarios, add_validate, add_reference, add_compare, add_sweep,
                               add_sensitivity, add_trial, add_calibrate, add_validation_report, add_dashboard,
-                              add_check_book, add_targets_from_book, add_report,
-                              add_batch]
+                              add_check_book, add_targets_from_book, add_report, add_batch, add_optimize,
+                              add_discover, add_robust]
 
 
 def build_parser() -> argparse.ArgumentParser:

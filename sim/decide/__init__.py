@@ -1,0 +1,1 @@
+"""Decision support on the one runner: multi-objective optimisation of levers and scenario discovery (PRIM)."""

@@ -1,0 +1,216 @@
+"""Decision tools: NSGA-II optimisation over levers and PRIM scenario discovery, on tiny problems.
+
+Candidates and worlds run through the one runner, so the same seed must give the same trials whatever the
+executor, and a study interrupted mid-generation must resume to the uninterrupted result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.decide.discover import find_boxes
+from sim.decide.optimize import optimize
+from sim.decide.problem import Dimension, load_discover, load_optimize, load_robust
+from sim.decide.robust import policy_table, regret_table, robust_jobs
+from sim.experiment.executors import ProcessExecutor, SerialExecutor
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = """
+scenario = "banner_mandate"
+weeks = 20
+"""
+SMALL = """
+[set]
+n_accounts = 200
+n_reps = 4
+n_managers = 2
+burn_in_weeks = 6
+"""
+OPTIMIZE = TINY + """
+replications = 2
+objectives = ["profit", "annual_churn_rate", "rep_turnover_rate"]
+trials = 6
+population = 3
+""" + SMALL + """
+[reevaluate]
+top = 2
+replications = 2
+[levers.banner_target]
+range = [0.3, 1.0]
+[levers.enforcement]
+range = [0.0, 1.0]
+[levers.coaching_style]
+choices = ["close_focused", "customer_focused"]
+[levers.flag_weeks]
+range = [2, 8]
+"""
+DISCOVER = TINY + """
+samples = 10
+replications = 1
+""" + SMALL + """
+[threshold]
+kpi = "annual_churn_rate"
+fails = "above"
+value = 0.1
+[uncertainties.churn_neglect]
+range = [0.001, 0.01]
+[uncertainties.quit_base]
+range = [0.001, 0.006]
+"""
+
+
+def _file(tmp: Path, text: str, name: str = "problem.toml") -> Path:
+    path = tmp / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class _StopsAtSecondGeneration(SerialExecutor):
+    """A serial executor that is interrupted when the second generation's runs start."""
+
+    calls = 0
+
+    def map(self, fn, batches):
+        self.calls += 1
+        if self.calls == 2:
+            raise KeyboardInterrupt
+        return super().map(fn, batches)
+
+
+def _check_study(res) -> None:
+    """Six candidates in two generations inside the ranges; a non-dominated Pareto set; its best re-run."""
+    t = res.trials
+    assert len(t) == 6 and set(t["state"]) == {"complete"}
+    assert sorted(t["generation"].unique()) == [0, 1]
+    assert t["banner_target"].between(0.3, 1.0).all() and t["flag_weeks"].isin(range(2, 9)).all()
+    profit, churn, turnover = (t[f"{k}_mean"] for k in ("profit", "annual_churn_rate", "rep_turnover_rate"))
+    for _, a in t[t["pareto"]].iterrows():  # no Pareto member is dominated by any candidate
+        weakly = (profit >= a["profit_mean"]) & (churn <= a["annual_churn_rate_mean"]) & (
+            turnover <= a["rep_turnover_rate_mean"])
+        strictly = (profit > a["profit_mean"]) | (churn < a["annual_churn_rate_mean"]) | (
+            turnover < a["rep_turnover_rate_mean"])
+        assert not (weakly & strictly).any()
+    assert list(res.reevaluation["trial"].unique()) == res.pareto["trial"].head(2).tolist()
+    runs = res.runs
+    first = set(runs[runs["stage"] == "first pass"]["seed"])
+    again = set(runs[runs["stage"] == "re-evaluated"]["seed"])
+    assert len(first) == 2 and len(again) == 2 and not first & again  # common within a pass, fresh across
+
+
+@pytest.mark.slow
+def test_a_study_is_the_same_serial_on_a_process_pool_and_after_an_interruption(tmp_path):
+    problem = load_optimize(_file(tmp_path, OPTIMIZE))
+    serial = optimize(problem, SerialExecutor(), tmp_path / "serial", progress=False)
+    _check_study(serial)
+    ex = ProcessExecutor(2)
+    try:
+        pool = optimize(problem, ex, tmp_path / "pool", progress=False)
+    finally:
+        ex.close()
+    with pytest.raises(KeyboardInterrupt):
+        optimize(problem, _StopsAtSecondGeneration(), tmp_path / "resumed", progress=False)
+    resumed = optimize(problem, SerialExecutor(), tmp_path / "resumed", resume=True, progress=False)
+    for other in (pool, resumed):
+        pd.testing.assert_frame_equal(other.trials, serial.trials)
+        pd.testing.assert_frame_equal(other.reevaluation, serial.reevaluation)
+
+
+@pytest.mark.slow
+def test_prim_finds_the_box_where_failures_were_put_and_discover_writes_it(tmp_path, capsys):
+    rng = np.random.default_rng(4)
+    x = pd.DataFrame({"churn_neglect": rng.uniform(0.001, 0.01, 400), "quit_base": rng.uniform(0.001, 0.006, 400)})
+    table = x.assign(fails=(x["churn_neglect"] > 0.007) & (x["quit_base"] < 0.004))
+    dims = (Dimension("churn_neglect", 0.001, 0.01), Dimension("quit_base", 0.001, 0.006))
+    boxes, limits, peeling = find_boxes(table, dims, {"min_density": 0.8, "max_boxes": 2, "peel_alpha": 0.05})
+    first = boxes.iloc[0]
+    assert first["density"] >= 0.8 and first["coverage"] >= 0.8
+    lim = limits[limits["box"] == 1].set_index("parameter")
+    assert lim.loc["churn_neglect", "low"] == pytest.approx(0.007, abs=0.0006)
+    assert lim.loc["quit_base", "high"] == pytest.approx(0.004, abs=0.0004)
+    assert peeling["selected"].sum() == len(boxes)
+
+    out = tmp_path / "out"
+    assert main(["discover", str(_file(tmp_path, DISCOVER)), "--workers", "1", "--quiet", "--out", str(out)]) == 0
+    worlds = pd.read_csv(out / "worlds.csv")
+    assert len(worlds) == 10 and worlds["churn_neglect"].between(0.001, 0.01).all()
+    assert (worlds["fails"] == (worlds["policy"] > 0.1)).all()
+    assert (out / "boxes.json").is_file() and (out / "boxes.png").is_file()
+    assert "fails (Customers lost per year above 10" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("edit, field, allowed", [
+    (("[levers.enforcement]\nrange = [0.0, 1.0]", "[levers.enforcment]\nrange = [0.0, 1.0]"),
+     "levers.enforcment", "did you mean 'enforcement'"),
+    (("range = [0.3, 1.0]", "range = [0.3, 1.5]"), "levers.banner_target.range", "within the declared range 0 to 1"),
+    (("[levers.flag_weeks]", "[levers.churn_neglect]"), "levers.churn_neglect", "a parameter of group lever"),
+    (('"rep_turnover_rate"]', '"banner_rate"]'), "objectives", "declared direction"),
+    (('"customer_focused"]', '"customer_first"]'), "levers.coaching_style.choices", "two or more different values"),
+    (("trials = 6", "trials = 1"), "trials", "a whole number from 2"),
+    (("n_reps = 4", "n_rep = 4"), "set.n_rep", "not a known parameter"),
+])
+def test_bad_optimisation_files_name_the_field_and_exit_2(tmp_path, capsys, edit, field, allowed):
+    path = _file(tmp_path, OPTIMIZE.replace(*edit))
+    assert main(["optimize", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and field in err and allowed in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("edit, field", [
+    (("value = 0.1", 'value = 0.1\nreference = "baseline"'), "threshold"),
+    (('fails = "above"', 'fails = "over"'), "threshold.fails"),
+    (("[uncertainties.quit_base]", "[uncertainties.enforcement]"), "uncertainties.enforcement"),
+    (("samples = 10", "samples = 3"), "samples"),
+    (("value = 0.1", "value = 0.1\nmargin = 0.05"), "threshold.margin"),
+])
+def test_bad_discovery_files_name_the_field_and_exit_2(tmp_path, capsys, edit, field):
+    path = _file(tmp_path, DISCOVER.replace(*edit))
+    assert main(["discover", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and f"'{field}'" in err and "Traceback" not in err
+
+
+def test_regret_is_the_shortfall_against_the_best_policy_in_each_world():
+    # world 0 favours a, world 1 favours b; c is never best but never far off: minimax regret picks c.
+    value = {("a", 0): 10.0, ("b", 0): 4.0, ("c", 0): 8.0, ("a", 1): 2.0, ("b", 1): 9.0, ("c", 1): 7.0}
+    runs = pd.DataFrame([{"point": w, "scenario": p, "replication": k, "profit": v + (k - 0.5)}
+                         for (p, w), v in value.items() for k in (0, 1)])
+    regret = regret_table(runs, "profit").set_index(["policy", "world"])["regret"]
+    assert regret[("a", 1)] == 7.0 and regret[("b", 0)] == 6.0 and regret[("c", 0)] == 2.0
+    table = policy_table(regret_table(runs, "profit"), "profit").set_index("policy")
+    assert table["most_robust"].idxmax() == "c" and table.loc["c", "max_regret"] == 2.0
+    assert table.loc["a", "worst_decile"] == 2.0 and table.loc["a", "best_share"] == 0.5
+    churn = runs.rename(columns={"profit": "annual_churn_rate"})  # lower is better: the best is the smallest
+    assert regret_table(churn, "annual_churn_rate").set_index(["policy", "world"])["regret"][("b", 0)] == 0.0
+
+
+def test_bad_robustness_files_name_the_field_and_exit_2(tmp_path, capsys):
+    path = _file(tmp_path, 'policies = ["baseline"]\nkpi = "profit"\n[uncertainties.p_purchase]\nrange = [0.2, 0.4]\n')
+    assert main(["robust", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'policies'" in err and "two or more" in err and "Traceback" not in err
+
+
+def test_robustness_over_posterior_draws_runs_every_policy_in_each_draw(tmp_path):
+    posterior = ROOT / "calibration" / "fitted" / "targets"
+    text = f'policies = ["baseline", "banner_mandate"]\nkpi = "profit"\nsamples = 3\nposterior = "{posterior}"\n'
+    jobs = robust_jobs(load_robust(_file(tmp_path, text + "weeks = 20\n" + SMALL)))
+    draws = pd.read_csv(posterior / "posterior.csv").drop(columns="weight").columns
+    assert len(jobs) == 2 * 3 * 3  # policies x draws x replications (the file's default)
+    for j in jobs:
+        assert {k: j.params[k] for k in draws} == {k: j.tags[k] for k in draws}
+    same_world = [j for j in jobs if j.point == 1 and j.replication == 0]
+    a, b = same_world
+    assert a.label != b.label and a.tags == b.tags and a.seed == b.seed  # one world, one seed, two policies
+
+
+@pytest.mark.parametrize("name", ["optimize_mandate.toml", "discover_mandate.toml", "robust_mandate.toml"])
+def test_the_shipped_problems_are_valid(name):
+    load = {"optimize": load_optimize, "discover": load_discover, "robust": load_robust}[name.split("_")[0]]
+    problem = load(ROOT / "experiments" / name)
+    assert problem.path.name == name
