@@ -54,7 +54,7 @@ def _register(sub: argparse._SubParsersAction, name: str, example: str, func: Ca
               description: str) -> None:
     """Register one decision command: its problem file argument and the batch options."""
     p = sub.add_parser(name, help=help, description=description)
-    p.add_argument("file", type=Path, metavar="FILE", help=f"a problem file, e.g. experiments/{example}")
+    p.add_argument("file", type=Path, metavar="FILE", help=f"a problem file, e.g. experiments/decisions/{example}")
     _add_options(p)
     p.set_defaults(func=func)
 

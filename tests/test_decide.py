@@ -212,5 +212,5 @@ def test_robustness_over_posterior_draws_runs_every_policy_in_each_draw(tmp_path
 @pytest.mark.parametrize("name", ["optimize_mandate.toml", "discover_mandate.toml", "robust_mandate.toml"])
 def test_the_shipped_problems_are_valid(name):
     load = {"optimize": load_optimize, "discover": load_discover, "robust": load_robust}[name.split("_")[0]]
-    problem = load(ROOT / "experiments" / name)
+    problem = load(ROOT / "experiments" / "decisions" / name)
     assert problem.path.name == name

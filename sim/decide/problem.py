@@ -1,6 +1,6 @@
 """Decision problem files: an optimisation of levers, or a scenario discovery over uncertain assumptions.
 
-An optimisation file (``experiments/optimize_mandate.toml``)::
+An optimisation file (``experiments/decisions/optimize_mandate.toml``)::
 
     title = "Which mandate settings trade profit against churn and rep turnover?"
     scenario = "banner_mandate"     # base scenario every candidate starts from (a name or a path)
@@ -19,7 +19,7 @@ An optimisation file (``experiments/optimize_mandate.toml``)::
     [levers.coaching_style]
     choices = ["close_focused", "customer_focused"]   # choices and on/off levers: the values to try
 
-A discovery file (``experiments/discover_mandate.toml``) replaces levers and objectives by ``samples``,
+A discovery file (``experiments/decisions/discover_mandate.toml``) replaces levers and objectives by ``samples``,
 ``[uncertainties.NAME]`` (behaviour or economics parameters, same ``range``/``choices`` syntax) and a
 ``[threshold]``: ``kpi``, ``fails = "below"`` or ``"above"``, and either ``value`` (a number) or
 ``reference`` (a scenario evaluated in the same world, e.g. "baseline": "profit below the baseline's"),
