@@ -111,6 +111,10 @@ BAD = [
     ('kind = "sweep"\nscenario = "baseline"\n[vary]\nenforcement = [0.5]\n[reference]\nenforcment = 0.5\n',
      "reference", "varied here: enforcement"),
     ('kind = "compare"\nscenarios = ["baseline"\n', "", "not valid TOML"),
+    ('kind = "optimize"\n', "problem", "needs its problem file"),
+    ('kind = "discover"\nproblem = "decisions/nope.toml"\n', "problem", "existing problem file"),
+    (f'kind = "robust"\nproblem = "{EXPERIMENTS / "trials" / "ascarza_outreach.toml"}"\n', "problem",
+     "allowed keys are"),
 ]
 
 
@@ -124,6 +128,14 @@ def test_bad_experiment_files_are_refused_by_field(tmp_path: Path, text: str, fi
     if field:
         assert f"field '{field}'" in err
     assert not (tmp_path / "never").exists()
+
+
+def test_a_decision_experiment_hands_its_problem_file_to_its_command() -> None:
+    exp = load_experiment(EXPERIMENTS / "optimize_mandate.toml")
+    args = command_args(exp, _batch_options())
+    assert exp.kind == "optimize" and args.command == "optimize"
+    assert args.file == EXPERIMENTS / "decisions" / "optimize_mandate.toml"
+    assert args.out == Path("runs") / "optimize-optimize_mandate" and args.replications is None
 
 
 def test_every_problem_of_a_file_is_listed_at_once(tmp_path: Path, capsys) -> None:

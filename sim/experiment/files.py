@@ -38,12 +38,18 @@ from sim.tomlfile import did_you_mean, field_error, read_toml
 
 KINDS = {"compare": "paired replications of scenarios (salesim compare)",
          "sweep": "levers of one scenario varied over a grid or a Latin hypercube (salesim sweep)",
-         "trial": "a randomised field trial inside the model (salesim trial)"}
+         "trial": "a randomised field trial inside the model (salesim trial)",
+         "optimize": "a multi-objective search over levers (salesim optimize, a problem file)",
+         "discover": "scenario discovery with PRIM (salesim discover, a problem file)",
+         "robust": "candidate policies across uncertain worlds (salesim robust, a problem file)"}
+# The decision commands read their own problem files (experiments/decisions/); a batch file names one.
+DECISIONS = ("optimize", "discover", "robust")
 COMMON = ("title", "question", "kind", "replications", "seed", "out", "set")
 FIELDS: dict[str, tuple[str, ...]] = {
     "compare": (*COMMON, "scenarios", "weeks", "posterior"),
     "sweep": (*COMMON, "scenario", "weeks", "vary", "design", "samples", "reference"),
     "trial": (*COMMON, "trial"),
+    **{kind: (*COMMON, "problem") for kind in DECISIONS},
 }
 TOP_KEYS = tuple(dict.fromkeys(k for keys in FIELDS.values() for k in keys))
 DESIGNS = ("grid", "lhs")
@@ -53,6 +59,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "compare": {"replications": 20, "weeks": 104, "seed": 1},
     "sweep": {"replications": 5, "weeks": 104, "seed": 1, "design": "grid", "samples": 20},
     "trial": {"replications": 20, "seed": 1},
+    **{kind: {} for kind in DECISIONS},  # replications and seed: the problem file's own unless given
 }
 
 
@@ -86,7 +93,9 @@ def load_experiment(path: str | Path) -> Experiment:
                             f"{', '.join(FIELDS[kind])}") for k in data if k not in FIELDS[kind]]
     values = {**DEFAULTS[kind], **{k: v for k, v in data.items() if k in FIELDS[kind]}}
     problems += _check_common(path, values)
-    problems += {"compare": _check_compare, "sweep": _check_sweep, "trial": _check_trial}[kind](path, values)
+    checks = {"compare": _check_compare, "sweep": _check_sweep, "trial": _check_trial,
+              **dict.fromkeys(DECISIONS, _check_problem)}
+    problems += checks[kind](path, values)
     if problems:
         raise _error(problems)
     return Experiment(path, kind, str(values.get("title", "")), str(values.get("question", "")), values)
@@ -97,7 +106,7 @@ def command_args(exp: Experiment, options: argparse.Namespace) -> argparse.Names
     scheduler, --resume, --quiet, --large, and --out, which wins over the file's ``out``)."""
     v = exp.values
     out = options.out or (Path(v["out"]) if "out" in v else Path("runs") / exp.path.stem)
-    args = {"replications": v["replications"], "seed": v["seed"], "set": _set_items(v.get("set", {})),
+    args = {"replications": v.get("replications"), "seed": v.get("seed"), "set": _set_items(v.get("set", {})),
             "workers": options.workers, "scheduler": options.scheduler, "dask_local": options.dask_local,
             "resume": options.resume, "out": out, "quiet": options.quiet, "large": options.large}
     if exp.kind == "compare":
@@ -107,6 +116,10 @@ def command_args(exp: Experiment, options: argparse.Namespace) -> argparse.Names
         args.update(scenario=_ref(exp.path, v["scenario"]), weeks=v["weeks"], design=v["design"],
                     samples=v["samples"], vary=[vary_text(k, r) for k, r in v["vary"].items()],
                     reference=_set_items(v.get("reference", {})))
+    elif exp.kind in DECISIONS:
+        problem = _relative(exp.path, v["problem"])  # the default folder is the command's own for that file
+        args.update(file=problem, command=exp.kind, out=options.out or (Path(v["out"]) if "out" in v else
+                                                                         Path("runs") / f"{exp.kind}-{problem.stem}"))
     else:
         args.update(file=_relative(exp.path, v["trial"]))
     return argparse.Namespace(**args)
@@ -215,6 +228,25 @@ def _check_trial(path: Path, v: dict[str, Any]) -> list[UserError]:
         load_trial(_relative(path, ref))
     except UserError as e:
         return [field_error(path, "trial", ref, str(e))]
+    return []
+
+
+def _check_problem(path: Path, v: dict[str, Any]) -> list[UserError]:
+    """A decision experiment names a problem file that loads with its command's own checks."""
+    kind, ref = v["kind"], v.get("problem")
+    example = f"decisions/{kind}_mandate.toml"
+    if not isinstance(ref, str) or not ref.strip():
+        return [field_error(path, "problem", ref, f"a {kind} needs its problem file, e.g. problem = \"{example}\"")]
+    if not _relative(path, ref).is_file():
+        return [field_error(path, "problem", ref, f"it must name an existing problem file, relative to this file "
+                            f"(e.g. {example})")]
+    from sim.decide.problem import load_discover, load_optimize, load_robust
+
+    load = {"optimize": load_optimize, "discover": load_discover, "robust": load_robust}[kind]
+    try:
+        load(_relative(path, ref))
+    except UserError as e:
+        return [field_error(path, "problem", ref, str(e))]
     return []
 
 
