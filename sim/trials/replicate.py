@@ -7,6 +7,7 @@ and arm, JSON-safe, for the store) and one measure week by week per arm for the 
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Any
 
@@ -195,18 +196,19 @@ def firm(params: dict[str, Any], seed: int, design: dict[str, Any], weeks: int) 
     firm itself compares). Rows per arm: treated (after, changed), control (after, unchanged), before (the
     window before)."""
     start, observe = design["start_week"], design["observe_weeks"]
-    series: dict[str, list[float]] = {"treated": [], "control": []}
-    rows = []
-    for arm in ("control", "treated"):
-        model = _model(params, seed)
-        model.run(start - observe)
-        totals, churn = _follow(model, observe, series[arm])
-        if arm == "treated":
-            rows.append({"arm": "before", **_window(model.ledger.total, totals, observe, churn)})
-            if design["kind"] == "levers":
-                model.change_levers(design["levers"])
-            else:
-                model.switch_plan(np.arange(model.p.n_reps), design["pay"])
+    unchanged = _model(params, seed)
+    unchanged.run(start - observe)
+    before: list[float] = []
+    totals, churn = _follow(unchanged, observe, before)
+    rows = [{"arm": "before", **_window(unchanged.ledger.total, totals, observe, churn)}]
+    changed = copy.deepcopy(unchanged)  # the two arms share everything up to the change, random state included
+    if design["kind"] == "levers":
+        changed.change_levers(design["levers"])
+    else:
+        changed.switch_plan(np.arange(changed.p.n_reps), design["pay"])
+    series = {}
+    for arm, model in (("control", unchanged), ("treated", changed)):
+        series[arm] = list(before)
         totals, churn = _follow(model, observe, series[arm])
         rows.append({"arm": arm, **_window(model.ledger.total, totals, observe, churn)})
         model.run(max(0, weeks - start - observe))

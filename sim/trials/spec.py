@@ -215,35 +215,38 @@ def _problems(data: dict[str, Any]) -> list[str]:
     return out + _pay_problems(treat, kind) + _lever_problems(treat, kind)
 
 
+def _table(treat: dict[str, Any], kind: str, name: str, wanted: str, example: str,
+           label: str) -> tuple[list[str], dict]:
+    """The [treatment.NAME] table a ``wanted`` kind reads: a problem if it is given to another kind or is missing
+    or empty for its own; otherwise no problem and the table (empty when the kind does not read it)."""
+    table = treat.get(name)
+    if kind != wanted:
+        return ([] if table is None else [f"treatment.{name} is only read when kind = '{wanted}' (kind is "
+                                          f"'{kind}'): remove it or set kind = '{wanted}'."]), {}
+    if not isinstance(table, dict) or not table:
+        return [f"treatment.{name} = {table!r}: a {label} trial needs a [treatment.{name}] table with {example}."], {}
+    return [], table
+
+
 def _pay_problems(treat: dict[str, Any], kind: str) -> list[str]:
     """A plan trial's [treatment.pay] holds plan fields that may differ between reps, with valid values."""
-    pay = treat.get("pay")
-    if kind != "plan":
-        return [] if pay is None else [f"treatment.pay is only read when kind = 'plan' (kind is '{kind}'): "
-                                       "remove it or set kind = 'plan'."]
-    if not isinstance(pay, dict) or not pay:
-        return [f"treatment.pay = {pay!r}: a plan trial needs a [treatment.pay] table with the plan fields the "
-                f"treated get, e.g. accelerator = 1.5; allowed: {', '.join(REP_PLAN_FIELDS)}."]
-    out = [f"treatment.pay.{k} = {v!r} is not a plan field a trial can change ({_why_fixed(k)}); allowed: "
-           f"{', '.join(REP_PLAN_FIELDS)}." for k, v in pay.items() if k not in REP_PLAN_FIELDS]
+    out, pay = _table(treat, kind, "pay", "plan", "the plan fields the treated get, e.g. accelerator = 1.5; "
+                      f"allowed: {', '.join(REP_PLAN_FIELDS)}", "plan")
+    out += [f"treatment.pay.{k} = {v!r} is not a plan field a trial can change ({_why_fixed(k)}); allowed: "
+            f"{', '.join(REP_PLAN_FIELDS)}." for k, v in pay.items() if k not in REP_PLAN_FIELDS]
     return out + parameter_problems({k: v for k, v in pay.items() if k in REP_PLAN_FIELDS}, "treatment.pay.")
 
 
 def _lever_problems(treat: dict[str, Any], kind: str) -> list[str]:
     """A lever trial's [treatment.levers] holds levers (not behaviour parameters), with valid values."""
-    levers = treat.get("levers")
-    if kind != "levers":
-        return [] if levers is None else [f"treatment.levers is only read when kind = 'levers' (kind is '{kind}'): "
-                                          "remove it or set kind = 'levers'."]
-    if not isinstance(levers, dict) or not levers:
-        return [f"treatment.levers = {levers!r}: a lever trial needs a [treatment.levers] table with the levers the "
-                "firm changes, e.g. enforcement = 0.0 (`salesim reference parameters` lists the levers)."]
+    out, levers = _table(treat, kind, "levers", "levers", "the levers the firm changes, e.g. enforcement = 0.0 "
+                         "(`salesim reference parameters` lists the levers)", "lever")
     info = param_info()
-    out = [f"treatment.levers.{k} = {v!r} is not a lever: it is a {info[k].group} parameter, which a policy cannot "
-           "change; levers are listed by `salesim reference parameters`." for k, v in levers.items()
-           if k in info and info[k].group != "lever"]
-    return out + parameter_problems({k: v for k, v in levers.items() if k not in info or info[k].group == "lever"},
-                                    "treatment.levers.")
+    lever = {k: v for k, v in levers.items() if k not in info or info[k].group == "lever"}
+    out += [f"treatment.levers.{k} = {v!r} is not a lever: it is a {info[k].group} parameter, which a policy "
+            "cannot change; levers are listed by `salesim reference parameters`." for k, v in levers.items()
+            if k not in lever]
+    return out + parameter_problems(lever, "treatment.levers.")
 
 
 def _why_fixed(key: str) -> str:
