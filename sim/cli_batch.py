@@ -7,6 +7,7 @@ any run starts, so bad input costs nothing.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 from pathlib import Path
@@ -255,7 +256,9 @@ def add_sensitivity(sub: argparse._SubParsersAction) -> None:
                    help="Sobol base samples (a power of two; default 256) or Morris trajectories (default 20)")
     p.add_argument("--given", type=Path, default=None, metavar="RUNS.parquet",
                    help="analyse this existing runs table instead of running the model")
-    _add_batch_options(p, replications=2)
+    _add_batch_options(p, replications=2, weeks=False)
+    p.add_argument("--weeks", type=weeks_arg, default=None,
+                   help="weeks per run (default: the problem file's weeks, 104 if it names none)")
     p.set_defaults(func=cmd_sensitivity)
 
 
@@ -264,6 +267,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.sensitivity.problem import load_problem
 
     problem = load_problem(args.problem)
+    if getattr(args, "weeks", None) is not None:
+        problem = dataclasses.replace(problem, weeks=args.weeks)
     name = problem.path.stem if problem.path else "problem"
     if args.given is not None:
         return _given(args, problem, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 
@@ -121,7 +122,7 @@ def test_shipped_problems_load_with_enough_parameters():
 def test_model_morris_through_the_cli(tmp_path, capsys):
     out = tmp_path / "m"
     code = main(["sensitivity", "screening", "--method", "morris", "--n", "2", "--replications", "2",
-                 "--weeks", "20", "--workers", "2", "--quiet", *SMALL_SET, "--out", str(out)])
+                 "--weeks", "32", "--workers", "2", "--quiet", *SMALL_SET, "--out", str(out)])
     assert code == 0, capsys.readouterr().err
     idx = pd.read_csv(out / "indices.csv")
     assert list(idx.columns) == ["kpi", "parameter", "mu_star", "mu_star_conf", "sigma", "points_used"]
@@ -133,6 +134,8 @@ def test_model_morris_through_the_cli(tmp_path, capsys):
     assert (out / "morris_revenue_lost.png").is_file() and (out / "convergence_revenue_lost.png").is_file()
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 2 * (len(prob.names) + 1) * 2
+    stored = json.loads(next((out / "runs").glob("*.json")).read_text())
+    assert stored["record"]["weeks"] == 32, "--weeks overrides the problem file's weeks"
 
 
 def test_killed_analysis_resumes_without_rerunning_finished_points(tmp_path, counting_executor):
