@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import betaincinv, digamma, zeta
 
+from sim.kernels import libm
 from sim.params import Params
 
 if TYPE_CHECKING:
@@ -130,8 +131,8 @@ class Accounts:
         # tenure, the inverse of the churn hazards' shape (SalesModel.customers_decide) plus a floor;
         # satisfaction starts a typical distance below disposition.
         cand = rng.beta(p.init_satisfaction * k, (1 - p.init_satisfaction) * k, (p.tenure_draws, n))
-        tenure = 1.0 / (p.tenure_hazard_floor + ((1.0 - cand) / (1.0 - p.churn_reference_sat))
-                        ** p.churn_dissatisfaction_exponent)
+        tenure = 1.0 / (p.tenure_hazard_floor + libm.power((1.0 - cand) / (1.0 - p.churn_reference_sat),
+                                                           p.churn_dissatisfaction_exponent))
         pick = (tenure.cumsum(axis=0) / tenure.sum(axis=0) < rng.random(n)).sum(axis=0)
         self.disposition = cand[np.minimum(pick, p.tenure_draws - 1), np.arange(n)]
         self.sat = np.maximum(0.0, self.disposition - p.start_sat_gap)

@@ -36,6 +36,7 @@ MODEL_MODULES = (
     "sim/kernels/__init__.py",
     "sim/kernels/accounts.py",
     "sim/kernels/customers.py",
+    "sim/kernels/libm.py",
     "sim/kernels/money.py",
     "sim/kernels/operations.py",
     "sim/kernels/needs.py",
@@ -80,6 +81,8 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
                                                          "of population.nps_score)"},
     ("sim/kernels/customers.py", "_power"): {"2.0": "NumPy's power computes a square exactly",
                                               "0.5": "NumPy's power computes a square root exactly"},
+    ("sim/kernels/libm.py", "_scalar_power"): {"2.0": "NumPy's power computes a square exactly",
+                                                "0.5": "NumPy's power computes a square root exactly"},
     ("sim/kernels/customers.py", "decide"): {"3": "index of the last of the four churn causes"},
     ("sim/model.py", "SalesModel.reps_review"): {
         "4": "issue codes 0-3 (none and three categories): the count table's width and the row offset of "

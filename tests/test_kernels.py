@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -64,14 +65,34 @@ def test_the_command_line_says_once_that_it_compiles(monkeypatch, capsys):
     assert err.count("compiling the model's kernels") == 1 and os.environ["NUMBA_CACHE_DIR"] in err
 
 
+def _libm_power(x: float, y: float) -> float:
+    """NumPy's ``power`` where it calls the C library (every CPU without AVX-512): squares, roots and the
+    identity exact, ``pow`` otherwise."""
+    return {2.0: x * x, 0.5: math.sqrt(x), 1.0: x}.get(y, math.pow(x, y))
+
+
 @settings(max_examples=100, deadline=None)
 @given(st.sampled_from([0.5, 1.0, 2.0, 3.0]) | st.floats(min_value=0.5, max_value=5.0),
        hnp.arrays(np.float64, 50, elements=st.floats(min_value=0.0, max_value=10.0)))
-def test_the_churn_power_is_numpys_power(exponent, x):
-    """NumPy squares (and takes roots) exactly where libm's pow can be a last bit off; the kernel does too."""
+def test_the_churn_power_is_the_c_librarys_power(exponent, x):
+    """The churn kernel's power and the array power used outside kernels (sim.kernels.libm) are the C
+    library's, value by value: the same on every CPU, unlike NumPy's AVX-512 loops."""
+    from sim.kernels import libm
     from sim.kernels.customers import _power
 
-    np.testing.assert_array_equal(np.array([_power(v, exponent) for v in x]), np.power(x, exponent))
+    want = np.array([_libm_power(v, exponent) for v in x])
+    np.testing.assert_array_equal(np.array([_power(v, exponent) for v in x]), want)
+    np.testing.assert_array_equal(libm.power(x, exponent), want)
+    np.testing.assert_array_equal(libm.power(x.reshape(5, 10).T, exponent), want.reshape(5, 10).T)
+
+
+@settings(max_examples=100, deadline=None)
+@given(hnp.arrays(np.float64, st.integers(min_value=0, max_value=200),
+                  elements=st.floats(min_value=-700.0, max_value=700.0)))
+def test_the_array_exp_is_the_c_librarys_exp(x):
+    from sim.kernels import libm
+
+    np.testing.assert_array_equal(libm.exp(x), np.array([math.exp(v) for v in x]))
 
 
 def test_a_square_that_libm_gets_a_bit_wrong_is_exact():

@@ -36,6 +36,8 @@ def cache_folder() -> Path:
 
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_folder()))
+# Intel's vector math library, where installed, would make numba's exp and pow differ by CPU (sim.kernels.libm).
+os.environ["NUMBA_DISABLE_INTEL_SVML"] = "1"
 
 import numba  # noqa: E402  (after the cache folder is set: numba reads it on import)
 

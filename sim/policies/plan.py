@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from sim.kernels import libm
 from sim.params import Params
 
 QUARTER = 13  # weeks
@@ -163,4 +164,4 @@ def _open_below(lo: np.ndarray) -> np.ndarray:
 def _density(x: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     """Normal density at ``x``."""
     z = (x - mean) / sd
-    return np.exp(-0.5 * z * z) / (sd * _SQRT_2PI)
+    return libm.exp(-0.5 * z * z) / (sd * _SQRT_2PI)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.kernels import libm
 from sim.params import Params
 from sim.policies.plan import PayPlan
 
@@ -59,7 +60,7 @@ def effort_of(p: Params, rate: np.ndarray) -> np.ndarray:
     """Customer hours, as a multiple of the usual, that a marginal pay rate draws out of a rep."""
     ratio = np.maximum(np.asarray(rate, dtype=float), 0.0) / p.effort_reference_rate
     with np.errstate(divide="ignore"):
-        return np.clip(ratio ** p.effort_elasticity, p.effort_min, p.effort_max)
+        return np.clip(libm.power(ratio, p.effort_elasticity), p.effort_min, p.effort_max)
 
 
 def pay_units(p: Params, n_slots: int, team_of: np.ndarray | None = None) -> np.ndarray:

@@ -48,8 +48,9 @@ HEADER = (f"Golden runs, compared bit for bit by tests/test_golden.py: every KPI
 
 
 def vector_unit() -> str:
-    """The widest vector instruction set NumPy dispatches to on this CPU. NumPy picks other code for exp, log,
-    pow and sin on AVX-512 than on AVX2, which can differ in the last bit, so bit identity holds per level."""
+    """The widest vector instruction set NumPy dispatches to on this CPU, recorded with the runs. NumPy picks
+    other code for exp, log and pow on AVX-512 than on AVX2; the model does not use those (sim.kernels.libm),
+    so the runs hold on either."""
     from numpy._core._multiarray_umath import __cpu_features__ as found
 
     for level in ("AVX512_SKX", "AVX512F", "AVX2", "SSE2", "ASIMD", "VSX"):
