@@ -12,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sim.cli_batch import _add_batch_options, _clean_stop, _executor, _guard
+from sim.cli_batch_options import add_batch_options, guard_batch, run_batch
 from sim.cli_common import text_table
 from sim.scenario import parse_set
 
 
 def _add_options(p: argparse.ArgumentParser) -> None:
     """The batch options of ``compare``; --replications, --seed and --set, when given, override the file's."""
-    _add_batch_options(p, replications=3, weeks=False)
+    add_batch_options(p, replications=3, weeks=False)
     p.set_defaults(replications=None, seed=None)
 
 
@@ -34,7 +34,7 @@ def _prepare(args: argparse.Namespace, load: Callable[..., Any], what: str, runs
     problem = _load(args, load)
     out = args.out or Path("runs") / f"{args.command}-{args.file.stem}"[:120]
     base = getattr(problem, "base", None) or problem.policies[0]
-    _guard(args, f"this {what}", runs(problem), problem.weeks, base.params.n_accounts, out)
+    guard_batch(args, f"this {what}", runs(problem), problem.weeks, base.params.n_accounts, out)
     if jobs is not None:
         jobs(problem)
     return problem, out
@@ -42,12 +42,7 @@ def _prepare(args: argparse.Namespace, load: Callable[..., Any], what: str, runs
 
 def _run(args: argparse.Namespace, out: Path, fn: Callable[..., Any], problem: Any) -> Any:
     """Run ``fn(problem, executor, out, ...)`` on the executor the options ask for, stopping cleanly on Ctrl-C."""
-    with _clean_stop(out):
-        executor = _executor(args)
-        try:
-            return fn(problem, executor, out, resume=args.resume, progress=not args.quiet)
-        finally:
-            executor.close()
+    return run_batch(args, out, lambda ex: fn(problem, ex, out, resume=args.resume, progress=not args.quiet))
 
 
 def _register(sub: argparse._SubParsersAction, name: str, example: str, func: Callable[..., int], help: str,
