@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiment.tidy import tidy_series
 from sim.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
 
 
@@ -21,14 +22,15 @@ def runs_frame(records: list[dict[str, Any]], label: str = "scenario") -> pd.Dat
 
 def series_frame(records: list[dict[str, Any]], label: str = "scenario",
                  burn_in: dict[str, int] | None = None) -> pd.DataFrame:
-    """Weekly series of every run, long by run and week, wide by metric; with ``burn_in`` (weeks, by label)
-    a ``burn_in`` column flags the weeks the KPIs leave out."""
+    """Weekly series of every run, long by run and week, wide by metric (tidy names: ``revenue_week``, see
+    :func:`sim.experiment.tidy.tidy_series`); with ``burn_in`` (weeks, by label) a ``burn_in`` column flags
+    the weeks the KPIs leave out."""
     frames = []
     for r in records:
         s = r.get("series")
         if not s:
             continue
-        df = pd.DataFrame(s)
+        df = tidy_series(pd.DataFrame(s))
         df.insert(0, "week", np.arange(len(df)))
         if burn_in is not None:
             df.insert(1, "burn_in", df["week"] < burn_in[r["label"]])
