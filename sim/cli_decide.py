@@ -23,15 +23,16 @@ def _add_options(p: argparse.ArgumentParser) -> None:
     p.set_defaults(replications=None, seed=None)
 
 
-def _load(args: argparse.Namespace, load: Callable[..., Any]) -> Any:
+def _load(args: argparse.Namespace, load: Callable[..., Any], **extra: Any) -> Any:
     """The problem file with the command line's overrides applied."""
-    return load(args.file, overrides=parse_set(args.set), replications=args.replications, seed=args.seed)
+    return load(args.file, overrides=parse_set(args.set), replications=args.replications, seed=args.seed, **extra)
 
 
-def _prepare(args: argparse.Namespace, load: Callable[..., Any], what: str, runs: Callable[[Any], int],
+def _prepare(args: argparse.Namespace, load: Callable[..., Any] | Any, what: str, runs: Callable[[Any], int],
              jobs: Callable[[Any], Any] | None = None) -> tuple[Any, Path]:
-    """Load the problem, choose --out, check sizes and the folder, and validate every run before start-up."""
-    problem = _load(args, load)
+    """Load the problem (or take the one given), choose --out, check sizes and the folder, and validate every
+    run before start-up."""
+    problem = _load(args, load) if callable(load) else load
     out = args.out or Path("runs") / f"{args.command}-{args.file.stem}"[:120]
     base = getattr(problem, "base", None) or problem.policies[0]
     guard_batch(args, f"this {what}", runs(problem), problem.weeks, base.params.n_accounts, out)
@@ -46,12 +47,13 @@ def _run(args: argparse.Namespace, out: Path, fn: Callable[..., Any], problem: A
 
 
 def _register(sub: argparse._SubParsersAction, name: str, example: str, func: Callable[..., int], help: str,
-              description: str) -> None:
+              description: str) -> argparse.ArgumentParser:
     """Register one decision command: its problem file argument and the batch options."""
     p = sub.add_parser(name, help=help, description=description)
     p.add_argument("file", type=Path, metavar="FILE", help=f"a problem file, e.g. experiments/decisions/{example}")
     _add_options(p)
     p.set_defaults(func=func)
+    return p
 
 
 def add_optimize(sub: argparse._SubParsersAction) -> None:
@@ -107,36 +109,52 @@ def reevaluation_text(table) -> str:
 
 def add_discover(sub: argparse._SubParsersAction) -> None:
     """Register ``salesim discover``."""
-    _register(sub, "discover", "discover_mandate.toml", cmd_discover,
+    p = _register(sub, "discover", "discover_mandate.toml", cmd_discover,
               help="scenario discovery: PRIM boxes of assumptions where a policy fails",
               description="Sample the uncertain assumptions of a discovery file (a Latin hypercube), run "
               "the policy (and the reference) in every world through the experiment runner, flag the "
               "worlds where the policy fails the threshold, and find PRIM boxes with their coverage and "
               "density. Writes worlds.csv, boxes.csv, box_limits.csv, boxes.json, peeling.csv, "
-              "runs.parquet and boxes.png.")
+              "runs.parquet and boxes.png. With --from (or the file's from), find the boxes in an existing "
+              "sample's runs.parquet instead, running nothing.")
+    p.add_argument("--from", dest="from_runs", type=Path, default=None, metavar="RUNS.parquet",
+                   help="find the boxes in this existing runs table (a sweep's, a discovery's or a robustness "
+                   "check's runs.parquet) on its stored lever or parameter columns, without running anything "
+                   "(default --out: a folder beside it)")
 
 
 def cmd_discover(args: argparse.Namespace) -> int:
-    """Run a scenario discovery and print its boxes."""
-    from sim.decide.discover import discover, discover_jobs
+    """Run a scenario discovery (or, with --from, analyse a stored sample) and print its boxes."""
     from sim.decide.problem import load_discover
 
-    problem, out = _prepare(args, load_discover, "discovery", lambda p: p.samples * p.replications * (
-        2 if p.reference is not None else 1), discover_jobs)
-    result = _run(args, out, discover, problem)
+    problem = _load(args, load_discover, sample=getattr(args, "from_runs", None))
+    if problem.sample is not None:
+        from sim import cli_guards
+        from sim.decide.given import discover_given
+
+        out = cli_guards.output_folder(args.out or problem.sample.parent / f"discover-{args.file.stem}"[:120])
+        result = discover_given(problem, out)
+        done = f"{len(result.runs)} stored runs of {problem.sample}, none run again"
+    else:
+        from sim.decide.discover import discover, discover_jobs
+
+        problem, out = _prepare(args, problem, "discovery", lambda p: p.samples * p.replications * (
+            2 if p.reference is not None else 1), discover_jobs)
+        result = _run(args, out, discover, problem)
+        done = f"{len(result.runs)} runs in {result.elapsed_s:.0f} s"
     from sim.report.decide_figures import plot_boxes
 
-    ranges = {d.name: (float(d.low), float(d.high)) for d in problem.uncertainties if d.low is not None
+    ranges = {d.name: (float(d.low), float(d.high)) for d in result.dimensions if d.low is not None
               and d.high is not None}
     plot_boxes(result.trajectories, result.boxes, result.limits, ranges, out / "boxes.png",
                f"{problem.title}\nfails when: {problem.threshold_text}")
     print(problem.title)
     fails = int(result.worlds["fails"].sum())
     print(f"{problem.base.name} fails ({problem.threshold_text}) in {fails} of {len(result.worlds)} worlds; "
-          f"{len(result.runs)} runs in {result.elapsed_s:.0f} s\n")
+          f"{done}\n")
     print(boxes_text(result.boxes, result.limits))
-    print(f"\nwrote {out / 'boxes.csv'}, box_limits.csv, boxes.json, worlds.csv, peeling.csv, runs.parquet and "
-          "boxes.png")
+    runs = "" if problem.sample is not None else "runs.parquet, "
+    print(f"\nwrote {out / 'boxes.csv'}, box_limits.csv, boxes.json, worlds.csv, peeling.csv, {runs}boxes.png")
     return 0
 
 
