@@ -63,7 +63,7 @@ def add_optimize(sub: argparse._SubParsersAction) -> None:
               description="Search the levers of an optimisation file for the trade-off between its "
               "objectives with Optuna's NSGA-II sampler; every candidate runs through the experiment "
               "runner with common random numbers. Writes trials.csv, pareto.csv, pareto.png, "
-              "reevaluation.csv, reevaluation.png, runs.parquet and study.db (resumable).")
+              "reevaluation.csv, reevaluation.png, runs.parquet, study.db (resumable) and report.html (offline).")
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
@@ -74,37 +74,16 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     problem, out = _prepare(args, load_optimize, "optimisation", lambda p: p.trials * p.replications + p.top
                             * p.reevaluate_replications)
     result = _run(args, out, optimize, problem)
-    from sim.report.decide_figures import plot_pareto, plot_reevaluation
+    from sim.report.decide_report import OPTIMISM_NOTE, optimize_report, reevaluation_cells
 
-    plot_pareto(result.trials, problem.objectives, out / "pareto.png", problem.title)
-    plot_reevaluation(result.reevaluation, out / "reevaluation.png", problem.title)
+    report = optimize_report(problem, result, out)
     print(problem.title)
     print(f"{len(result.trials)} candidates, {len(result.pareto)} on the Pareto front; {result.n_runs} runs in "
           f"{result.elapsed_s:.0f} s\n")
-    print(reevaluation_text(result.reevaluation))
-    print(f"\nwrote {out / 'pareto.csv'}, trials.csv, reevaluation.csv, runs.parquet, pareto.png and "
+    print(text_table(*reevaluation_cells(result.reevaluation), right=(0, 1)) + f"\n({OPTIMISM_NOTE})")
+    print(f"\nwrote {report}, pareto.csv, trials.csv, reevaluation.csv, runs.parquet, pareto.png and "
           "reevaluation.png")
     return 0
-
-
-def reevaluation_text(table) -> str:
-    """The winner's-curse table for the terminal: first-pass against re-evaluated estimate, per objective."""
-    from sim import formatting
-    from sim.kpis import KPIS
-
-    rows = []
-    for r in table.itertuples():
-        k = KPIS[r.objective]
-        rows.append([str(r.rank), str(r.trial), r.objective,
-                     formatting.estimate(r.first_mean, r.first_ci_low, r.first_ci_high, k.fmt),
-                     formatting.estimate(r.reevaluated_mean, r.reevaluated_ci_low, r.reevaluated_ci_high, k.fmt),
-                     formatting.value(r.optimism, k.fmt, signed=True)])
-    n1 = int(table["first_replications"].iloc[0]) if len(table) else 0
-    n2 = int(table["reevaluated_replications"].iloc[0]) if len(table) else 0
-    return text_table(["rank", "trial", "objective", f"first pass ({n1} runs) [95 % CI]",
-                       f"re-evaluated ({n2} fresh runs) [95 % CI]", "optimism"], rows, right=(0, 1)) + (
-        "\n(optimism: how much better the first pass looked than the re-evaluation, in the objective's good "
-        "direction; positive = the winner's curse)")
 
 
 def add_discover(sub: argparse._SubParsersAction) -> None:
@@ -115,8 +94,8 @@ def add_discover(sub: argparse._SubParsersAction) -> None:
               "the policy (and the reference) in every world through the experiment runner, flag the "
               "worlds where the policy fails the threshold, and find PRIM boxes with their coverage and "
               "density. Writes worlds.csv, boxes.csv, box_limits.csv, boxes.json, peeling.csv, "
-              "runs.parquet and boxes.png. With --from (or the file's from), find the boxes in an existing "
-              "sample's runs.parquet instead, running nothing.")
+              "runs.parquet, boxes.png and report.html (offline). With --from (or the file's from), find "
+              "the boxes in an existing sample's runs.parquet instead, running nothing.")
     p.add_argument("--from", dest="from_runs", type=Path, default=None, metavar="RUNS.parquet",
                    help="find the boxes in this existing runs table (a sweep's, a discovery's or a robustness "
                    "check's runs.parquet) on its stored lever or parameter columns, without running anything "
@@ -142,38 +121,17 @@ def cmd_discover(args: argparse.Namespace) -> int:
             2 if p.reference is not None else 1), discover_jobs)
         result = _run(args, out, discover, problem)
         done = f"{len(result.runs)} runs in {result.elapsed_s:.0f} s"
-    from sim.report.decide_figures import plot_boxes
+    from sim.report.decide_report import boxes_text, discover_report
 
-    ranges = {d.name: (float(d.low), float(d.high)) for d in result.dimensions if d.low is not None
-              and d.high is not None}
-    plot_boxes(result.trajectories, result.boxes, result.limits, ranges, out / "boxes.png",
-               f"{problem.title}\nfails when: {problem.threshold_text}")
+    report = discover_report(problem, result, out)
     print(problem.title)
     fails = int(result.worlds["fails"].sum())
     print(f"{problem.base.name} fails ({problem.threshold_text}) in {fails} of {len(result.worlds)} worlds; "
           f"{done}\n")
     print(boxes_text(result.boxes, result.limits))
     runs = "" if problem.sample is not None else "runs.parquet, "
-    print(f"\nwrote {out / 'boxes.csv'}, box_limits.csv, boxes.json, worlds.csv, peeling.csv, {runs}boxes.png")
+    print(f"\nwrote {report}, boxes.csv, box_limits.csv, boxes.json, worlds.csv, peeling.csv, {runs}boxes.png")
     return 0
-
-
-def boxes_text(boxes, limits) -> str:
-    """The PRIM boxes for the terminal: coverage, density, worlds, and each restricted parameter's limits."""
-    from sim import formatting
-
-    if boxes.empty:
-        return ("no box: the policy fails in every world or in none, or no box reaches the density asked for "
-                "(prim.min_density)")
-    lines = []
-    for b in boxes.itertuples():
-        lines.append(f"box {b.box}: coverage {formatting.percent(b.coverage)}, density "
-                     f"{formatting.percent(b.density)}, {b.worlds} worlds ({b.failing_worlds} failing)")
-        for r in limits[limits["box"] == b.box].itertuples():
-            where = r.values if r.values else f"{formatting.plain(r.low)} to {formatting.plain(r.high)}"
-            lines.append(f"    {r.parameter}: {where}  (quasi-p {r.qp_value:.2g})")
-    lines.append("(a restriction with a quasi-p-value above about 0.05 could be chance: the box holds without it)")
-    return "\n".join(lines)
 
 
 def add_robust(sub: argparse._SubParsersAction) -> None:
@@ -183,29 +141,23 @@ def add_robust(sub: argparse._SubParsersAction) -> None:
               description="Run every policy of a robustness file in every world of a Latin hypercube over "
               "uncertain assumptions (common random numbers) and report per policy the mean, the worst "
               "decile and the regret against the best policy in each world; name the most robust "
-              "(smallest worst-case regret). Writes robust.csv, regret.csv, runs.parquet and regret.png.")
+              "(smallest worst-case regret). Writes robust.csv, regret.csv, runs.parquet, regret.png and "
+              "report.html (offline).")
 
 
 def cmd_robust(args: argparse.Namespace) -> int:
     """Run a robustness check and print its table."""
-    from sim import formatting
     from sim.decide.problem import load_robust
     from sim.decide.robust import robust, robust_jobs
-    from sim.kpis import KPIS
 
     problem, out = _prepare(args, load_robust, "robustness check", lambda p: p.samples * p.replications * len(
         p.policies), robust_jobs)
     result = _run(args, out, robust, problem)
-    from sim.report.decide_figures import plot_regret
+    from sim.report.decide_report import robust_cells, robust_report
 
-    plot_regret(result.policies, result.regret, out / "regret.png", problem.title)
-    fmt = KPIS[problem.kpi].fmt
-    rows = [[r.policy, formatting.value(r.mean, fmt), formatting.value(r.worst_decile, fmt),
-             formatting.value(r.mean_regret, fmt), formatting.value(r.max_regret, fmt),
-             formatting.percent(r.best_share)] for r in result.policies.itertuples()]
+    report = robust_report(problem, result, out)
     print(problem.title)
-    print(text_table(["policy", f"mean {problem.kpi}", "worst decile", "mean regret", "max regret",
-                      "best in"], rows, right=range(1, 6)))
+    print(text_table(*robust_cells(result.policies, problem.kpi), right=range(1, 6)))
     print(f"\nmost robust (smallest worst-case regret over {problem.samples} worlds): {result.most_robust}")
-    print(f"wrote {out / 'robust.csv'}, regret.csv, runs.parquet and regret.png")
+    print(f"wrote {report}, robust.csv, regret.csv, runs.parquet and regret.png")
     return 0

@@ -229,7 +229,19 @@ value = VALUE
 [prim]
 min_density = 0.6
 """
-DISCOVERY_FILES = {"worlds.csv", "boxes.csv", "box_limits.csv", "peeling.csv", "boxes.json", "boxes.png"}
+DISCOVERY_FILES = {"worlds.csv", "boxes.csv", "box_limits.csv", "peeling.csv", "boxes.json", "boxes.png",
+                   "report.html"}
+
+
+def _report(out: Path, table: str, figures: int) -> str:
+    """report.html in ``out``: offline (every image a data: URI, nothing fetched) with the table ``table``."""
+    import re
+
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert f"<table id='{table}'>" in text
+    assert len(re.findall(r"<img src='data:image/png;base64,", text)) == figures
+    assert not re.search(r"(src|href)=['\"](?!data:)", text) and "http" not in text
+    return text
 
 
 @pytest.fixture(scope="module")
@@ -261,6 +273,8 @@ def test_discover_finds_boxes_in_an_existing_sweep_without_running_it(tmp_path, 
     found = json.loads((out / "boxes.json").read_text())
     assert found["sample"] == str(sweep_runs) and found["worlds"] == 12
     assert "none run again" in capsys.readouterr().out
+    report = _report(out, "boxes", figures=1)
+    assert "banner_target" in report and "none run again" in report and "<table id='worlds'>" in report
     # the file's own from = ... gives the same worlds
     again = tmp_path / "again"
     text = f'from = "{sweep_runs}"\n' + GIVEN.replace("VALUE", repr(value))
@@ -307,3 +321,33 @@ def test_a_from_field_must_name_an_existing_file(tmp_path, capsys):
     assert main(["discover", str(path), "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert str(path) in err and "'from'" in err and "an existing file" in err and "Traceback" not in err
+
+
+def _run_command(tmp: Path, command: str, text: str) -> Path:
+    """Run ``salesim COMMAND`` on a problem file holding ``text``, in this process; its output folder."""
+    out = tmp / command
+    assert main([command, str(_file(tmp, text, f"{command}.toml")), "--workers", "1", "--quiet", "--out",
+                 str(out)]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_optimize_and_robust_write_an_offline_report_with_their_key_table(tmp_path):
+    """The smallest study (two candidates, the best re-run twice) and the smallest robustness check (two
+    policies in two worlds): each writes report.html beside its CSVs, with its key table and figures."""
+    small = SMALL.replace("n_accounts = 200", "n_accounts = 150")
+    study = (TINY + "replications = 1\nobjectives = [\"profit\", \"annual_churn_rate\"]\ntrials = 2\n"
+             "population = 2\n" + small + "[reevaluate]\ntop = 1\nreplications = 2\n[levers.banner_target]\n"
+             "range = [0.3, 1.0]\n")
+    out = _run_command(tmp_path, "optimize", study)
+    text = _report(out, "reevaluation", figures=2)
+    again = pd.read_csv(out / "reevaluation.csv")
+    assert f"re-evaluated ({int(again['reevaluated_replications'].iloc[0])} fresh runs)" in text
+    assert "<table id='pareto'>" in text and "banner_target" in text
+
+    check = ('title = "Which policy holds up?"\npolicies = ["baseline", "banner_mandate"]\nkpi = "profit"\n'
+             "samples = 2\nreplications = 1\nweeks = 20\n" + small + "[uncertainties.p_purchase]\n"
+             "range = [0.2, 0.4]\n")
+    text = _report(_run_command(tmp_path, "robust", check), "robust", figures=1)
+    best = pd.read_csv(tmp_path / "robust" / "robust.csv").iloc[0]["policy"]
+    assert f"<tr class='sig'><td class='text'>{best}</td>" in text  # the most robust policy first, marked

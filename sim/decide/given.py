@@ -37,9 +37,11 @@ def read_sample(path: Path) -> pd.DataFrame:
         raise UserError(f"--from {path}: cannot read it as Parquet ({type(e).__name__}); {what}.") from None
     missing = [c for c in NEEDED if c not in runs.columns]
     if missing:
-        raise UserError(f"--from {path}: column '{missing[0]}' is missing, so this is not a salesim runs table "
-                        f"(allowed: a table with columns {', '.join(NEEDED)}, the levers or parameters and the "
-                        f"KPIs); {what}.")
+        raise UserError(
+            f"--from {path}: column '{missing[0]}' is missing, so this is not a salesim runs table "
+            f"(allowed: a table with columns {', '.join(NEEDED)}, the levers or parameters and the "
+            f"KPIs); {what}."
+        )
     return runs
 
 
@@ -53,22 +55,33 @@ def discover_given(problem: DiscoverProblem, out: Path) -> DiscoverResult:
     ref_name = problem.reference.name if problem.reference is not None else None
     if problem.kpi not in runs.columns:
         stored = [k for k in KPIS if k in runs.columns]
-        raise field_error(problem.path, "threshold.kpi", problem.kpi, f"a KPI stored in {problem.sample} "
-                          f"({', '.join(stored) or 'it stores none'})")
+        raise field_error(
+            problem.path,
+            "threshold.kpi",
+            problem.kpi,
+            f"a KPI stored in {problem.sample} ({', '.join(stored) or 'it stores none'})",
+        )
     parts = [policy.assign(role=POLICY)]
     if ref_name is not None:
         ref = _rows(problem, runs, "threshold.reference", ref_name)
         if set(ref["point"]) != set(policy["point"]):
-            raise field_error(problem.path, "threshold.reference", ref_name, f"a scenario run at the same points "
-                              f"as {problem.base.name} in {problem.sample} (it was run at "
-                              f"{ref['point'].nunique()} points, {problem.base.name} at {policy['point'].nunique()})")
+            raise field_error(
+                problem.path,
+                "threshold.reference",
+                ref_name,
+                f"a scenario run at the same points "
+                f"as {problem.base.name} in {problem.sample} (it was run at "
+                f"{ref['point'].nunique()} points, {problem.base.name} at {policy['point'].nunique()})",
+            )
         parts.append(ref.assign(role=REFERENCE))
     dims = sample_dimensions(problem, policy)
     worlds = policy["point"].nunique()
     if worlds < MIN_WORLDS:
-        raise UserError(f"--from {problem.sample}: {problem.base.name} was run at {worlds} points, too few worlds "
-                        f"for PRIM (allowed: {MIN_WORLDS} or more design points, e.g. a sweep with --design lhs "
-                        f"--samples {MIN_WORLDS * 5}).")
+        raise UserError(
+            f"--from {problem.sample}: {problem.base.name} was run at {worlds} points, too few worlds "
+            f"for PRIM (allowed: {MIN_WORLDS} or more design points, e.g. a sweep with --design lhs "
+            f"--samples {MIN_WORLDS * 5})."
+        )
     sample = pd.concat(parts, ignore_index=True)
     table = world_table(problem, sample, [d.name for d in dims], ref_name)
     boxes, limits, trajectories = find_boxes(table, dims, problem.prim)
@@ -92,21 +105,32 @@ def sample_dimensions(problem: DiscoverProblem, policy: pd.DataFrame) -> tuple[D
     varying = [c for c in policy.columns if c in info and policy[c].nunique(dropna=False) > 1]
     names = [d.name for d in problem.uncertainties] or varying
     if not names:
-        raise UserError(f"--from {problem.sample}: no lever or parameter column varies across the runs of "
-                        f"{problem.base.name}, so there is nothing to draw boxes on (allowed: a sample that "
-                        "varies levers or parameters, e.g. a sweep's or a discovery's runs.parquet).")
+        raise UserError(
+            f"--from {problem.sample}: no lever or parameter column varies across the runs of "
+            f"{problem.base.name}, so there is nothing to draw boxes on (allowed: a sample that "
+            "varies levers or parameters, e.g. a sweep's or a discovery's runs.parquet)."
+        )
     dims = []
     for name in names:
         if name not in policy.columns:
-            raise field_error(problem.path, f"uncertainties.{name}", name, f"a parameter stored in "
-                              f"{problem.sample} (it stores {', '.join(varying) or 'none that varies'})")
+            raise field_error(
+                problem.path,
+                f"uncertainties.{name}",
+                name,
+                f"a parameter stored in {problem.sample} (it stores {', '.join(varying) or 'none that varies'})",
+            )
         column = policy[name]
         if column.isna().any():
-            raise field_error(problem.path, f"uncertainties.{name}", name, f"a parameter with a value in every run "
-                              f"of {problem.sample}; {int(column.isna().sum())} runs have none")
+            raise field_error(
+                problem.path,
+                f"uncertainties.{name}",
+                name,
+                f"a parameter with a value in every run of {problem.sample}; {int(column.isna().sum())} runs have none",
+            )
         if info[name].kind in ("int", "float"):
-            dims.append(Dimension(name, low=float(column.min()), high=float(column.max()),
-                                  integer=info[name].kind == "int"))
+            dims.append(
+                Dimension(name, low=float(column.min()), high=float(column.max()), integer=info[name].kind == "int")
+            )
         else:
             dims.append(Dimension(name, choices=tuple(sorted(column.unique(), key=str))))
     return tuple(dims)
