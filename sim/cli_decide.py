@@ -1,8 +1,10 @@
-"""``salesim optimize`` and ``salesim discover``: decision support on the one runner (sim/decide).
+"""``salesim optimize``, ``discover`` and ``robust``: decision support on the one runner (sim/decide).
 
 Each reads a problem file (:mod:`sim.decide.problem`), validated field by field before anything runs;
-the batch options (workers, Dask, resume, output folder) mean what they mean for ``compare``, and
-``--replications``, ``--seed`` and ``--set`` override the file's ``replications``, ``seed`` and ``[set]``.
+the batch options (workers, Dask, resume, output folder; :mod:`sim.cli_batch_options`) mean what they mean
+for ``compare``, and ``--replications``, ``--seed`` and ``--set`` override the file's ``replications``,
+``seed`` and ``[set]``. Each writes its tables, figures and an offline report.html
+(:mod:`sim.report.decide_report`); ``discover --from`` analyses a stored sample instead of running one.
 """
 
 from __future__ import annotations
@@ -28,17 +30,15 @@ def _load(args: argparse.Namespace, load: Callable[..., Any], **extra: Any) -> A
     return load(args.file, overrides=parse_set(args.set), replications=args.replications, seed=args.seed, **extra)
 
 
-def _prepare(args: argparse.Namespace, load: Callable[..., Any] | Any, what: str, runs: Callable[[Any], int],
-             jobs: Callable[[Any], Any] | None = None) -> tuple[Any, Path]:
-    """Load the problem (or take the one given), choose --out, check sizes and the folder, and validate every
-    run before start-up."""
-    problem = _load(args, load) if callable(load) else load
+def _prepare(args: argparse.Namespace, problem: Any, what: str, runs: Callable[[Any], int],
+             jobs: Callable[[Any], Any] | None = None) -> Path:
+    """Choose --out for a loaded problem, check sizes and the folder, and validate every run before start-up."""
     out = args.out or Path("runs") / f"{args.command}-{args.file.stem}"[:120]
     base = getattr(problem, "base", None) or problem.policies[0]
     guard_batch(args, f"this {what}", runs(problem), problem.weeks, base.params.n_accounts, out)
     if jobs is not None:
         jobs(problem)
-    return problem, out
+    return out
 
 
 def _run(args: argparse.Namespace, out: Path, fn: Callable[..., Any], problem: Any) -> Any:
@@ -71,8 +71,9 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from sim.decide.optimize import optimize
     from sim.decide.problem import load_optimize
 
-    problem, out = _prepare(args, load_optimize, "optimisation", lambda p: p.trials * p.replications + p.top
-                            * p.reevaluate_replications)
+    problem = _load(args, load_optimize)
+    out = _prepare(args, problem, "optimisation", lambda p: p.trials * p.replications + p.top
+                   * p.reevaluate_replications)
     result = _run(args, out, optimize, problem)
     from sim.report.decide_report import OPTIMISM_NOTE, optimize_report, reevaluation_cells
 
@@ -117,7 +118,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     else:
         from sim.decide.discover import discover, discover_jobs
 
-        problem, out = _prepare(args, problem, "discovery", lambda p: p.samples * p.replications * (
+        out = _prepare(args, problem, "discovery", lambda p: p.samples * p.replications * (
             2 if p.reference is not None else 1), discover_jobs)
         result = _run(args, out, discover, problem)
         done = f"{len(result.runs)} runs in {result.elapsed_s:.0f} s"
@@ -150,8 +151,9 @@ def cmd_robust(args: argparse.Namespace) -> int:
     from sim.decide.problem import load_robust
     from sim.decide.robust import robust, robust_jobs
 
-    problem, out = _prepare(args, load_robust, "robustness check", lambda p: p.samples * p.replications * len(
-        p.policies), robust_jobs)
+    problem = _load(args, load_robust)
+    out = _prepare(args, problem, "robustness check", lambda p: p.samples * p.replications * len(p.policies),
+                   robust_jobs)
     result = _run(args, out, robust, problem)
     from sim.report.decide_report import robust_cells, robust_report
 
