@@ -2,8 +2,9 @@
 
 Replication k of every group shares a seed (common random numbers), so a difference between two groups is
 the mean of their per-replication differences, with the t interval of those differences
-(:func:`sim.stats.paired_diff_ci`; a NaN in either run drops the pair). ``sim.paired``, the executive
-report's all-pairs matrix (:func:`sim.experiment.summary.pairwise`) and a sweep's answer
+(:func:`sim.stats.paired_diff_ci`; a NaN in either run drops the pair). ``comparison.csv``
+(:func:`sim.experiment.tables.comparison_frame`), ``sim.paired``, the executive report's all-pairs matrix
+(:func:`sim.experiment.summary.pairwise`) and a sweep's answer
 (:func:`sim.experiment.sweep_answer.point_differences`) all take their differences from here.
 """
 
