@@ -31,9 +31,9 @@ from sim.scenario import load_scenario, parse_set  # noqa: E402
 QUARTER = 13
 QUANTITIES = {  # label: how a quarter's value is computed from its weekly rows
     "active accounts": lambda q: q["active_accounts"].mean(),
-    "weekly revenue": lambda q: q["revenue"].mean(),
-    "failure rate": lambda q: q["failure_rate"].mean(),
-    "NPS": lambda q: q["nps"].mean(),
+    "weekly revenue": lambda q: q["revenue_week"].mean(),
+    "failure rate": lambda q: q["failure_rate_week"].mean(),
+    "NPS": lambda q: q["nps_week"].mean(),
     "time to fix (weeks)": lambda q: q["fix_weeks"].sum() / max(q["issues_fixed"].sum(), 1.0),
 }
 FIGURE = Path(__file__).resolve().parents[1] / "docs" / "img" / "stationarity.png"

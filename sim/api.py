@@ -20,8 +20,9 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import UserError
+from sim.experiment.paired import ZERO, by_group, paired_difference
 from sim.scenario import Scenario, load_scenario
-from sim.stats import mean_ci, paired_diff_ci
+from sim.stats import mean_ci
 
 
 def _scenario(ref: str | Path | Scenario, overrides: Mapping[str, Any] | None) -> Scenario:
@@ -107,19 +108,17 @@ def paired(runs: pd.DataFrame, kpi: str, reference: str | None = None, by: str =
     ``"point"`` (a sweep)."""
     if kpi not in runs:
         raise UserError(f"{kpi!r} is not a column of the runs table; KPIs are listed by `salesim reference kpis`.")
-    groups = list(dict.fromkeys(runs[by]))
-    ref = groups[0] if reference is None else reference
+    groups = by_group(runs, by)
+    ref = next(iter(groups)) if reference is None else reference
     if ref not in groups:
         raise UserError(f"reference {ref!r} is not among the runs' {by}s: {', '.join(map(str, groups))}.")
-    base = runs[runs[by] == ref].sort_values("replication")[kpi].to_numpy(float)
     rows = []
-    for g in groups:
-        values = runs[runs[by] == g].sort_values("replication")[kpi].to_numpy(float)
-        m, lo, hi = mean_ci(values)
-        d, dlo, dhi = (0.0, 0.0, 0.0) if g == ref else paired_diff_ci(base, values)
+    for g, sub in groups.items():
+        m, lo, hi = mean_ci(sub[kpi].to_numpy(float))
+        d = ZERO if g == ref else paired_difference(groups[ref], sub, kpi)
         rows.append({by: g, "kpi": kpi, "mean": m, "ci_low": lo, "ci_high": hi, "reference": ref,
-                     "diff": d, "diff_ci_low": dlo, "diff_ci_high": dhi,
-                     "distinguishable": bool(g != ref and (dlo > 0 or dhi < 0))})
+                     "diff": d.diff, "diff_ci_low": d.low, "diff_ci_high": d.high,
+                     "distinguishable": bool(g != ref and (d.low > 0 or d.high < 0))})
     return pd.DataFrame(rows)
 
 

@@ -90,12 +90,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _write_outputs(out: Path, scenario: Any, args: argparse.Namespace, kpis: dict[str, float],
                    timeseries: Any) -> None:
     """Write summary.json, timeseries.csv and weekly.png into ``out``."""
+    from sim.experiment.tidy import tidy_series
     from sim.report.weekly import plot_weekly
 
     summary = {"scenario": scenario.name, "seed": args.seed, "weeks": args.weeks,
                "parameters": scenario.overrides, **{k: _json_number(v) for k, v in kpis.items()}}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    timeseries.to_csv(out / "timeseries.csv")
+    tidy_series(timeseries).to_csv(out / "timeseries.csv")  # revenue_week: the annual KPIs keep the bare names
     plot_weekly(timeseries, out / "weekly.png", f"{scenario.title} (seed {args.seed})")
 
 

@@ -13,47 +13,11 @@ import sys
 from pathlib import Path
 
 from sim import cli_guards, limits
-from sim.cli_common import add_run_options, check_weeks, positive_int, replications_arg, seed_arg, text_table, weeks_arg
+from sim.cli_batch_options import add_batch_options, batch_executor, check_scenario_weeks, guard_batch, run_batch
+from sim.cli_common import positive_int, seed_arg, text_table, weeks_arg
 from sim.errors import UserError
 from sim.kpis import headline_kpis
 from sim.scenario import load_scenario, parse_set
-
-
-def _add_batch_options(p: argparse.ArgumentParser, replications: int, weeks: bool = True) -> None:
-    p.add_argument("--replications", type=replications_arg, default=replications,
-                   help=f"replications per scenario or design point (default: {replications})")
-    if weeks:
-        p.add_argument("--weeks", type=weeks_arg, default=104, help="weeks per run (default: 104)")
-    p.add_argument("--seed", type=seed_arg, default=1, help="root seed; run seeds derive from it (default: 1)")
-    p.add_argument("--set", action="append", default=[], metavar="LEVER=VALUE",
-                   help="override a parameter in every run, e.g. --set n_accounts=1000 (repeatable)")
-    add_run_options(p)
-
-
-def _guard(args: argparse.Namespace, what: str, runs: int, weeks: int, accounts: int, out: Path) -> None:
-    """Check sizes, --workers, --scheduler and the experiment folder before anything is built or run."""
-    limits.check_work(what, runs, weeks, accounts, args.workers, args.large)
-    args.workers = cli_guards.workers(args.workers)
-    args.scheduler = cli_guards.scheduler(args.scheduler)
-    cli_guards.experiment_folder(out, args.resume)
-
-
-def _executor(args: argparse.Namespace):
-    from sim.experiment.executors import make_executor
-
-    return make_executor(args.workers, args.scheduler, args.dask_local)
-
-
-def _clean_stop(out: Path):
-    """Ctrl-C, SIGTERM or lost workers end the command cleanly, naming the command that resumes it."""
-    from sim.experiment.interrupts import CleanStop
-
-    return CleanStop(out)
-
-
-def _check_weeks(weeks: int, scenarios) -> None:
-    for s in scenarios:
-        check_weeks(weeks, s.params.burn_in_weeks)
 
 
 def add_compare(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +28,7 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
                        "and report.html.")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario names or .toml paths; the first "
                    "is the reference for differences")
-    _add_batch_options(p, replications=20)
+    add_batch_options(p, replications=20)
     p.add_argument("--posterior", type=Path, default=None, metavar="DIR",
                    help="a calibration folder: replication k of every scenario uses posterior draw k, so "
                    "intervals carry parameter uncertainty too")
@@ -75,9 +39,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     """Compare scenarios and print the headline table."""
     overrides = parse_set(args.set)
     scenarios = [load_scenario(s, overrides) for s in args.scenarios]
-    _check_weeks(args.weeks, scenarios)
+    check_scenario_weeks(args.weeks, scenarios)
     out = args.out or Path("runs") / ("compare-" + "-".join(s.name for s in scenarios))[:120]
-    _guard(args, "this comparison", len(scenarios) * args.replications, args.weeks,
+    guard_batch(args, "this comparison", len(scenarios) * args.replications, args.weeks,
            max(s.params.n_accounts for s in scenarios), out)
     from sim.experiment.compare import compare, comparison_jobs
 
@@ -87,14 +51,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         draws = load_posterior_draws(args.posterior, args.replications, args.seed)
     comparison_jobs(scenarios, args.replications, args.weeks, args.seed, draws)  # validates before start-up
-    with _clean_stop(out):
-        executor = _executor(args)
-        try:
-            result = compare(scenarios, args.replications, args.weeks, args.seed, executor, out,
-                             resume=args.resume, progress=not args.quiet, command=_command_line(), draws=draws,
-                             posterior=args.posterior)
-        finally:
-            executor.close()
+    result = run_batch(args, out, lambda ex: compare(
+        scenarios, args.replications, args.weeks, args.seed, ex, out, resume=args.resume, progress=not args.quiet,
+        command=_command_line(), draws=draws, posterior=args.posterior))
     from sim.report.comparison import write_comparison_report
 
     report = write_comparison_report(result)
@@ -112,7 +71,7 @@ def add_trial(sub: argparse._SubParsersAction) -> None:
                        "trial_rows.parquet, trial_effect.csv, trial_over_time.csv, trial.json and report.html.")
     p.add_argument("file", type=Path, metavar="FILE", help="a trial file (.toml), e.g. "
                    "experiments/trials/ascarza_outreach.toml")
-    _add_batch_options(p, replications=20, weeks=False)
+    add_batch_options(p, replications=20, weeks=False)
     p.set_defaults(func=cmd_trial)
 
 
@@ -128,14 +87,9 @@ def cmd_trial(args: argparse.Namespace) -> int:
         spec = dataclasses.replace(spec, scenario=load_scenario(spec.scenario.path or spec.scenario.name,
                                                                  overrides))
     out = args.out or Path("runs") / ("trial-" + args.file.stem)[:120]
-    _guard(args, "this trial", args.replications, spec.weeks, spec.scenario.params.n_accounts, out)
-    with _clean_stop(out):
-        executor = _executor(args)
-        try:
-            result = run_trial(spec, args.replications, args.seed, executor, out, resume=args.resume,
-                               progress=not args.quiet)
-        finally:
-            executor.close()
+    guard_batch(args, "this trial", args.replications, spec.weeks, spec.scenario.params.n_accounts, out)
+    result = run_batch(args, out, lambda ex: run_trial(spec, args.replications, args.seed, ex, out,
+                                                      resume=args.resume, progress=not args.quiet))
     from sim.report.trial import effect_cells
 
     rows = []
@@ -186,7 +140,7 @@ def add_sweep(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", action="append", default=[], metavar="LEVER=VALUE",
                    help="the point differences are taken against (default: the base scenario's own levers; the "
                    "nearest design point is used)")
-    _add_batch_options(p, replications=5)
+    add_batch_options(p, replications=5)
     p.set_defaults(func=cmd_sweep)
 
 
@@ -196,7 +150,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.experiment.sweep import design, parse_vary, sweep, sweep_jobs
 
     base = load_scenario(args.scenario, parse_set(args.set))
-    _check_weeks(args.weeks, [base])
+    check_scenario_weeks(args.weeks, [base])
     def cost(points: int) -> limits.Estimate:
         return limits.estimate(points * args.replications, args.weeks, base.params.n_accounts, args.workers)
 
@@ -206,17 +160,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise UserError(f"--vary names a lever twice ({', '.join(names)}); vary each lever once.")
     n_points = _design_size(varies, args.design, args.samples, cost)
     out = args.out or Path("runs") / f"sweep-{base.name}-{'-'.join(names)}"[:120]
-    _guard(args, "this sweep", n_points * args.replications, args.weeks, base.params.n_accounts, out)
+    guard_batch(args, "this sweep", n_points * args.replications, args.weeks, base.params.n_accounts, out)
     reference = sweep_reference(parse_set(args.reference), names)
     points = design(varies, args.design, args.samples, args.seed)
     sweep_jobs(base, points, args.replications, args.weeks, args.seed)  # validates every point first
-    with _clean_stop(out):
-        executor = _executor(args)
-        try:
-            runs = sweep(base, varies, args.design, args.samples, args.replications, args.weeks, args.seed,
-                         executor, out, resume=args.resume, progress=not args.quiet, reference=reference)
-        finally:
-            executor.close()
+    runs = run_batch(args, out, lambda ex: sweep(base, varies, args.design, args.samples, args.replications,
+                                                 args.weeks, args.seed, ex, out, resume=args.resume,
+                                                 progress=not args.quiet, reference=reference))
     from sim import formatting
     from sim.report.sweep_figure import plot_sweep
 
@@ -256,7 +206,7 @@ def add_sensitivity(sub: argparse._SubParsersAction) -> None:
                    help="Sobol base samples (a power of two; default 256) or Morris trajectories (default 20)")
     p.add_argument("--given", type=Path, default=None, metavar="RUNS.parquet",
                    help="analyse this existing runs table instead of running the model")
-    _add_batch_options(p, replications=2, weeks=False)
+    add_batch_options(p, replications=2, weeks=False)
     p.add_argument("--weeks", type=weeks_arg, default=None,
                    help="weeks per run (default: the problem file's weeks, 104 if it names none)")
     p.set_defaults(func=cmd_sensitivity)
@@ -280,22 +230,18 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.sensitivity.runs import run_sensitivity, sensitivity_jobs
 
     base = load_scenario(problem.scenario, parse_set(args.set))
-    _check_weeks(problem.weeks, [base])
+    check_scenario_weeks(problem.weeks, [base])
     out = args.out or Path("runs") / f"sensitivity-{name}-{method}"
     n_points = n * (len(problem.names) + (2 if method == "sobol" else 1))
     cost = limits.estimate(n_points * args.replications, problem.weeks, base.params.n_accounts, args.workers)
     limits.DESIGN_POINTS.check(n_points, f"--n {n} with {len(problem.names)} parameters gives sample points:",
                                cost)
-    _guard(args, "this analysis", n_points * args.replications, problem.weeks, base.params.n_accounts, out)
+    guard_batch(args, "this analysis", n_points * args.replications, problem.weeks, base.params.n_accounts, out)
     X = sample(problem, method, n, args.seed)
     sensitivity_jobs(problem, X, args.replications, args.seed, base)  # validates every point before start-up
-    with _clean_stop(out):
-        executor = _executor(args)
-        try:
-            res = run_sensitivity(problem, method, n, args.replications, args.seed, executor, out,
-                                  resume=args.resume, progress=not args.quiet, base=base)
-        finally:
-            executor.close()
+    res = run_batch(args, out, lambda ex: run_sensitivity(problem, method, n, args.replications, args.seed, ex,
+                                                          out, resume=args.resume, progress=not args.quiet,
+                                                          base=base))
     from sim.sensitivity.plots import write_figures
 
     write_figures(out, problem, method, res.indices, res.convergence)
@@ -374,12 +320,12 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
     cal = load_targets(args.targets)
     base = load_scenario(cal.scenario, parse_set(args.set))
-    _check_weeks(cal.weeks, [base])
+    check_scenario_weeks(cal.weeks, [base])
     base.params.replace(**{k: lo for k, (lo, _) in cal.priors.items()})  # priors valid for this scenario
     out = args.out or Path(__file__).resolve().parent.parent / "calibration" / "fitted" / cal.path.stem
     problem = _guard_calibration(args, cal, base, out)
     sampler, dask_ex = make_sampler(args.workers, args.scheduler, args.dask_local)
-    executor = dask_ex or _executor(args)
+    executor = dask_ex or batch_executor(args)
     try:
         res = calibrate(cal, out, args.population, args.generations, sampler, executor, args.seed,
                         args.replications, args.ppc_draws, resume=args.resume, base=base, verbose=not args.quiet,

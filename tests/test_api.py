@@ -8,7 +8,7 @@ import pytest
 import sim
 from sim.errors import UserError
 from sim.experiment.tables import comparison_frame
-from sim.experiment.tidy import describe
+from sim.experiment.tidy import describe, model_name, tidy_name
 
 TINY = {"n_accounts": 300, "n_reps": 4, "n_managers": 2, "burn_in_weeks": 13}
 
@@ -44,13 +44,15 @@ def test_a_stored_comparison_resumes_to_the_same_table(tmp_path, runs):
 
 
 def test_stored_tables_say_what_each_column_means(tmp_path):
-    """Parquet field metadata carries label, unit and definition: revenue is a year's in the runs table and a
-    week's in the weekly table, and the weekly rows flag the burn-in."""
+    """Parquet field metadata carries label, unit and definition; weekly and annual quantities have distinct
+    names (revenue a year in the runs table, revenue_week in the weekly table), and the weekly rows flag the
+    burn-in."""
     sim.compare(["baseline"], replications=2, weeks=20, overrides=TINY, out=tmp_path)
     runs = describe(tmp_path / "runs.parquet").set_index("column")
     series = describe(tmp_path / "series.parquet").set_index("column")
     assert runs.loc["revenue", "unit"] == "currency/year" and runs.loc["revenue", "kind"] == "kpi"
-    assert series.loc["revenue", "unit"] == "currency/week"
+    assert series.loc["revenue_week", "unit"] == "currency/week" and series.loc["nps_week", "kind"] == "weekly series"
+    assert not set(series.index) & set(runs.index) - {"scenario", "replication"}  # no name means two things
     assert runs.loc["banner_target", "kind"] == "lever" and runs.loc["seed", "kind"] == "identifier"
     assert runs["definition"].notna().all() and series["label"].notna().all()
     weekly = pd.read_parquet(tmp_path / "series.parquet")
@@ -76,3 +78,15 @@ def test_bad_requests_say_what_is_wrong(runs, call, message):
     with pytest.raises(UserError, match=None) as err:
         call(runs)
     assert message in str(err.value)
+
+
+def test_tidy_weekly_names_never_reuse_a_kpi_name_and_map_back():
+    from sim.kpis import KPIS, WEEKLY
+    from sim.params import param_info
+
+    tidy = {tidy_name(n) for n in WEEKLY}
+    assert not tidy & (set(KPIS) | set(param_info())) and len(tidy) == len(WEEKLY)
+    assert tidy_name("revenue") == "revenue_week" and tidy_name("banner_opened") == "banner_opened"
+    assert tidy_name("failure_rate") == "failure_rate_week"  # the realised rate, not the lever
+    assert all(model_name(tidy_name(n)) == n for n in WEEKLY)
+    assert model_name("revenue_week") == "revenue" and model_name("spend_per_week") == "spend_per_week"

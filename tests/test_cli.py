@@ -162,7 +162,10 @@ def test_run_writes_summary_timeseries_and_figure(scen: Path, tmp_path: Path,
     assert {"banner_target": 0.9, "enforcement": 1.0, "audits": 0.5}.items() <= summary["parameters"].items()
     nan_kpis = [k for k in KPIS if summary[k] is None]  # NaN is not valid JSON: written as null
     assert all(KPIS[k].nan_when for k in nan_kpis), nan_kpis
-    assert len(pd.read_csv(out / "timeseries.csv", index_col="week")) == 20
+    weekly = pd.read_csv(out / "timeseries.csv", index_col="week")
+    assert len(weekly) == 20 and {"revenue_week", "profit_week"} <= set(weekly.columns)
+    assert not set(weekly.columns) & set(KPIS)  # weekly and annual quantities have distinct names
+    assert not set(weekly.columns) & set(summary["parameters"])
     assert (out / "weekly.png").stat().st_size > 10_000
 
 

@@ -6,6 +6,7 @@ executor, and a study interrupted mid-generation must resume to the uninterrupte
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,139 @@ def test_the_shipped_problems_are_valid(name):
     load = {"optimize": load_optimize, "discover": load_discover, "robust": load_robust}[name.split("_")[0]]
     problem = load(ROOT / "experiments" / "decisions" / name)
     assert problem.path.name == name
+
+
+# --- PRIM on an existing sample (--from): nothing runs again --------------------------------------------------
+
+GIVEN = """
+title = "Where does the mandate earn too little?"
+scenario = "banner_mandate"
+[threshold]
+kpi = "profit"
+fails = "below"
+value = VALUE
+[prim]
+min_density = 0.6
+"""
+DISCOVERY_FILES = {"worlds.csv", "boxes.csv", "box_limits.csv", "peeling.csv", "boxes.json", "boxes.png",
+                   "report.html"}
+
+
+def _report(out: Path, table: str, figures: int) -> str:
+    """report.html in ``out``: offline (every image a data: URI, nothing fetched) with the table ``table``."""
+    import re
+
+    text = (out / "report.html").read_text(encoding="utf-8")
+    assert f"<table id='{table}'>" in text
+    assert len(re.findall(r"<img src='data:image/png;base64,", text)) == figures
+    assert not re.search(r"(src|href)=['\"](?!data:)", text) and "http" not in text
+    return text
+
+
+@pytest.fixture(scope="module")
+def sweep_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real sweep's runs.parquet: a 12-point Latin hypercube over two mandate levers, 2 replications."""
+    import sim
+
+    out = tmp_path_factory.mktemp("sweep")
+    small = {"n_accounts": 200, "n_reps": 4, "n_managers": 2, "burn_in_weeks": 6}
+    sim.sweep(sim.load_scenario("banner_mandate", small), {"banner_target": (0.3, 1.0), "enforcement": (0.0, 1.0)},
+              design="lhs", samples=12, replications=2, weeks=20, out=out)
+    return out / "runs.parquet"
+
+
+@pytest.mark.slow
+def test_discover_finds_boxes_in_an_existing_sweep_without_running_it(tmp_path, sweep_runs, capsys):
+    runs = pd.read_parquet(sweep_runs)
+    mean = runs.groupby("point")["profit"].mean()
+    value = float(mean.median())  # half the worlds fail
+    out = tmp_path / "out"
+    path = _file(tmp_path, GIVEN.replace("VALUE", repr(value)))
+    assert main(["discover", str(path), "--from", str(sweep_runs), "--out", str(out)]) == 0
+    worlds = pd.read_csv(out / "worlds.csv").set_index("point")
+    assert {"banner_target", "enforcement"} <= set(worlds.columns)  # the stored levers are the dimensions
+    np.testing.assert_allclose(worlds["policy"], mean)  # the stored runs, averaged per point
+    assert (worlds["fails"] == (worlds["policy"] < value)).all() and worlds["fails"].sum() == 6
+    assert {p.name for p in out.iterdir()} >= DISCOVERY_FILES and not (out / "runs.parquet").exists()
+    assert not any(out.glob("*.sqlite*")) and not any(out.glob("*.db"))  # no store: nothing was run
+    found = json.loads((out / "boxes.json").read_text())
+    assert found["sample"] == str(sweep_runs) and found["worlds"] == 12
+    assert "none run again" in capsys.readouterr().out
+    report = _report(out, "boxes", figures=1)
+    assert "banner_target" in report and "none run again" in report and "<table id='worlds'>" in report
+    # the file's own from = ... gives the same worlds
+    again = tmp_path / "again"
+    text = f'from = "{sweep_runs}"\n' + GIVEN.replace("VALUE", repr(value))
+    assert main(["discover", str(_file(tmp_path, text, "from.toml")), "--out", str(again)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(again / "worlds.csv"), pd.read_csv(out / "worlds.csv"))
+
+
+def _edited(tmp: Path, runs: Path, edit) -> Path:
+    path = tmp / "edited.parquet"
+    edit(pd.read_parquet(runs)).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("sample, text, field, allowed", [
+    (lambda t, r: t / "nope.parquet", "", "--from", "no such file"),
+    (lambda t, r: _file(t, "not parquet", "runs.parquet"), "", "--from", "cannot read it as Parquet"),
+    (lambda t, r: _edited(t, r, lambda d: d.drop(columns="point")), "", "--from", "column 'point' is missing"),
+    (lambda t, r: _edited(t, r, lambda d: d.drop(columns="profit")), "", "'threshold.kpi'", "a KPI stored in"),
+    (lambda t, r: _edited(t, r, lambda d: d[d["point"] < 5]), "", "--from", "too few worlds"),
+    (lambda t, r: r, 'scenario = "baseline"', "'scenario'", "it holds banner_mandate"),
+    (lambda t, r: r, "[uncertainties.churn_neglect]\nrange = [0.001, 0.01]", "'uncertainties.churn_neglect'",
+     "it stores banner_target, enforcement"),
+    (lambda t, r: r, 'reference = "baseline"', "'threshold.reference'", "a scenario with runs in"),
+])
+def test_a_bad_sample_names_the_file_the_field_and_what_is_allowed(tmp_path, sweep_runs, capsys, sample, text,
+                                                                    field, allowed):
+    problem = GIVEN.replace("VALUE", "1.0")
+    if text.startswith("scenario"):
+        problem = problem.replace('scenario = "banner_mandate"', text)
+    elif text.startswith("reference"):
+        problem = problem.replace("value = 1.0", text)
+    else:
+        problem += text
+    path = _file(tmp_path, problem)
+    given = sample(tmp_path, sweep_runs)
+    assert main(["discover", str(path), "--from", str(given), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert field in err and allowed in err and "Traceback" not in err, err
+    assert str(path) in err or str(given) in err
+
+
+def test_a_from_field_must_name_an_existing_file(tmp_path, capsys):
+    path = _file(tmp_path, 'from = "no/such/runs.parquet"\n' + GIVEN.replace("VALUE", "1.0"))
+    assert main(["discover", str(path), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert str(path) in err and "'from'" in err and "an existing file" in err and "Traceback" not in err
+
+
+def _run_command(tmp: Path, command: str, text: str) -> Path:
+    """Run ``salesim COMMAND`` on a problem file holding ``text``, in this process; its output folder."""
+    out = tmp / command
+    assert main([command, str(_file(tmp, text, f"{command}.toml")), "--workers", "1", "--quiet", "--out",
+                 str(out)]) == 0
+    return out
+
+
+@pytest.mark.slow
+def test_optimize_and_robust_write_an_offline_report_with_their_key_table(tmp_path):
+    """The smallest study (two candidates, the best re-run twice) and the smallest robustness check (two
+    policies in two worlds): each writes report.html beside its CSVs, with its key table and figures."""
+    small = SMALL.replace("n_accounts = 200", "n_accounts = 150")
+    study = (TINY + "replications = 1\nobjectives = [\"profit\", \"annual_churn_rate\"]\ntrials = 2\n"
+             "population = 2\n" + small + "[reevaluate]\ntop = 1\nreplications = 2\n[levers.banner_target]\n"
+             "range = [0.3, 1.0]\n")
+    out = _run_command(tmp_path, "optimize", study)
+    text = _report(out, "reevaluation", figures=2)
+    again = pd.read_csv(out / "reevaluation.csv")
+    assert f"re-evaluated ({int(again['reevaluated_replications'].iloc[0])} fresh runs)" in text
+    assert "<table id='pareto'>" in text and "banner_target" in text
+
+    check = ('title = "Which policy holds up?"\npolicies = ["baseline", "banner_mandate"]\nkpi = "profit"\n'
+             "samples = 2\nreplications = 1\nweeks = 20\n" + small + "[uncertainties.p_purchase]\n"
+             "range = [0.2, 0.4]\n")
+    text = _report(_run_command(tmp_path, "robust", check), "robust", figures=1)
+    best = pd.read_csv(tmp_path / "robust" / "robust.csv").iloc[0]["policy"]
+    assert f"<tr class='sig'><td class='text'>{best}</td>" in text  # the most robust policy first, marked

@@ -204,7 +204,8 @@ def test_compare_writes_the_documented_tables(tmp_path, capsys):
     runs = pd.read_parquet(out / "runs.parquet")
     assert len(runs) == 6 and {"scenario", "replication", "seed", "enforcement", *KPIS} <= set(runs.columns)
     series = pd.read_parquet(out / "series.parquet")
-    assert len(series) == 6 * 20 and {"scenario", "replication", "week", "revenue"} <= set(series.columns)
+    assert len(series) == 6 * 20 and {"scenario", "replication", "week", "revenue_week"} <= set(series.columns)
+    assert "revenue" not in series.columns  # the annual KPI's name is not reused for the weekly series
     html = (out / "report.html").read_text()
     assert "Banner close-rate mandate" in html and "data:image/png;base64" in html
     assert "banner_avoidance_rate" in capsys.readouterr().out

@@ -12,6 +12,7 @@ import pytest
 
 from sim import SalesModel, load_scenario
 from sim import formatting as fm
+from sim.experiment.tidy import tidy_series
 from sim.kpis import HEADLINE, KPIS
 from sim.report import compare_plots as cp
 from sim.report.html import excludes_zero, write_report
@@ -58,7 +59,7 @@ def inputs() -> dict:
         for rep in range(REPS):
             model = SalesModel.from_scenario(scenario, rng=rep).run(WEEKS)
             runs.append({"scenario": name, "replication": rep, "seed": rep, **model.kpis()})
-            ts = model.timeseries().reset_index()
+            ts = tidy_series(model.timeseries()).reset_index()  # as series.parquet names the columns
             series.append(ts.assign(scenario=name, replication=rep))
     runs_df = pd.DataFrame(runs)
     meta = {"replications": REPS, "weeks": WEEKS, "root_seed": 0, "created": "2025-01-01T12:00:00",
@@ -139,7 +140,7 @@ def test_text_from_inputs_is_escaped(inputs: dict, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_missing_series_columns_do_not_break_the_report(inputs: dict, tmp_path: Path) -> None:
-    keep = ["scenario", "replication", "week", "revenue"]
+    keep = ["scenario", "replication", "week", "revenue_week"]
     text = write_report(tmp_path, inputs["scenarios"], inputs["comparison"], inputs["runs"],
                         inputs["series"][keep], inputs["meta"]).read_text()
     assert len(IMG.findall(text)) == 8 and "could not be drawn" not in text

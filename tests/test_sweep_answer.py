@@ -61,3 +61,23 @@ def test_a_sweep_reference_must_name_a_varied_lever(capsys) -> None:
 
     assert main(["sweep", "baseline", "--vary", "enforcement=0:1:2", "--reference", "enforcment=1"]) == 2
     assert "did you mean 'enforcement'" in capsys.readouterr().err
+
+
+def test_the_api_the_report_and_the_sweep_answer_give_one_paired_difference() -> None:
+    """sim.paired, the report's all-pairs matrix and a sweep's answer share one implementation: same numbers,
+    pairs matched by replication whatever the row order."""
+    import sim
+    from sim.experiment.summary import pairwise
+
+    runs = _runs([0.0, 10.0, -3.0], np.array([0.0, 1e6, -1e6, 5e5])).sample(frac=1.0, random_state=2)
+    runs.loc[runs.index[:3], "profit"] += np.array([4.0, -7.0, 2.0])
+    runs["scenario"] = runs["point"].map({0: "a", 1: "b", 2: "c"})
+    api = sim.paired(runs, "profit", reference="a", by="scenario").set_index("scenario")
+    report = pairwise(runs, ["a", "b", "c"]).set_index(["scenario", "versus"])
+    answer = point_differences(runs, ["enforcement"], reference=0).set_index("point")
+    for point, name in ((1, "b"), (2, "c")):
+        trio = (api.loc[name, ["diff", "diff_ci_low", "diff_ci_high"]].to_list(),
+                report.loc[(name, "a"), ["diff", "ci_low", "ci_high"]].to_list(),
+                answer.loc[point, ["profit_diff", "profit_diff_low", "profit_diff_high"]].to_list())
+        assert trio[0] == trio[1] == trio[2]
+    assert api.loc["a", "diff"] == 0.0 and report.loc[("b", "c"), "diff"] == pytest.approx(13.0, abs=5.0)

@@ -44,6 +44,7 @@ class DiscoverResult:
     trajectories: pd.DataFrame
     runs: pd.DataFrame
     elapsed_s: float
+    dimensions: tuple[Dimension, ...] = ()  # what the boxes were drawn on (ranges for the figure)
 
 
 def worlds(dims: tuple[Dimension, ...], samples: int, seed: int) -> list[dict[str, Any]]:
@@ -99,14 +100,20 @@ def discover(problem: DiscoverProblem, executor: Any, out: Path, resume: bool = 
     runs.insert(1, "role", np.where(runs["scenario"] == problem.base.name, POLICY, REFERENCE))
     table = world_table(problem, runs, [d.name for d in problem.uncertainties], ref_name)
     boxes, limits, trajectories = find_boxes(table, problem.uncertainties, problem.prim)
+    write_discovery(out, problem, table, boxes, limits, trajectories)
+    runs.to_parquet(out / "runs.parquet", index=False)
+    return DiscoverResult(table, boxes, limits, trajectories, runs, elapsed, problem.uncertainties)
+
+
+def write_discovery(out: Path, problem: DiscoverProblem, table: pd.DataFrame, boxes: pd.DataFrame,
+                    limits: pd.DataFrame, trajectories: pd.DataFrame) -> None:
+    """Write worlds.csv, boxes.csv, box_limits.csv, peeling.csv and boxes.json into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "worlds.csv", index=False)
     boxes.to_csv(out / "boxes.csv", index=False)
     limits.to_csv(out / "box_limits.csv", index=False)
     trajectories.to_csv(out / "peeling.csv", index=False)
     (out / "boxes.json").write_text(boxes_json(problem, table, boxes, limits), encoding="utf-8")
-    runs.to_parquet(out / "runs.parquet", index=False)
-    return DiscoverResult(table, boxes, limits, trajectories, runs, elapsed)
 
 
 def world_table(problem: DiscoverProblem, runs: pd.DataFrame, names: list[str], ref: str | None) -> pd.DataFrame:
@@ -187,6 +194,8 @@ def boxes_json(problem: DiscoverProblem, table: pd.DataFrame, boxes: pd.DataFram
 
     out = {"title": problem.title, "policy": problem.base.name, "fails_when": problem.threshold_text,
            "worlds": len(table), "failing_worlds": int(table["fails"].sum())}
+    if problem.sample is not None:
+        out["sample"] = str(problem.sample)  # the boxes were found in an existing runs table
     found = []
     for b in boxes.to_dict("records"):
         lim = limits[limits["box"] == b["box"]] if len(limits) else limits

@@ -24,6 +24,8 @@ A discovery file (``experiments/decisions/discover_mandate.toml``) replaces leve
 ``[threshold]``: ``kpi``, ``fails = "below"`` or ``"above"``, and either ``value`` (a number) or
 ``reference`` (a scenario evaluated in the same world, e.g. "baseline": "profit below the baseline's"),
 with an optional ``margin`` ("profit more than 500,000 below the baseline's": ``margin = 500000``).
+``from = "runs/.../runs.parquet"`` (or ``salesim discover FILE --from RUNS``) finds the boxes in an existing
+sample instead of running one (:mod:`sim.decide.given`).
 
 Every problem is one :class:`~sim.errors.UserError` naming the file, the field, the value and what is allowed.
 """
@@ -45,7 +47,7 @@ from sim.tomlfile import did_you_mean, field_error, read_toml
 OPTIMIZE_KEYS = ("title", "question", "scenario", "objectives", "trials", "population", "replications", "weeks",
                  "seed", "set", "reevaluate", "levers")
 DISCOVER_KEYS = ("title", "question", "scenario", "samples", "replications", "weeks", "seed", "set", "threshold",
-                 "uncertainties", "prim")
+                 "uncertainties", "prim", "from")
 THRESHOLD_KEYS = ("kpi", "fails", "value", "reference", "margin")
 PRIM_KEYS = ("min_density", "max_boxes", "peel_alpha")
 ROBUST_KEYS = ("title", "question", "policies", "kpi", "samples", "replications", "weeks", "seed", "set",
@@ -107,6 +109,7 @@ class DiscoverProblem(_Problem):
     reference: Scenario | None = None
     margin: float = 0.0
     prim: dict[str, float] = field(default_factory=dict)
+    sample: Path | None = None  # an existing runs.parquet to find boxes in, instead of running the worlds
 
     @property
     def threshold_text(self) -> str:
@@ -191,11 +194,20 @@ def load_optimize(path: str | Path, **overrides: Any) -> OptimizeProblem:
                            population=population, top=top, reevaluate_replications=rerep, **common)
 
 
-def load_discover(path: str | Path, **overrides: Any) -> DiscoverProblem:
-    """Read and validate a discovery file; ``overrides`` (see :func:`_common`) come from the command line."""
+def load_discover(path: str | Path, sample: str | Path | None = None, **overrides: Any) -> DiscoverProblem:
+    """Read and validate a discovery file; ``overrides`` (see :func:`_common`) come from the command line.
+
+    ``sample`` (``--from``), or the file's ``from``, names an existing runs table (a sweep's, a discovery's or
+    a robustness check's ``runs.parquet``) to find the boxes in without running anything; then
+    ``[uncertainties]`` is optional and only chooses stored columns (levers too; ranges come from the data):
+    without it, every stored lever or parameter column that varies is a dimension.
+    """
     path = Path(path)
     data = read_toml(path, DISCOVER_KEYS, "Discovery file")
     base, common = _common(path, data, **overrides)
+    if sample is None and "from" in data:
+        sample = _existing_file(path, "from", data["from"], "the runs.parquet of an existing sweep, discovery or "
+                                "robustness check, e.g. from = \"runs/sweep-banner_mandate-enforcement/runs.parquet\"")
     samples = _whole(path, data, "samples", 200, 10, DESIGN_POINTS.limit)
     th = data.get("threshold")
     if not isinstance(th, dict):
@@ -247,10 +259,23 @@ def load_discover(path: str | Path, **overrides: Any) -> DiscoverProblem:
         if not _is_number(v) or not lo <= v <= hi or (key == "max_boxes" and not isinstance(v, int)):
             raise field_error(path, f"prim.{key}", v, f"a {'whole ' if key == 'max_boxes' else ''}number from "
                               f"{lo:g} to {hi:g}")
-    uncertainties = _dimensions(path, data, "uncertainties", ("behaviour", "economics"), base)
+    # On a stored sample [uncertainties] only chooses columns, so a sweep's levers may be among them too.
+    groups = ("behaviour", "economics", "lever") if sample is not None else ("behaviour", "economics")
+    uncertainties = () if sample is not None and "uncertainties" not in data else _dimensions(
+        path, data, "uncertainties", groups, base)
     return DiscoverProblem(path=path, base=base, uncertainties=uncertainties, samples=samples, kpi=kpi,
                            fails=fails, value=value, reference=reference, margin=float(margin),
-                           prim={k: float(v) for k, v in opts.items()}, **common)
+                           prim={k: float(v) for k, v in opts.items()},
+                           sample=Path(sample) if sample is not None else None, **common)
+
+
+def _existing_file(path: Path, key: str, value: Any, allowed: str) -> Path:
+    """A file a field names: as given (from the working folder), else beside the problem file."""
+    found = [p for p in (Path(str(value)), path.parent / str(value)) if p.is_file()] if isinstance(value, str) \
+        and value else []
+    if not found:
+        raise field_error(path, key, value, f"an existing file: {allowed}")
+    return found[0]
 
 
 def _common(path: Path, data: dict[str, Any], overrides: dict[str, Any] | None = None,

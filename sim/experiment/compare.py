@@ -17,7 +17,7 @@ from sim.experiment.runner import run_jobs
 from sim.experiment.store import Store
 from sim.experiment.summary import Answer, answer, calibration_facts, with_reference
 from sim.experiment.tables import comparison_frame, runs_frame, series_frame
-from sim.experiment.tidy import write_parquet
+from sim.experiment.tidy import tidy_series, write_parquet
 from sim.kpis import KPIS
 from sim.params import param_info
 from sim.scenario import Scenario
@@ -151,7 +151,8 @@ def load_comparison(folder: Path, reference: str | None = None, out: Path | None
     info = {str(s.get("name")): s for s in stored["scenarios"]}
     names = with_reference(list(info), reference)
     series_path = folder / "series.parquet"
-    series = pd.read_parquet(series_path) if series_path.is_file() else pd.DataFrame()
+    # tidy_series renames the weekly columns of a file written before they had distinct names; no-op otherwise
+    series = tidy_series(pd.read_parquet(series_path)) if series_path.is_file() else pd.DataFrame()
     meta = {**stored.get("meta", {}), "reference": names[0]}
     return summarise(Comparison(runs, series, pd.DataFrame(), folder, [info[n] for n in names], meta),
                      out or folder)

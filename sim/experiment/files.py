@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,9 @@ def _check_problem(path: Path, v: dict[str, Any]) -> list[UserError]:
                             f"(e.g. {example})")]
     from sim.decide.problem import load_discover, load_optimize, load_robust
 
-    load = {"optimize": load_optimize, "discover": load_discover, "robust": load_robust}[kind]
+    loaders: dict[str, Callable[..., Any]] = {"optimize": load_optimize, "discover": load_discover,
+                                              "robust": load_robust}
+    load = loaders[kind]
     try:
         load(_relative(path, ref))
     except UserError as e:

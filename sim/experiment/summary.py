@@ -2,7 +2,7 @@
 
 Computation only (tables and plain dicts); :mod:`sim.report.executive` renders them. Every difference is
 paired: replication k of two scenarios shares a seed (and, with ``--posterior``, a parameter draw), so
-its interval is that of the per-replication differences (:func:`sim.stats.paired_diff_ci`).
+its interval is that of the per-replication differences (:mod:`sim.experiment.paired`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import UserError
+from sim.experiment.paired import ZERO, by_group, paired_difference
 from sim.formatting import finite
 from sim.kpis import KPIS
-from sim.stats import paired_diff_ci
 from sim.tomlfile import did_you_mean
 
 # The KPIs a ranking sorts on, in order: profit first, then revenue, churn and rep turnover break ties.
@@ -95,12 +95,12 @@ def pairwise(runs: pd.DataFrame, names: list[str], kpi: str = PAIRS_KPI) -> pd.D
 
     Columns: ``scenario, versus, kpi, diff, ci_low, ci_high``; a scenario against itself is 0.
     """
-    values = {n: runs[runs["scenario"] == n].sort_values("replication")[kpi].to_numpy(float) for n in names}
+    groups, none = by_group(runs, "scenario"), runs.iloc[:0]
     rows = []
     for a in names:
         for b in names:
-            d, lo, hi = (0.0, 0.0, 0.0) if a == b else paired_diff_ci(values[b], values[a])
-            rows.append({"scenario": a, "versus": b, "kpi": kpi, "diff": d, "ci_low": lo, "ci_high": hi})
+            d = ZERO if a == b else paired_difference(groups.get(b, none), groups.get(a, none), kpi)
+            rows.append({"scenario": a, "versus": b, "kpi": kpi, "diff": d.diff, "ci_low": d.low, "ci_high": d.high})
     return pd.DataFrame(rows)
 
 

@@ -1,7 +1,7 @@
 """What a sweep answers, as data: each design point against a reference point, with paired intervals.
 
 Replication k of every design point shares a seed, so a point's difference from the reference point is
-averaged over paired replications (:func:`sim.stats.paired_diff_ci`) and its interval is far narrower
+averaged over paired replications (:mod:`sim.experiment.paired`) and its interval is far narrower
 than the unpaired intervals of ``sweep.csv``. The reference point is the design point at the base
 scenario's own lever values, or the one nearest them when the design does not hold them.
 Computation only: :mod:`sim.report.sweep_figure` draws the heatmap.
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.experiment.paired import by_group, paired_difference
 from sim.experiment.summary import distinct
-from sim.stats import paired_diff_ci
 
 # The KPIs a sweep's answer compares: what the business keeps, and what it leaves on the table.
 ANSWER_KPIS: tuple[str, ...] = ("profit", "revenue_lost")
@@ -49,17 +49,16 @@ def point_differences(runs: pd.DataFrame, levers: list[str], reference: int,
     One row a point: ``point``, the levers, ``reference`` (bool), ``replications`` and for each KPI
     ``<kpi>``, ``<kpi>_diff``, ``<kpi>_diff_low``, ``<kpi>_diff_high`` and ``<kpi>_distinct``.
     """
-    by_point = {p: sub.sort_values("replication") for p, sub in runs.groupby("point", sort=True)}
+    by_point = by_group(runs, "point", sort=True)
     ref = by_point[reference]
     rows = []
     for p, sub in by_point.items():
         row: dict[str, Any] = {"point": p, **{k: sub[k].iloc[0] for k in levers}, "reference": p == reference,
                                "replications": len(sub)}
         for k in kpis:
-            shared = ref.merge(sub, on="replication", suffixes=("_ref", ""))  # pairs by replication
-            d, lo, hi = paired_diff_ci(shared[f"{k}_ref"].to_numpy(float), shared[k].to_numpy(float))
-            row.update({k: float(sub[k].mean()), f"{k}_diff": d, f"{k}_diff_low": lo, f"{k}_diff_high": hi,
-                        f"{k}_distinct": p != reference and distinct(lo, hi, len(shared))})
+            d = paired_difference(ref, sub, k)
+            row.update({k: float(sub[k].mean()), f"{k}_diff": d.diff, f"{k}_diff_low": d.low,
+                        f"{k}_diff_high": d.high, f"{k}_distinct": p != reference and distinct(d.low, d.high, d.pairs)})
         rows.append(row)
     return pd.DataFrame(rows)
 

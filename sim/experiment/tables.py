@@ -7,7 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
+from sim.experiment.paired import paired_difference
+from sim.experiment.tidy import tidy_series
+from sim.stats import mean_ci, unpaired_diff_ci
 
 
 def runs_frame(records: list[dict[str, Any]], label: str = "scenario") -> pd.DataFrame:
@@ -21,14 +23,15 @@ def runs_frame(records: list[dict[str, Any]], label: str = "scenario") -> pd.Dat
 
 def series_frame(records: list[dict[str, Any]], label: str = "scenario",
                  burn_in: dict[str, int] | None = None) -> pd.DataFrame:
-    """Weekly series of every run, long by run and week, wide by metric; with ``burn_in`` (weeks, by label)
-    a ``burn_in`` column flags the weeks the KPIs leave out."""
+    """Weekly series of every run, long by run and week, wide by metric (tidy names: ``revenue_week``, see
+    :func:`sim.experiment.tidy.tidy_series`); with ``burn_in`` (weeks, by label) a ``burn_in`` column flags
+    the weeks the KPIs leave out."""
     frames = []
     for r in records:
         s = r.get("series")
         if not s:
             continue
-        df = pd.DataFrame(s)
+        df = tidy_series(pd.DataFrame(s))
         df.insert(0, "week", np.arange(len(df)))
         if burn_in is not None:
             df.insert(1, "burn_in", df["week"] < burn_in[r["label"]])
@@ -51,10 +54,9 @@ def comparison_frame(runs: pd.DataFrame, scenarios: list[str], kpis: list[str]) 
                    "diff_vs_first": 0.0, "diff_ci_low": 0.0, "diff_ci_high": 0.0,
                    "unpaired_diff_ci_low": 0.0, "unpaired_diff_ci_high": 0.0}
             if name != scenarios[0]:
-                a, b = first[k].to_numpy(float), sub[k].to_numpy(float)
-                d, dlo, dhi = paired_diff_ci(a, b)
-                _, ulo, uhi = unpaired_diff_ci(a, b)
-                row.update(diff_vs_first=d, diff_ci_low=dlo, diff_ci_high=dhi,
+                d = paired_difference(first, sub, k)
+                _, ulo, uhi = unpaired_diff_ci(first[k].to_numpy(float), sub[k].to_numpy(float))
+                row.update(diff_vs_first=d.diff, diff_ci_low=d.low, diff_ci_high=d.high,
                            unpaired_diff_ci_low=ulo, unpaired_diff_ci_high=uhi)
             rows.append(row)
     return pd.DataFrame(rows)

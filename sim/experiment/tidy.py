@@ -3,8 +3,12 @@
 The meaning of a column is looked up where it is declared once — a KPI (:data:`sim.kpis.KPIS`, per year or
 a share of the measured weeks), a weekly series (:data:`sim.kpis.WEEKLY`, per week), a parameter
 (:func:`sim.params.param_info`) or one of the identifying columns below — and written into the Parquet
-schema's field metadata, so a file read years later, or by another tool, still says what ``revenue`` is
-in this table (currency a year in ``runs.parquet``, currency a week in ``series.parquet``).
+schema's field metadata, so a file read years later, or by another tool, still says what a column is.
+
+Weekly and annual quantities never share a name in a tidy file: a weekly series whose name is also a KPI's
+(or a parameter's) gets the suffix ``_week`` (``revenue_week``, currency a week, in ``series.parquet`` and
+``timeseries.csv``; ``revenue``, currency a year, in ``runs.parquet``). The model keeps its own names
+(``SalesModel.timeseries()``); :func:`tidy_series` maps them at the boundary and :func:`model_name` back.
 
 One row per column (label, unit, definition)::
 
@@ -34,17 +38,47 @@ ID_COLUMNS = {
 }
 
 
+WEEK_SUFFIX = "_week"
+"""Added in tidy files to a weekly series whose name is also a KPI's or a parameter's, so no name means two
+things."""
+
+
+def tidy_name(name: str) -> str:
+    """The name of the model's weekly series ``name`` in a tidy file: ``revenue`` -> ``revenue_week``.
+
+    A series that shares its name with a KPI (a year's revenue) or a parameter (the lever ``failure_rate``,
+    against the realised weekly ``failure_rate_week``) takes the suffix; every other name is kept.
+    """
+    from sim.kpis import KPIS, WEEKLY
+    from sim.params import param_info
+
+    return name + WEEK_SUFFIX if name in WEEKLY and (name in KPIS or name in param_info()) else name
+
+
+def model_name(name: str) -> str:
+    """The model's name of a tidy weekly column (the inverse of :func:`tidy_name`): ``revenue_week`` ->
+    ``revenue``; any other name is returned as it is."""
+    base = name.removesuffix(WEEK_SUFFIX)
+    return base if base != name and tidy_name(base) == name else name
+
+
+def tidy_series(frame: pd.DataFrame) -> pd.DataFrame:
+    """A weekly table (e.g. ``SalesModel.timeseries()``) with its columns named as tidy files name them."""
+    return frame.rename(columns=tidy_name)
+
+
 def column_meta(name: str, table: str = "runs") -> dict[str, str] | None:
     """Label, unit and definition of a column from where it is declared, or None if it is not declared.
-    In a weekly table (``table="series"``) a name that is also a KPI means the weekly series."""
+    In a weekly table (``table="series"``) columns are tidy names (:func:`tidy_name`) of weekly series."""
     from sim.kpis import KPIS, WEEKLY
     from sim.params import param_info
 
     if name in ID_COLUMNS:
         label, unit, doc = ID_COLUMNS[name]
         return {"label": label, "unit": unit, "definition": doc, "kind": "identifier"}
-    if name in WEEKLY and (table == "series" or name not in KPIS):
-        w = WEEKLY[name]
+    weekly = model_name(name) if table == "series" else name
+    if weekly in WEEKLY and (table == "series" or name not in KPIS):
+        w = WEEKLY[weekly]
         return {"label": w.label, "unit": w.unit, "definition": f"{w.label} ({w.kind})", "kind": "weekly series"}
     if name in KPIS:
         k = KPIS[name]

@@ -29,6 +29,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import formatting as fm
+from sim.experiment.tidy import model_name
 from sim.kpis import CHURN_CAUSES, WEEKLY, display_format, label
 from sim.report.weekly import STYLE
 
@@ -136,8 +137,8 @@ def plot_revenue_series(series: pd.DataFrame, colors: dict[str, str], band: tupl
         fig = _figure(16, 7)
         left, right = fig.subplots(1, 2)
         left.set_title("Revenue (solid) vs potential (dashed), per week")
-        drew = _band_lines(left, series, "revenue", colors, band)
-        drew |= _band_lines(left, series, "revenue_potential", colors, band, linestyle="--", fill=False)
+        drew = _band_lines(left, series, "revenue_week", colors, band)
+        drew |= _band_lines(left, series, "revenue_potential_week", colors, band, linestyle="--", fill=False)
         if not drew:
             _no_data(left)
         right.set_title("Revenue lost so far (cumulative)")
@@ -202,7 +203,8 @@ def plot_churn_causes(series: pd.DataFrame, colors: dict[str, str]) -> Figure:
 def plot_series_bands(series: pd.DataFrame, metrics: Iterable[str], colors: dict[str, str],
                       band: tuple[float, float] = (0.1, 0.9)) -> Figure:
     """One panel per weekly series (titled with its declared label), mean line and band per scenario."""
-    present = {c: WEEKLY[c].label if c in WEEKLY else c for c in metrics if c in series.columns}
+    declared = {c: WEEKLY.get(model_name(c)) for c in metrics if c in series.columns}
+    present = {c: w.label if w else c for c, w in declared.items()}
     with matplotlib.rc_context(STYLE):
         fig = _figure(16, 6.5)
         axes = np.atleast_1d(fig.subplots(1, max(1, len(present)), squeeze=False).ravel())
@@ -212,7 +214,7 @@ def plot_series_bands(series: pd.DataFrame, metrics: Iterable[str], colors: dict
         for ax, (column, title) in zip(axes, present.items(), strict=True):
             ax.set_title(title)
             _band_lines(ax, series, column, colors, band)
-            ax.yaxis.set_major_formatter(FuncFormatter(fm.tick(WEEKLY[column].fmt if column in WEEKLY else "number")))
+            ax.yaxis.set_major_formatter(FuncFormatter(fm.tick(w.fmt if (w := declared[column]) else "number")))
             ax.set_xlabel("week")
         _series_legend(fig, colors, band)
     return fig
@@ -298,8 +300,8 @@ def _diff_panel(ax: Axes, comparison: pd.DataFrame, kpi: str, names: list[str], 
 def _gap_panel(ax: Axes, series: pd.DataFrame, name: str, color: str) -> None:
     """Reported vs true banner rate of one scenario, means over replications, gap shaded."""
     ax.set_title(name, color=color, fontweight="bold")
-    reported = _weekly_stats(series, name, "reported_banner_close_rate")
-    true = _weekly_stats(series, name, "true_banner_conversion")
+    reported = _weekly_stats(series, name, "reported_banner_close_rate_week")
+    true = _weekly_stats(series, name, "true_banner_conversion_week")
     if reported is None and true is None:
         return _no_data(ax)
     if reported is not None and true is not None:

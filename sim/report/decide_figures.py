@@ -137,7 +137,7 @@ def plot_regret(policies: pd.DataFrame, regret: pd.DataFrame, path: Path, title:
     fig = Figure(figsize=(11, 0.7 * len(order) + 2.2), layout="constrained")
     left, right = fig.subplots(1, 2)
     data = [regret[regret["policy"] == p]["regret"].to_numpy(float) for p in order]
-    left.boxplot(data, vert=False, tick_labels=order)
+    left.boxplot(data, orientation="horizontal", tick_labels=order)
     for j, d in enumerate(data, start=1):
         left.scatter(d, np.full(len(d), j), s=6, color=OTHER, alpha=0.5)
     left.invert_yaxis()

@@ -93,8 +93,9 @@ def write_report(out_dir: Path, scenarios: list[dict], comparison: pd.DataFrame,
                  series: pd.DataFrame, meta: dict, answer: Answer | None = None) -> Path:
     """Write the comparison report to ``out_dir / "report.html"`` (creating the folder) and return its path.
 
-    ``answer`` (:func:`sim.experiment.summary.answer`) fills the first section; without it the report
-    starts with the scenarios.
+    ``series`` is the weekly table as ``series.parquet`` names it (``revenue_week``, see
+    :func:`sim.experiment.tidy.tidy_series`). ``answer`` (:func:`sim.experiment.summary.answer`) fills the
+    first section; without it the report starts with the scenarios.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -273,14 +274,14 @@ def _charts_section(comparison: pd.DataFrame, runs: pd.DataFrame, series: pd.Dat
         ("Revenue and its potential, week by week", lambda: cp.plot_revenue_series(series, colors),
          "Lines are means over replications, bands span the middle 80 % of replications (10th to 90th "
          "percentile)."),
-        ("Profit, week by week", lambda: cp.plot_series_bands(series, ("profit", "profit_cum"), colors),
+        ("Profit, week by week", lambda: cp.plot_series_bands(series, ("profit_week", "profit_cum"), colors),
          "What is left of net revenue after the cost of goods, pay (base, commission, every bonus), managers, "
          "cost to serve, audits and acquisition; bands as above."),
         ("Reported banner close rate vs true conversion", lambda: cp.plot_close_rate_gap(series, colors),
          "The rate management sees (closes ÷ banner accounts opened) against the true conversion (closes ÷ all "
          f"banner opportunities); the shaded gap is what avoidance hides. {ROLLING_WEEKS}-week rolling rates, "
          "means over replications."),
-        ("Customers and reps", lambda: cp.plot_series_bands(series, ("nps", "rep_stress_mean"), colors),
+        ("Customers and reps", lambda: cp.plot_series_bands(series, ("nps_week", "rep_stress_mean_week"), colors),
          "Net promoter score of active accounts and mean stress of reps in post; bands as above."),
     ]
     if len(colors) > 1 and pairing:
