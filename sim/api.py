@@ -105,7 +105,7 @@ def sweep(base: str | Path | Scenario, vary: Mapping[str, Sequence[Any] | tuple[
 def paired(runs: pd.DataFrame, kpi: str, reference: str | None = None, by: str = "scenario") -> pd.DataFrame:
     """Each group's mean of ``kpi`` and its paired difference from ``reference`` (default: the first group),
     replication by replication, with 95 % t intervals. ``by`` is ``"scenario"`` (a comparison) or
-    ``"point"`` (a sweep)."""
+    ``"point"`` (a sweep). ``distinguishable`` needs two or more pairs: one pair has no interval."""
     if kpi not in runs:
         raise UserError(f"{kpi!r} is not a column of the runs table; KPIs are listed by `salesim reference kpis`.")
     groups = by_group(runs, by)
@@ -118,7 +118,7 @@ def paired(runs: pd.DataFrame, kpi: str, reference: str | None = None, by: str =
         d = ZERO if g == ref else paired_difference(groups[ref], sub, kpi)
         rows.append({by: g, "kpi": kpi, "mean": m, "ci_low": lo, "ci_high": hi, "reference": ref,
                      "diff": d.diff, "diff_ci_low": d.low, "diff_ci_high": d.high,
-                     "distinguishable": bool(g != ref and (d.low > 0 or d.high < 0))})
+                     "distinguishable": bool(g != ref and d.pairs >= 2 and (d.low > 0 or d.high < 0))})
     return pd.DataFrame(rows)
 
 

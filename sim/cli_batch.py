@@ -315,8 +315,9 @@ def add_calibrate(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ABC-SMC and write the posterior and its checks."""
     from sim.calibrate import load_targets
-    from sim.calibrate.abc import make_sampler
+    from sim.calibrate.abc import finished_generations, make_sampler
     from sim.calibrate.run import calibrate, write_figures
+    from sim.experiment.interrupts import CleanStop
 
     cal = load_targets(args.targets)
     base = load_scenario(cal.scenario, parse_set(args.set))
@@ -324,14 +325,20 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     base.params.replace(**{k: lo for k, (lo, _) in cal.priors.items()})  # priors valid for this scenario
     out = args.out or Path(__file__).resolve().parent.parent / "calibration" / "fitted" / cal.path.stem
     problem = _guard_calibration(args, cal, base, out)
-    sampler, dask_ex = make_sampler(args.workers, args.scheduler, args.dask_local)
-    executor = dask_ex or batch_executor(args)
-    try:
-        res = calibrate(cal, out, args.population, args.generations, sampler, executor, args.seed,
-                        args.replications, args.ppc_draws, resume=args.resume, base=base, verbose=not args.quiet,
-                        problem=problem)
-    finally:
-        executor.close()
+
+    def kept() -> str:
+        n = finished_generations(out)
+        return f"{n} finished generation{'s' if n != 1 else ''} in {out}"
+
+    with CleanStop(out, kept=kept):
+        sampler, dask_ex = make_sampler(args.workers, args.scheduler, args.dask_local)
+        executor = dask_ex or batch_executor(args)
+        try:
+            res = calibrate(cal, out, args.population, args.generations, sampler, executor, args.seed,
+                            args.replications, args.ppc_draws, resume=args.resume, base=base,
+                            verbose=not args.quiet, problem=problem)
+        finally:
+            executor.close()
     write_figures(res, cal)
     print(res.summary.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     print()

@@ -33,6 +33,9 @@ def test_paired_differences_match_the_comparison_table(runs):
     assert table.loc["banner_mandate", "diff_ci_low"] == pytest.approx(comp.loc["banner_mandate", "diff_ci_low"])
     flipped = sim.paired(runs, "profit", reference="banner_mandate").set_index("scenario")
     assert flipped.loc["baseline", "diff"] == pytest.approx(-table.loc["banner_mandate", "diff"])
+    one = sim.paired(runs[runs.replication == 0], "profit", reference="baseline").set_index("scenario")
+    assert one.loc["banner_mandate", "diff"] != 0 and not one.loc["banner_mandate", "distinguishable"], \
+        "one replication has no interval, so it cannot tell a difference from zero"
 
 
 def test_a_stored_comparison_resumes_to_the_same_table(tmp_path, runs):

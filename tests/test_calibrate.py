@@ -83,19 +83,22 @@ def _generations(db: Path) -> int:
 
 
 @pytest.mark.slow
-def test_killed_calibration_keeps_finished_generations(tmp_path):
+def test_interrupted_calibration_keeps_finished_generations_and_says_so(tmp_path):
     out = tmp_path / "fit"
     args = [sys.executable, "-m", "sim.cli", "calibrate", "--targets", str(short_targets(tmp_path)),
             "--population", "8", "--generations", "6", "--ppc-draws", "2", "--workers", "1", "--quiet", *SMALL,
             "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline and _generations(out / "abc.db") < 1:
         time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, signal.SIGINT)  # Ctrl-C: a clean stop that names what is kept and how to resume
+    _, err = proc.communicate(timeout=60)
     kept = _generations(out / "abc.db")
     assert 1 <= kept < 6
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert f"{kept} finished generation" in err and "--resume" in err, err
     with sqlite3.connect(out / "abc.db") as c:
         first_eps = c.execute("select epsilon from populations where t = 0").fetchone()[0]
     resumed = subprocess.run([*args[:8], "--generations", str(kept + 1), *args[10:], "--resume"],

@@ -16,7 +16,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,20 @@ def _global_seed(root_seed: int) -> Iterator[None]:
         yield
     finally:
         np.random.set_state(saved)
+
+
+def finished_generations(out: Path) -> int:
+    """How many generations the calibration in ``out`` has stored (pyABC commits each one when it ends)."""
+    import sqlite3
+
+    db = out / "abc.db"
+    if not db.is_file():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as c:
+            return int(c.execute("select count(*) from populations where t >= 0").fetchone()[0])
+    except sqlite3.Error:
+        return 0
 
 
 def _run(abc: Any, db: str, existing: bool, out: Path, observed: dict[str, float], generations: int,

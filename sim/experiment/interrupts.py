@@ -23,6 +23,7 @@ import signal
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -82,11 +83,13 @@ class CleanStop:
     Args:
         out: the experiment folder (finished runs are counted there and kept).
         argv: the command's arguments, for the resume command (default: ``sys.argv[1:]``).
+        kept: says what is kept in ``out`` (default: the finished runs of a batch store).
     """
 
-    def __init__(self, out: Path, argv: list[str] | None = None) -> None:
+    def __init__(self, out: Path, argv: list[str] | None = None, kept: Callable[[], str] | None = None) -> None:
         self.out = Path(out)
         self.argv = list(sys.argv[1:] if argv is None else argv)
+        self.kept = kept
         self.signum: int | None = None
         self.said = threading.Lock()
         self.previous: dict[int, Any] = {}
@@ -139,6 +142,8 @@ class CleanStop:
                 f"Resume with: {resume_command(self.argv, self.out)}")
 
     def _kept(self) -> str:
+        if self.kept is not None:
+            return self.kept()
         runs = self.out / "runs"
         n = sum(1 for _ in runs.glob("*.json")) if runs.is_dir() else 0
         return f"{n} finished run{'s' if n != 1 else ''} in {self.out}"
