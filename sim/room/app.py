@@ -281,6 +281,9 @@ def build_app(service: RoomService) -> Starlette:
     async def readyz(request: Request) -> Response:
         return PlainTextResponse("ok")
 
+    async def favicon(request: Request) -> Response:
+        return Response(status_code=204)
+
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.pool.warm()
@@ -296,6 +299,7 @@ def build_app(service: RoomService) -> Starlette:
         Route("/board/{code}", board_page),
         Route("/debrief/{code}", debrief_page),
         Route("/readyz", readyz),
+        Route("/favicon.ico", favicon),
         Route("/api/join", api_join, methods=["POST"]),
         Route("/api/table", api_table),
         Route("/api/table", api_table_save, methods=["POST"]),

@@ -34,6 +34,11 @@ function h(tag, attrs, ...children) {
   return el;
 }
 
+// Replace an element's children (arrays flattened, empty entries dropped).
+function put(el, ...children) {
+  el.replaceChildren(...children.flat(Infinity).filter((c) => c !== undefined && c !== null && c !== false));
+}
+
 function poll(fn) {
   let busy = false;
   const tick = async () => {
@@ -115,7 +120,7 @@ function joinPage() {
     if (r.ok) location.href = "/table";
     else setError(error, r.json.error);
   };
-  app.replaceChildren(h("h1", {}, "Join the room"),
+  put(app, h("h1", {}, "Join the room"),
     h("form", {class: "card join", onsubmit: go},
       h("label", {}, "Room code (on the board)", code), h("label", {}, "Your table's name", name),
       h("button", {class: "join-go", type: "submit"}, "Join"), error),
@@ -156,7 +161,7 @@ function tablePage() {
   const top = h("div", {});
   const form = h("form", {class: "card policy"});
   const rest = h("div", {});
-  app.replaceChildren(top, form, rest);
+  put(app, top, form, rest);
 
   const showErrors = (json) => {
     form.querySelectorAll(".error").forEach((e) => setError(e, ""));
@@ -174,15 +179,15 @@ function tablePage() {
 
   const drawForm = (s) => {
     if (s.finished) {
-      form.replaceChildren(h("p", {class: "done"}, "The room has finished. Thank you! The debrief is on the projector."));
+      put(form, h("p", {class: "done"}, "The room has finished. Thank you! The debrief is on the projector."));
       return;
     }
     if (s.computing) {
-      form.replaceChildren(h("p", {class: "computing"}, `Quarter ${s.computing} is running for every table…`));
+      put(form, h("p", {class: "computing"}, `Quarter ${s.computing} is running for every table…`));
       return;
     }
     if (s.locked) {
-      form.replaceChildren(h("p", {class: "locked"}, `Locked for quarter ${s.deciding}. Waiting for the facilitator `
+      put(form, h("p", {class: "locked"}, `Locked for quarter ${s.deciding}. Waiting for the facilitator `
         + "to run the quarter."), h("ul", {}, s.levers.map((l) => h("li", {}, `${l.label}: ${l.text}`))),
         h("p", {}, `Your prediction: ${s.prediction}${s.predict.unit ? " " + s.predict.unit : ""}`));
       return;
@@ -196,7 +201,7 @@ function tablePage() {
       const saved = form.querySelector(".saved");
       if (saved) saved.hidden = !r.ok || lock;
     };
-    form.replaceChildren(
+    put(form,
       h("h2", {}, `Your policy for quarter ${s.deciding}`),
       s.levers.map(leverControl),
       h("div", {class: "lever lever-prediction"},
@@ -212,10 +217,10 @@ function tablePage() {
   };
 
   const draw = (s) => {
-    top.replaceChildren(roomHeader(s, s.name), h("p", {class: "table-name", "data-table": s.table}, `Table: ${s.name}`));
+    put(top, roomHeader(s, s.name), h("p", {class: "table-name", "data-table": s.table}, `Table: ${s.name}`));
     const key = [s.quarter, s.locked, s.computing, s.finished].join("/");
     if (key !== shownKey) { shownKey = key; drawForm(s); }
-    rest.replaceChildren(h("h2", {}, "Your quarters"), historyTable(s, s.history), h("h2", {}, "Leaderboard"),
+    put(rest, h("h2", {}, "Your quarters"), historyTable(s, s.history), h("h2", {}, "Leaderboard"),
       lessonLine(s.lesson), leaderboard(s.leaderboard, s.table));
   };
 
@@ -231,7 +236,7 @@ function tablePage() {
 function hostPage() {
   (async () => {
     const r = await api("/api/host");
-    if (!r.ok) { app.replaceChildren(h("p", {class: "error"}, r.json.error)); return; }
+    if (!r.ok) { put(app, h("p", {class: "error"}, r.json.error)); return; }
     const s = r.json;
     const preset = h("select", {name: "preset"}, s.presets.map((p) => h("option", {value: p.name,
       selected: p.name === s.default_preset}, p.title)));
@@ -254,7 +259,7 @@ function hostPage() {
       h("a", {href: `/host/room/${x.code}`}, `${x.code}: ${x.title}`),
       ` · ${x.tables} tables · ${x.quarter} of ${x.quarters_max} quarters played${x.finished ? " · finished" : ""}`)))
       : h("p", {class: "muted"}, "No room yet.");
-    app.replaceChildren(h("h1", {}, "Facilitator"),
+    put(app, h("h1", {}, "Facilitator"),
       h("form", {class: "card create-room", onsubmit: create},
         h("h2", {}, "Open a room"),
         h("label", {}, "Preset (the unit every table starts from) ", preset),
@@ -288,7 +293,7 @@ function hostRoomPage() {
       const r = await api(`/api/host/rooms/${code}/close`, {});
       if (r.ok) draw(r.json);
     }}, "End the room");
-    app.replaceChildren(roomHeader(s),
+    put(app, roomHeader(s),
       h("div", {class: "card join-info"}, h("div", {class: "muted"}, "Join at"), h("div", {class: "join-url"}, join),
         h("div", {class: "muted"}, "with the code"), h("div", {class: "room-code", "data-code": s.code}, s.code)),
       h("div", {class: "card"},
@@ -308,7 +313,7 @@ function hostRoomPage() {
     if (advancing) return;
     const r = await api(`/api/host/rooms/${code}`);
     if (r.ok) draw(r.json);
-    else app.replaceChildren(h("p", {class: "error"}, r.json.error));
+    else put(app, h("p", {class: "error"}, r.json.error));
   });
 }
 
@@ -318,9 +323,9 @@ function boardPage() {
   const code = app.dataset.code;
   poll(async () => {
     const r = await api(`/api/board/${code}`);
-    if (!r.ok) { app.replaceChildren(h("p", {class: "error"}, r.json.error)); return; }
+    if (!r.ok) { put(app, h("p", {class: "error"}, r.json.error)); return; }
     const s = r.json;
-    app.replaceChildren(roomHeader(s, "leaderboard"), lessonLine(s.lesson), leaderboard(s.leaderboard));
+    put(app, roomHeader(s, "leaderboard"), lessonLine(s.lesson), leaderboard(s.leaderboard));
     app.classList.add("projector");
   });
 }
@@ -360,9 +365,9 @@ function debriefPage() {
   const code = app.dataset.code;
   (async () => {
     const r = await api(`/api/host/rooms/${code}/debrief`);
-    if (!r.ok) { app.replaceChildren(h("p", {class: "error"}, r.json.error)); return; }
+    if (!r.ok) { put(app, h("p", {class: "error"}, r.json.error)); return; }
     const s = r.json;
-    app.replaceChildren(roomHeader(s, "debrief"), lessonLine(s.lesson), leaderboard(s.leaderboard),
+    put(app, roomHeader(s, "debrief"), lessonLine(s.lesson), leaderboard(s.leaderboard),
       scatter(s.leaderboard),
       s.tables.map((t) => h("section", {class: "debrief-table", "data-table": t.table},
         h("h2", {}, t.name), historyTable(s, t.quarters))));
