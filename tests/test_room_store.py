@@ -163,8 +163,9 @@ def test_equal_choices_give_equal_numbers_and_other_choices_other_numbers():
 @pytest.mark.slow
 def test_a_quarter_resumed_from_its_snapshot_equals_a_replay_from_week_zero():
     first = run_table(TableJob(1, PARAMS, 7, WARMUP, POLICY_A[:1]))
-    resumed = run_table(TableJob(1, PARAMS, 7, WARMUP, POLICY_A, first.snapshot))
+    resumed = run_table(TableJob(1, PARAMS, 7, WARMUP, POLICY_A, first.snapshot, 1))
     replayed = run_table(TableJob(1, PARAMS, 7, WARMUP, POLICY_A))
-    assert resumed.replayed_weeks == 0 and replayed.replayed_weeks == WARMUP + 13
-    assert resumed.result == replayed.result
+    from_warm = run_table(TableJob(1, PARAMS, 7, WARMUP, POLICY_A, engine.warmed_up(PARAMS, 7, WARMUP), 0))
+    assert resumed.replayed_weeks == 0 and replayed.replayed_weeks == WARMUP + 13 and from_warm.replayed_weeks == 13
+    assert resumed.result == replayed.result == from_warm.result
     assert engine.run_all(PARAMS, 7, WARMUP, POLICY_A) == [first.result, resumed.result]

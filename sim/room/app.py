@@ -248,6 +248,7 @@ def build_app(service: RoomService) -> Starlette:
             data.get("seed", 1),
             str(data.get("title", "")),
         )
+        service.prepare(room.code)
         return JSONResponse({"code": room.code})
 
     @guarded

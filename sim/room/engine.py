@@ -86,7 +86,9 @@ class TableJob:
         seed: the room's seed; the same for every table.
         warmup_weeks: weeks the unit runs under the preset before quarter 1.
         policies: the table's lever values for quarters 1..q, in model units; the last is the quarter to run.
-        snapshot: the pickled model after quarter q - 1 (or None: replay from week 0).
+        snapshot: a pickled model that has played ``snapshot_quarter`` quarters (0: just warmed up), or None:
+            start from week 0. The quarters between the snapshot and the last are replayed.
+        snapshot_quarter: the quarters the snapshot has played.
     """
 
     table: int
@@ -95,6 +97,7 @@ class TableJob:
     warmup_weeks: int
     policies: tuple[Mapping[str, Any], ...]
     snapshot: bytes | None = None
+    snapshot_quarter: int = 0
 
 
 @dataclass(frozen=True)
@@ -137,20 +140,31 @@ def quarter_result(model: SalesModel, first: int) -> QuarterResult:
 
 
 def run_table(job: TableJob) -> TableAnswer:
-    """Compute the last quarter of ``job.policies``: from the snapshot when given, else replayed from week 0."""
+    """Compute the last quarter of ``job.policies``: from the snapshot when given (replaying any quarters between
+    it and the last), else from week 0."""
     t0 = time.perf_counter()
     quarter = len(job.policies)
-    replayed = 0
     if job.snapshot is not None:
         model = pickle.loads(job.snapshot)  # noqa: S301 - the server's own snapshot, never read from a file
+        done, replayed = job.snapshot_quarter, 0
     else:
         model = start(job.params, job.seed, job.warmup_weeks)
-        for levers in job.policies[:-1]:
-            play_quarter(model, levers)
-        replayed = job.warmup_weeks + (quarter - 1) * WEEKS_PER_QUARTER.default
+        done, replayed = 0, job.warmup_weeks
+    for levers in job.policies[done:-1]:
+        play_quarter(model, levers)
+        replayed += WEEKS_PER_QUARTER.default
     result = play_quarter(model, job.policies[-1])
-    snapshot = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-    return TableAnswer(job.table, quarter, result, snapshot, time.perf_counter() - t0, replayed)
+    return TableAnswer(job.table, quarter, result, snapshot(model), time.perf_counter() - t0, replayed)
+
+
+def snapshot(model: SalesModel) -> bytes:
+    """The model as bytes, to be resumed by :func:`run_table` in any worker."""
+    return pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def warmed_up(params: Params, seed: int, warmup_weeks: int) -> bytes:
+    """The room's unit after its warm-up, as a snapshot: computed once, every table's quarter 1 starts from it."""
+    return snapshot(start(params, seed, warmup_weeks))
 
 
 def run_all(params: Params, seed: int, warmup_weeks: int, policies: Sequence[Mapping[str, Any]]) -> list[QuarterResult]:

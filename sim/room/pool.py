@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from sim.errors import UserError
 from sim.experiment.lifeline import worker_init
 from sim.params import Params
-from sim.room.engine import TableAnswer, TableJob, run_table, start
+from sim.room.engine import TableAnswer, TableJob, run_table, start, warmed_up
 from sim.room.settings import WORKER_NICE, workers
 
 
@@ -56,6 +56,15 @@ class QuarterPool:
             raise UserError(
                 "A worker computing the quarter died (killed, or out of memory). Nothing was "
                 "saved for this quarter; restart 'salesim room' and advance again."
+            ) from None
+
+    async def warm_up(self, params: Params, seed: int, weeks: int) -> bytes:
+        """The room's unit after its warm-up, computed in a worker (see :func:`sim.room.engine.warmed_up`)."""
+        try:
+            return await asyncio.wrap_future(self.pool.submit(warmed_up, params, seed, weeks))
+        except BrokenProcessPool:
+            raise UserError(
+                "A worker preparing the room died (killed, or out of memory); restart 'salesim room'."
             ) from None
 
     def close(self) -> None:

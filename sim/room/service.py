@@ -14,7 +14,7 @@ import math
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from pydantic import ValidationError
@@ -56,7 +56,10 @@ class _Live:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     computing: int = 0  # the quarter being computed, 0 when idle
     snapshots: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # table -> (quarter, pickled model)
-    last_seconds: float = math.nan
+    warm: bytes | None = None  # the unit after its warm-up: where every table's quarter 1 starts
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)  # background work kept referenced until done
+    last_seconds: float = math.nan  # the last quarter, from the click to every table computed
+    last_work: float = math.nan  # the same quarter's compute time summed over tables (what it costs one core)
 
 
 class RoomService:
@@ -256,28 +259,42 @@ class RoomService:
                     carried[t.id] = Choice(now.levers, now.prediction, True, True)
                 policies = [choices[(t.id, q)].levers for q in range(1, quarter)] + [now.levers]
                 snap = live.snapshots.get(t.id)
-                jobs.append(
-                    TableJob(
-                        t.id,
-                        room.params,
-                        room.seed,
-                        room.warmup_weeks,
-                        tuple(policies),
-                        snap[1] if snap is not None and snap[0] == quarter - 1 else None,
-                    )
-                )
+                own = snap is not None and snap[0] == quarter - 1
+                job = TableJob(t.id, room.params, room.seed, room.warmup_weeks, tuple(policies))
+                jobs.append(replace(job, snapshot=snap[1], snapshot_quarter=snap[0]) if own and snap else job)
             live.computing = quarter
             t0 = time.perf_counter()
             try:
+                if any(job.snapshot is None for job in jobs):  # a new room, or a restarted server
+                    warm = await self._warm(room, live)
+                    jobs = [job if job.snapshot else replace(job, snapshot=warm, snapshot_quarter=0) for job in jobs]
                 answers = await self.pool.run(jobs)
             finally:
                 live.computing = 0
             live.last_seconds = time.perf_counter() - t0
+            live.last_work = sum(a.seconds for a in answers)
             results = {a.table: a.result for a in answers}
             done = self.store.close_quarter(code, quarter, results, carried)
             if done:
                 live.snapshots = {a.table: (quarter, a.snapshot) for a in answers}
             return done
+
+    def prepare(self, code: str) -> None:
+        """Start warming the room's unit up in a worker now, so the first quarter only runs its 13 weeks."""
+        live = self.live(code)
+
+        async def warm() -> None:
+            async with live.lock:
+                await self._warm(self.room(code), live)
+
+        task = asyncio.get_running_loop().create_task(warm())
+        live.tasks.add(task)
+        task.add_done_callback(live.tasks.discard)
+
+    async def _warm(self, room: Room, live: _Live) -> bytes:
+        if live.warm is None:
+            live.warm = await self.pool.warm_up(room.params, room.seed, room.warmup_weeks)
+        return live.warm
 
     def close_room(self, code: str) -> None:
         """End the room: no more quarters, and the server forgets its models (the store keeps the results)."""
@@ -361,6 +378,7 @@ class RoomService:
             "accounts": room.params.n_accounts,
             "reps": room.params.n_reps,
             "last_seconds": fm.finite(live.last_seconds),
+            "last_work_seconds": fm.finite(live.last_work),
         }
 
     def board_view(self, room: Room) -> dict[str, Any]:
