@@ -12,8 +12,15 @@ facilitator's click to the answer (all tables computed and saved) and the server
 time; the resident memory (RSS) of the server and its workers before the room, at its peak during
 the quarters, and after the room is ended; the latency of the facilitator's page (its JSON) while a
 quarter computes; and the server time of one dashboard week in this process (``sim.dashboard.timing``,
-a facilitator's dashboard on the same laptop), idle and while the room computes. It is a
-measurement, not a test: it prints and never fails on speed (the room's budget is 10 s a quarter).
+a facilitator's dashboard on the same laptop), idle and while the room computes.
+
+With ``--dashboard-tabs N`` (default 3; 0 skips it, so does a missing Chromium) it then serves the
+Solara dashboard in this process, opens N tabs in Chromium, closes them, and prints how many
+dashboard sessions (:class:`sim.dashboard.state.Session`) are alive and this process's RSS with
+the tabs open and after they closed, for three rounds: a session's memory is released when its
+tab closes if the count returns to 0 and the RSS stops growing from round to round.
+
+It is a measurement, not a test: it prints and never fails on speed (the room's budget is 10 s a quarter).
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 BUDGET_S = 10.0  # DESIGN §5: a quarter for all tables of a 20-table room within 10 s
 LEVERS = ["banner_target", "enforcement", "coaching_style", "one_on_one", "banner_bonus"]
@@ -122,6 +129,56 @@ def policy(i: int, quarter: int) -> dict[str, Any]:
     }
 
 
+def dashboard_sessions(tabs: int, rounds: int = 3) -> list[tuple[int, int, float, float]]:
+    """(round, sessions alive with the tabs open, sessions alive after they closed, RSS open, RSS closed) for
+    ``rounds`` rounds of ``tabs`` dashboard tabs, the dashboard served in this process."""
+    import gc
+    import os
+
+    import dashboard_helpers as dh
+    import psutil
+    from playwright.sync_api import sync_playwright
+
+    from sim.dashboard import cli
+    from sim.dashboard.guard import live_sessions
+    from sim.dashboard.state import Session
+
+    os.environ.setdefault("MPLBACKEND", "agg")
+    port = free_port()
+    with tempfile.TemporaryDirectory() as exports:
+        threading.Thread(target=cli.serve, kwargs={"port": port, "exports": Path(exports)}, daemon=True).start()
+        url = f"http://127.0.0.1:{port}/"
+        while True:
+            with contextlib.suppress(OSError):
+                if Browser(port).call("/readyz")[0] == 200:
+                    break
+            time.sleep(0.3)
+
+        def alive() -> int:
+            gc.collect()
+            return sum(1 for o in gc.get_objects() if isinstance(o, Session))
+
+        def rss() -> float:
+            return psutil.Process().memory_info().rss / 2**20
+
+        out = []
+        with sync_playwright() as p:
+            browser = dh.launch(p)
+            for r in range(1, rounds + 1):
+                context = browser.new_context()
+                pages = [dh.open_dashboard(context, url) for _ in range(tabs)]
+                dh.step(pages[0], 2)
+                opened, rss_open = alive(), rss()
+                context.close()
+                deadline = time.monotonic() + 120
+                while live_sessions() > 0 and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                time.sleep(1.0)
+                out.append((r, opened, alive(), rss_open, rss()))
+            browser.close()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tables", type=int, default=20, help="tables in the room (default 20)")
@@ -129,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--accounts", type=int, default=None, help="accounts per unit (default: the preset's)")
     ap.add_argument("--reps", type=int, default=None, help="reps per unit (default: the preset's)")
     ap.add_argument("--workers", type=int, default=None, help="server workers (default: one per core)")
+    ap.add_argument("--dashboard-tabs", type=int, default=3, help="dashboard tabs opened and closed (0: skip)")
     args = ap.parse_args(argv)
 
     from sim.dashboard.timing import step_breakdown
@@ -245,6 +303,16 @@ def main(argv: list[str] | None = None) -> int:
         f"one dashboard week beside the room: idle median {idle['week_ms']:.1f} ms (CPU "
         f"{idle['week_cpu_ms']:.1f} ms); while a quarter computes {during}"
     )
+    if args.dashboard_tabs > 0:
+        if not Path("/usr/bin/chromium").exists():
+            print("dashboard sessions: skipped (no /usr/bin/chromium)")
+            return 0
+        print("dashboard sessions opened and closed in Chromium ...", file=sys.stderr)
+        for r, opened, left, rss_open, rss_closed in dashboard_sessions(args.dashboard_tabs):
+            print(
+                f"dashboard round {r}: {opened} sessions with {args.dashboard_tabs} tabs open ({rss_open:.0f} MB), "
+                f"{left} after they closed ({rss_closed:.0f} MB)"
+            )
     return 0
 
 
