@@ -90,6 +90,26 @@ def test_bad_codes_names_and_values_are_refused_with_what_is_allowed(room):
     assert status == 200 and not state["locked"]  # nothing refused was stored
 
 
+def test_a_room_with_bad_levers_outcome_or_seed_is_refused_field_by_field(room):
+    base, _, host, _ = room
+    status, answer = host.call(
+        "/api/host/rooms",
+        {"preset": "banner_mandate", "levers": ["n_reps", "skill_mean"], "predict": "fun", "seed": "-3"},
+    )
+    assert status == 400
+    assert "n_reps, skill_mean: not levers a table may move" in answer["errors"]["levers"]
+    assert "'fun' is not an outcome" in answer["errors"]["predict"]
+    assert "Seed: -3 is outside the allowed range" in answer["errors"]["seed"]
+    status, answer = host.call("/api/host/rooms", {"preset": "nowhere", "levers": LEVERS})
+    assert status == 400 and "nowhere" in answer["errors"]["preset"]
+    status, answer = host.call(
+        "/api/host/rooms",
+        {"preset": "banner_mandate", "levers": LEVERS * 2 + ["audits", "banner_bonus", "feedback_loop"]},
+    )
+    assert status == 400 and "Choose 1 to 6 levers" in answer["errors"]["levers"]
+    assert Client(base).call("/api/host/rooms", {"preset": "banner_mandate", "levers": LEVERS})[0] == 403
+
+
 def test_tables_lock_the_facilitator_advances_and_every_table_is_on_the_board(room):
     base, service, host, code = room
     tables = {name: _join(base, code, name) for name in ("Alpha", "Beta", "Gamma")}

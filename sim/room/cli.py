@@ -54,8 +54,8 @@ def add_room(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--quarters",
         type=positive_int,
-        default=4,
-        help=f"quarters a room plays, {QUARTERS_MAX.lo}-{QUARTERS_MAX.hi} (default: 4)",
+        default=QUARTERS_MAX.default,
+        help=f"quarters a room plays, {QUARTERS_MAX.lo}-{QUARTERS_MAX.hi} (default: {QUARTERS_MAX.default})",
     )
     p.add_argument(
         "--accounts",

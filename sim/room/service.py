@@ -20,13 +20,23 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim import formatting as fm
-from sim.dashboard.levers import LEVERS, SIZE_SECTION, Lever, LeverRefused, explain, lever, levers_by_name, parse_typed
+from sim.dashboard.levers import (
+    LEVERS,
+    SIZE_SECTION,
+    Lever,
+    LeverRefused,
+    explain,
+    lever,
+    levers_by_name,
+    parse_seed,
+    parse_typed,
+)
 from sim.dashboard.levers import _number as read_number
 from sim.errors import UserError
 from sim.room.engine import OUTCOMES, QuarterResult, TableJob, total
 from sim.room.pool import QuarterPool
 from sim.room.settings import LEVERS_MAX, NAME_CHARS, QUARTERS_MAX, TABLES_MAX, WEEKS_PER_QUARTER
-from sim.room.store import Choice, Room, Store, normal_code
+from sim.room.store import Choice, Room, Store, name_key, normal_code
 from sim.scenario import load_scenario, mid_run_levers
 
 DEFAULT_LEVERS = ("banner_target", "enforcement", "banner_bonus", "coaching_style", "audits", "feedback_loop")
@@ -121,14 +131,13 @@ class RoomService:
                 f"{', '.join(bad)}: not levers a table may move between quarters; choose from "
                 f"{', '.join(sorted(offered))}."
             )
-        elif not 1 <= len(picked) <= LEVERS_MAX.hi:
-            errors["levers"] = f"Choose 1 to {LEVERS_MAX.hi} levers for the tables (got {len(picked)})."
+        elif not 1 <= len(picked) <= LEVERS_MAX.default:
+            errors["levers"] = f"Choose 1 to {LEVERS_MAX.default} levers for the tables (got {len(picked)})."
         if predict not in OUTCOMES:
             errors["predict"] = f"'{predict}' is not an outcome; choose one of {', '.join(OUTCOMES)}."
+        seed_value = 0
         try:
-            seed_value = int(read_number("Seed", seed, whole=True))
-            if not 0 <= seed_value < 2**32:
-                raise LeverRefused(f"Seed: {seed_value} is outside the allowed range 0 to {2**32 - 1:,}.")
+            seed_value = parse_seed(seed)
         except LeverRefused as exc:
             errors["seed"] = str(exc)
         if errors:
@@ -166,17 +175,17 @@ class RoomService:
         name = " ".join(str(name_text or "").split())
         if not name:
             raise Refused("Give your table a name (e.g. Table 3 or The Closers).", {"name": "empty"})
-        if len(name) > NAME_CHARS.hi:
+        if len(name) > NAME_CHARS.default:
             raise Refused(
-                f"A table name has at most {NAME_CHARS.hi} characters; '{name[:40]}' has {len(name)}.",
+                f"A table name has at most {NAME_CHARS.default} characters; '{name[:40]}' has {len(name)}.",
                 {"name": "too long"},
             )
         if any(not ch.isprintable() for ch in name):
             raise Refused("A table name is letters, digits, spaces and punctuation only.", {"name": "unprintable"})
-        known = {t.name.casefold() for t in self.store.tables(room.code)}
+        known = {name_key(t.name) for t in self.store.tables(room.code)}
         if room.closed:
             raise Refused("This room is closed: the facilitator ended it.", status=409)
-        if room.quarter > 0 and " ".join(name.split()).casefold() not in known:
+        if room.quarter > 0 and name_key(name) not in known:
             raise Refused(
                 f"The room has already played quarter {room.quarter}, so new tables cannot join (their "
                 "race would be shorter). To rejoin your table, type its name exactly.",

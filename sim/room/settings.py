@@ -52,11 +52,11 @@ TABLES_MAX = Setting(
 )
 QUARTERS_MAX = Setting(
     "quarters_max",
-    8,
+    4,
     "quarters",
     1,
     20,
-    "assumption: a 90-minute session plays 4 to 6 quarters (docs/workshop.md); 20 quarters "
+    "assumption: a 90-minute session plays 4 quarters, a half day 6 (docs/workshop.md); 20 quarters "
     "(5 years) bounds the replay after a restart",
 )
 LEVERS_MAX = Setting(
