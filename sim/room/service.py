@@ -456,6 +456,7 @@ class RoomService:
 # --- checking what a browser sent ---------------------------------------------------------------------
 
 _PREDICT_UNITS = {"money": "", "count": "", "percent": "%"}
+MONEY_DIGITS = 4  # tables' profits differ in the third digit; four tell them apart on the leaderboard
 
 
 def parse_policy(room: Room, values: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -529,7 +530,11 @@ def lever_spec(lv: Lever, value: Any) -> dict[str, Any]:
 
 
 def _fmt(name: str, value: Any, signed: bool = False) -> str:
-    return fm.value(value, OUTCOMES[name][1], signed=signed)
+    """An outcome as the pages write it; money with four digits, so close profits can still be told apart."""
+    kind = OUTCOMES[name][1]
+    if kind == "money":
+        return fm.money(value, signed=signed, digits=MONEY_DIGITS)
+    return fm.value(value, kind, signed=signed)
 
 
 def _shown_prediction(room: Room, value: float | None) -> str:

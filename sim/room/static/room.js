@@ -95,7 +95,7 @@ function historyTable(state, rows) {
     names.map((n) => h("td", {}, q.policy[n] || "–")), h("td", {}, q.prediction), h("td", {}, q.actual),
     h("td", {}, q.miss), h("td", {}, q.profit), h("td", {}, q.customers_lost), h("td", {}, q.rep_quits),
     h("td", {}, q.reported_close_rate), h("td", {}, q.true_close_rate)));
-  return h("table", {class: "history"}, h("thead", {}, head), h("tbody", {}, body));
+  return h("div", {class: "wide"}, h("table", {class: "history"}, h("thead", {}, head), h("tbody", {}, body)));
 }
 
 function roomHeader(s, extra) {
