@@ -150,6 +150,8 @@ def test_tables_lock_the_facilitator_advances_and_every_table_is_on_the_board(ro
     assert mine["history"][0]["prediction"] == "250k" and mine["deciding"] == 2
     assert mine["levers"][0]["text"] == "50 %"  # the next quarter starts from the last one's levers
     status, debrief = host.call(f"/api/host/rooms/{code}/debrief")
+    assert [r["quarter"] for r in debrief["rounds"]] == [1]
+    assert debrief["rounds"][0]["leaderboard"] == after["leaderboard"]
     refusals = next(t for t in debrief["tables"] if t["name"] == "Refusals")
     assert refusals["quarters"][0]["carried"]  # it never locked: the advance kept the preset's levers
     assert tables["Beta"].call(f"/api/host/rooms/{code}/debrief")[0] == 403

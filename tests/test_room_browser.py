@@ -111,6 +111,9 @@ def test_twenty_tables_play_four_quarters_through_a_server_restart(tmp_path):
             host.wait_for_selector("section.debrief-table")
             assert host.locator("section.debrief-table").count() == TABLES
             assert host.locator("svg.scatter circle").count() == TABLES
+            host.click('button.replay-q[data-quarter="1"]')  # replay: the board as it stood after quarter 1
+            host.wait_for_selector('.replay-board h2:has-text("After quarter 1")')
+            assert host.locator('.replay-board tr.row[data-quarters="1"]').count() == TABLES
             text = host.locator("main").inner_text()
             assert "Traceback" not in text and "Something went wrong" not in text
             host.screenshot(path=str(ARTIFACTS / "debrief.png"), full_page=True)

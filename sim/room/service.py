@@ -311,12 +311,15 @@ class RoomService:
         self._live.pop(code, None)
 
     # --- reading -----------------------------------------------------------------------------------
-    def leaderboard(self, room: Room) -> list[dict[str, Any]]:
-        """One row per table: quarters played, totals, close rates reported and true; ranked by profit."""
+    def leaderboard(self, room: Room, upto: int | None = None) -> list[dict[str, Any]]:
+        """One row per table: quarters played, totals, close rates reported and true; ranked by profit.
+
+        ``upto``: the board as it stood after that quarter (default: now)."""
         results = self.store.results(room.code)
+        last = room.quarter if upto is None else min(upto, room.quarter)
         rows = []
         for t in self.store.tables(room.code):
-            mine = [results[(t.id, q)] for q in range(1, room.quarter + 1) if (t.id, q) in results]
+            mine = [results[(t.id, q)] for q in range(1, last + 1) if (t.id, q) in results]
             tot = total(mine) if mine else None
             rows.append(
                 {
@@ -338,7 +341,7 @@ class RoomService:
     def lesson(self, room: Room, board: list[dict[str, Any]]) -> str:
         """One sentence for the projector: where the best-looking close rate finished on profit."""
         best = [r for r in board if r["best_reported"]]
-        if not best or room.quarter == 0:
+        if not best or not any(r["quarters"] for r in board):
             return ""
         r = best[0]
         if r["rank"] == 1:
@@ -430,9 +433,14 @@ class RoomService:
             }
             for t in self.store.tables(room.code)
         ]
+        rounds = []
+        for q in range(1, room.quarter + 1):  # the board as it stood after each quarter, to replay the race
+            board = self.leaderboard(room, q)
+            rounds.append({"quarter": q, "leaderboard": board, "lesson": self.lesson(room, board)})
         return {
             **self.board_view(room),
             "tables": tables,
+            "rounds": rounds,
             "levers": [{"name": n, "label": lever(n).label} for n in room.levers],
             "outcomes": [{"name": k, "label": v[0]} for k, v in OUTCOMES.items()],
         }

@@ -367,10 +367,23 @@ function debriefPage() {
     const r = await api(`/api/host/rooms/${code}/debrief`);
     if (!r.ok) { put(app, h("p", {class: "error"}, r.json.error)); return; }
     const s = r.json;
-    put(app, roomHeader(s, "debrief"), lessonLine(s.lesson), leaderboard(s.leaderboard),
-      scatter(s.leaderboard),
+    const board = h("div", {class: "replay-board"});
+    const buttons = h("div", {class: "buttons replay"});
+    // Replay the race: the leaderboard and the chart as they stood after each quarter.
+    const show = (round) => {
+      buttons.querySelectorAll("button").forEach((b) => b.classList.toggle("primary",
+        Number(b.dataset.quarter) === round.quarter));
+      put(board, h("h2", {}, `After quarter ${round.quarter}`), lessonLine(round.lesson),
+        leaderboard(round.leaderboard), scatter(round.leaderboard));
+    };
+    put(buttons, h("span", {}, "Replay the race:"), s.rounds.map((round) => h("button", {type: "button",
+      class: "replay-q", "data-quarter": round.quarter, onclick: () => show(round)}, `after Q${round.quarter}`)));
+    put(app, roomHeader(s, "debrief"), buttons, board,
+      h("h2", {}, "Every table, quarter by quarter: choices, prediction, outcome"),
       s.tables.map((t) => h("section", {class: "debrief-table", "data-table": t.table},
-        h("h2", {}, t.name), historyTable(s, t.quarters))));
+        h("h3", {}, t.name), historyTable(s, t.quarters))));
+    if (s.rounds.length) show(s.rounds[s.rounds.length - 1]);
+    else put(board, h("p", {class: "muted"}, "No quarter played yet."));
   })();
 }
 
