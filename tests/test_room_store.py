@@ -169,3 +169,58 @@ def test_a_quarter_resumed_from_its_snapshot_equals_a_replay_from_week_zero():
     assert resumed.replayed_weeks == 0 and replayed.replayed_weeks == WARMUP + 13 and from_warm.replayed_weeks == 13
     assert resumed.result == replayed.result == from_warm.result
     assert engine.run_all(PARAMS, 7, WARMUP, POLICY_A) == [first.result, resumed.result]
+
+
+# --- what a browser sends (sim.room.service) -----------------------------------------------------------
+
+
+def _service_room(tmp_path):
+    store = Store(tmp_path / "room.sqlite")
+    return store.create_room(
+        title="T",
+        preset="banner_mandate",
+        seed=1,
+        params=PARAMS,
+        levers=("enforcement", "banner_bonus", "one_on_one"),
+        predict="true_close_rate",
+        warmup_weeks=WARMUP,
+        quarters_max=4,
+        tables_max=20,
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(pct=st.integers(0, 100), hundredths=st.integers(0, 99), bonus=st.integers(0, 5000))
+def test_a_decimal_comma_reads_as_the_decimal_point(tmp_path_factory, pct, hundredths, bonus):
+    from sim.room.service import parse_policy, parse_prediction
+
+    room = _service_room(tmp_path_factory.mktemp("parse"))
+    text = f"{min(pct, 99)}.{hundredths:02d}"
+    point, errors_point = parse_policy(room, {"enforcement": text, "banner_bonus": str(bonus), "one_on_one": "on"})
+    comma, errors_comma = parse_policy(
+        room, {"enforcement": text.replace(".", ","), "banner_bonus": f"{bonus:,}", "one_on_one": True}
+    )
+    assert errors_point == errors_comma == {}
+    assert point == comma and point["one_on_one"] is True and point["banner_bonus"] == bonus
+    assert point["enforcement"] == pytest.approx(float(text) / 100, abs=1e-12)
+    assert (
+        parse_prediction(room, text.replace(".", ","))
+        == parse_prediction(room, text)
+        == pytest.approx(float(text) / 100)
+    )
+
+
+def test_a_refused_value_names_the_lever_and_its_range(tmp_path):
+    from sim.dashboard.levers import LeverRefused
+    from sim.room.service import parse_policy, parse_prediction
+
+    room = _service_room(tmp_path)
+    _, errors = parse_policy(room, {"enforcement": "101", "banner_bonus": "-5", "one_on_one": "maybe"})
+    assert (
+        "How hard managers enforce the target: 101 % is outside the allowed range 0 to 100 %" in errors["enforcement"]
+    )
+    assert "Bonus per banner sale" in errors["banner_bonus"] and "outside the allowed range" in errors["banner_bonus"]
+    assert "'maybe' is not On or Off" in errors["one_on_one"]
+    with pytest.raises(LeverRefused, match="outside 0 % to 100 %"):
+        parse_prediction(room, "120")
+    assert parse_prediction(room, "  ") is None

@@ -123,6 +123,9 @@ class RoomService:
             params = scenario.params.replace(**self.sizes) if self.sizes else scenario.params
         except UserError as exc:
             raise Refused(str(exc), {"preset": str(exc)}) from None
+        except ValidationError as exc:  # the server's unit size does not fit this preset (e.g. its own book)
+            message = f"The preset '{preset}' does not take this server's unit size: {explain(exc)}"
+            raise Refused(message, {"preset": message}) from None
         offered = {lv.name for lv in room_levers()}
         picked = list(dict.fromkeys(str(n) for n in levers))
         bad = [n for n in picked if n not in offered]
