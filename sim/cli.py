@@ -36,6 +36,7 @@ from sim.cli_experiment import add_batch
 from sim.cli_report import add_report
 from sim.dashboard.cli import add_dashboard
 from sim.limits import check_work
+from sim.room.cli import add_room
 from sim.scenario import list_scenarios, load_scenario, parse_set, scenarios_dir
 from sim.validation_cli import add_validation_report
 
@@ -200,7 +201,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 COMMANDS: list[AddCommand] = [add_run, add_scenarios, add_validate, add_reference, add_compare, add_sweep,
                               add_sensitivity, add_trial, add_calibrate, add_validation_report, add_dashboard,
                               add_check_book, add_targets_from_book, add_report, add_batch, add_optimize,
-                              add_discover, add_robust]
+                              add_discover, add_robust, add_room]
 
 
 def build_parser() -> argparse.ArgumentParser:
