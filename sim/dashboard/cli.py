@@ -35,7 +35,7 @@ ENV_EXPORTS = "SALESIM_DASHBOARD_EXPORTS"
 ENV_PRESET = "SALESIM_DASHBOARD_PRESET"
 
 
-def _port(text: str) -> int:
+def port_number(text: str) -> int:
     """A TCP port number from 1 to 65535, for --port."""
     try:
         value = int(text)
@@ -67,7 +67,7 @@ def add_dashboard(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--host", default=DEFAULT_HOST,
                    help="address to listen on (default: 127.0.0.1, this computer only; 0.0.0.0 lets devices "
                         "on a trusted network connect, with a warning)")
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
     p.add_argument("--max-sessions", type=_max_sessions, default=DEFAULT_MAX_SESSIONS,
                    help=f"browser tabs open at once; more see 'the room is full' (default: {DEFAULT_MAX_SESSIONS})")
     p.add_argument("--join-code", default=None,

@@ -189,7 +189,7 @@ def parse_typed(lv: Lever, text: Any) -> Any:
         raise LeverRefused(f"{lv.label}: '{text}' is not On or Off.")
     if lv.kind == "choice":
         return lv.choice_value(str(text))
-    number = _number(lv.label, text, whole=lv.kind == "int" and lv.scale == 1.0)
+    number = read_number(lv.label, text, whole=lv.kind == "int" and lv.scale == 1.0)
     lo, hi = lv.bounds()
     if not lo <= number <= hi:
         raise LeverRefused(f"{lv.label}: {fm.plain(number)}{_unit_suffix(lv.unit)} is outside the allowed "
@@ -214,7 +214,7 @@ def apply_change(params: Params, name: str, value: Any) -> Params:
 
 def parse_seed(text: Any) -> int:
     """A random seed typed into the page: a whole number from 0 to 2^32 - 1."""
-    seed = _number("Seed", text, whole=True)
+    seed = read_number("Seed", text, whole=True)
     if not 0 <= seed <= MAX_SEED:
         raise LeverRefused(f"Seed: {fm.plain(seed)} is outside the allowed range 0 to {MAX_SEED:,}.")
     return int(seed)
@@ -222,7 +222,7 @@ def parse_seed(text: Any) -> int:
 
 def parse_week(text: Any, horizon: int) -> int:
     """A week to jump to: a whole number from 0 to the weeks shown."""
-    week = _number("Jump to week", text, whole=True)
+    week = read_number("Jump to week", text, whole=True)
     if not 0 <= week <= horizon:
         raise LeverRefused(f"Jump to week: {fm.plain(week)} is outside the weeks shown, 0 to {horizon}.")
     return int(week)
@@ -277,7 +277,7 @@ def _plain_message(msg: str) -> str:
     return plain_names(msg[:1].lower() + msg[1:]) if msg else "not accepted"
 
 
-def _number(label: str, text: Any, *, whole: bool) -> float:
+def read_number(label: str, text: Any, *, whole: bool) -> float:
     """Parse a typed number ('1,000', ' 90 % ', '2.5'); refuse blanks, words and non-finite values."""
     if isinstance(text, bool):
         raise LeverRefused(f"{label}: expected a number, got {text}.")

@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from sim.cli_common import command_parser, positive_int, run_command_line
 from sim.dashboard import binding
-from sim.dashboard.cli import _port, check_port_free
+from sim.dashboard.cli import check_port_free, port_number
 from sim.errors import UserError
 from sim.room.settings import QUARTERS_MAX, TABLES_MAX
 
@@ -41,7 +41,7 @@ def add_room(sub: argparse._SubParsersAction) -> None:
         default=DEFAULT_HOST,
         help="address to listen on (default: 127.0.0.1; use 0.0.0.0 so tables' laptops on the room's network can join)",
     )
-    p.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
+    p.add_argument("--port", type=port_number, default=DEFAULT_PORT, help=f"port (default: {DEFAULT_PORT})")
     p.add_argument(
         "--preset", default="banner_mandate", help="scenario the facilitator's form proposes (default: banner_mandate)"
     )

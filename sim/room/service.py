@@ -30,8 +30,8 @@ from sim.dashboard.levers import (
     levers_by_name,
     parse_seed,
     parse_typed,
+    read_number,
 )
-from sim.dashboard.levers import _number as read_number
 from sim.errors import UserError
 from sim.room.engine import OUTCOMES, QuarterResult, TableJob, total
 from sim.room.pool import QuarterPool
