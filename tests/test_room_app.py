@@ -86,6 +86,8 @@ def test_bad_codes_names_and_values_are_refused_with_what_is_allowed(room):
     assert status == 400 and "Predict your profit" in answer["errors"]["prediction"]
     status, answer = t.request("POST", "/api/table", "not json", {"Content-Type": "text/plain"})
     assert status == 415
+    sneaky = {"Content-Type": "text/plain; x=application/json"}  # a type other sites' pages may send unasked
+    assert t.request("POST", "/api/table", "{}", sneaky)[0] == 415
     status, state = t.call("/api/table")
     assert status == 200 and not state["locked"]  # nothing refused was stored
 

@@ -92,7 +92,9 @@ async def body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if len(raw) > MAX_BODY:
         raise Refused(f"The request is {len(raw):,} bytes; at most {MAX_BODY:,} are accepted.", status=413)
-    if "application/json" not in request.headers.get("content-type", ""):
+    # The media type itself, not a substring: "text/plain; x=application/json" is a type another site's page
+    # may send without asking the server first.
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
         raise Refused("Send the form as JSON (Content-Type: application/json).", status=415)
     try:
         data = json.loads(raw or b"{}")
