@@ -45,7 +45,8 @@ setattr(numba.config, "CACHE_DIR", os.environ["NUMBA_CACHE_DIR"])  # noqa: B010 
 
 class _CompileNotice(numba.core.event.Listener):
     """Says once, on the command line, that the kernels are being compiled: the first run on a machine waits
-    for it, and a silent wait looks like a hang. Loading compiled kernels from the cache says nothing."""
+    for it, and a silent wait looks like a hang. It also starts a helper process that compiles the kernels from
+    the other end (:func:`sim.kernels.warm.start_helper`). Loading compiled kernels from the cache says nothing."""
 
     shown = False
 
@@ -53,8 +54,12 @@ class _CompileNotice(numba.core.event.Listener):
         if _CompileNotice.shown or os.environ.get(ANNOUNCE) != "1" or multiprocessing.parent_process() is not None:
             return
         _CompileNotice.shown = True
-        print(f"salesim: compiling the model's kernels for this machine, once (10-20 s); later runs load them "
-              f"from {os.environ['NUMBA_CACHE_DIR']}", file=sys.stderr, flush=True)
+        print(f"salesim: compiling the model's kernels for this machine, once (about 10 s; 'python -m "
+              f"sim.kernels.warm' does it ahead); later runs load them from {os.environ['NUMBA_CACHE_DIR']}",
+              file=sys.stderr, flush=True)
+        from sim.kernels.warm import start_helper
+
+        start_helper()
 
     def on_end(self, event: numba.core.event.Event) -> None:
         pass

@@ -1,0 +1,95 @@
+"""The warm step (sim.kernels.warm) compiles every kernel a run calls, so a later process loads them all."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from sim.kernels import warm
+from sim.model import SalesModel
+from sim.scenario import load_scenario
+
+# A run that compiles nothing prints its kernels' cache hits and misses (every kernel, helpers included).
+COUNT_CHILD = """
+import json
+from sim.model import SalesModel
+from sim.kernels.warm import dispatchers
+SalesModel(rng=2, n_accounts=150, n_reps=3, n_managers=1, burn_in_weeks=1, empowerment=True).run(14)
+ds = dispatchers().values()
+print(json.dumps({"hits": sum(sum(d.stats.cache_hits.values()) for d in ds),
+                  "misses": sum(sum(d.stats.cache_misses.values()) for d in ds)}))
+"""
+
+
+def _named(sig) -> tuple[str, ...] | None:
+    """A compiled signature as the manifest writes it, or None for one with a literal (a helper's constant)."""
+    names = tuple(str(t) for t in sig)
+    try:
+        return names if warm.argument_types(names) == tuple(sig) else None
+    except ValueError:
+        return None
+
+
+def test_the_manifest_lists_every_signature_that_runs_call():
+    """If a kernel's argument types change, the warm step would compile the old ones: re-record them."""
+    for name in ("baseline", "empowered_reps", "naive_crm_triggers", "no_banners"):
+        p = load_scenario(name).params.replace(n_accounts=warm.RECORD_ACCOUNTS)
+        SalesModel(p, rng=3).run(warm.RECORD_WEEKS)
+    listed = {(e.kernel, e.args) for e in warm.entries()}
+    kernels = warm.dispatchers()
+    called = {(q, n) for q, d in kernels.items() for sig in d.signatures if (n := _named(sig)) is not None}
+    assert called, "no kernel was called"
+    missing = called - listed
+    assert not missing, f"run python -m sim.kernels.warm --record; not listed: {sorted(missing)[:3]}"
+    assert all(e.kernel in kernels for e in warm.entries())
+
+
+def test_types_read_back_as_numba_writes_them_and_anything_else_is_refused():
+    from numba.core import types
+
+    ro = types.Array(types.float64, 1, "C", readonly=True)
+    assert warm.numba_type(str(ro)) == ro and warm.numba_type("int64") == types.int64
+    assert warm.numba_type("array(bool, 2d, A)") == types.Array(types.boolean, 2, "A")
+    for bad in ("Literal[int](0)", "array(nothing, 1d, C)", "__import__", "float64 "):
+        with pytest.raises(ValueError):
+            warm.numba_type(bad)
+
+
+def test_the_work_is_split_evenly_and_each_group_keeps_the_manifest_order():
+    todo = warm.entries()
+    groups = warm.split(todo, 2)
+    assert sorted((e for g in groups for e in g), key=todo.index) == todo
+    loads = [sum(e.seconds for e in g) for g in groups]
+    assert max(loads) - min(loads) <= max(e.seconds for e in todo)
+    for g in groups:
+        assert g == sorted(g, key=todo.index)
+
+
+@pytest.mark.slow
+def test_the_warm_step_fills_an_empty_cache_and_a_second_process_compiles_nothing(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "SALESIM_ANNOUNCE_COMPILE": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sim.kernels.warm", "--processes", "2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "compiled" in done.stdout and "already" not in done.stdout
+    assert any((tmp_path / "cache").rglob("*.nbi"))
+    second = subprocess.run(
+        [sys.executable, "-c", COUNT_CHILD], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert second.returncode == 0, second.stderr
+    counts = json.loads(second.stdout.strip().splitlines()[-1])
+    assert counts["misses"] == 0 and counts["hits"] >= 20, counts
+    again = subprocess.run(
+        [sys.executable, "-m", "sim.kernels.warm"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert "already compiled" in again.stdout, again.stdout
