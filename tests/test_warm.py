@@ -1,4 +1,5 @@
-"""The warm step (sim.kernels.warm) compiles every kernel a run calls, so a later process loads them all."""
+"""What a first command pays for: the warm step (sim.kernels.warm) compiles every kernel a run calls, so a later
+process loads them all; and the command line imports no heavy library it does not use."""
 
 from __future__ import annotations
 
@@ -93,3 +94,20 @@ def test_the_warm_step_fills_an_empty_cache_and_a_second_process_compiles_nothin
         [sys.executable, "-m", "sim.kernels.warm"], env=env, capture_output=True, text=True, timeout=300, check=False
     )
     assert "already compiled" in again.stdout, again.stdout
+
+
+HEAVY = ("pandas", "scipy", "mesa", "matplotlib", "pyarrow", "optuna", "numba", "SALib", "dask")
+
+
+def test_the_command_line_and_import_sim_load_no_heavy_library_until_a_command_needs_it():
+    """``salesim --help`` cost about 2 s when ``import sim`` imported the model and the batch API eagerly."""
+    code = (
+        "import sys, sim, sim.cli\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+        "from sim import SalesModel\n"
+        "print('mesa' in sys.modules and SalesModel.__module__)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    before, after = done.stdout.splitlines()
+    assert before == "" and after == "sim.model"
