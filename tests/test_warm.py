@@ -1,8 +1,10 @@
-"""What a first command pays for: the warm step (sim.kernels.warm) compiles every kernel a run calls, so a later
-process loads them all; and the command line imports no heavy library it does not use."""
+"""What a run pays for besides its weeks of work: the warm step (sim.kernels.warm) compiles every kernel a run
+calls, so a later process loads them all; the command line imports no heavy library it does not use; a batch
+run that needs only KPIs records no weekly series, and gets the same KPIs."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -10,12 +12,16 @@ import sys
 
 import pytest
 
+from sim.errors import UserError
+from sim.experiment.jobs import Job
+from sim.experiment.worker import run_job
 from sim.kernels import warm
 from sim.model import SalesModel
 from sim.scenario import load_scenario
 
 # A run that compiles nothing prints its kernels' cache hits and misses (every kernel, helpers included).
 COUNT_CHILD = """
+import dataclasses
 import json
 from sim.model import SalesModel
 from sim.kernels.warm import dispatchers
@@ -111,3 +117,27 @@ def test_the_command_line_and_import_sim_load_no_heavy_library_until_a_command_n
     assert done.returncode == 0, done.stderr
     before, after = done.stdout.splitlines()
     assert before == "" and after == "sim.model"
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Equal to the last bit, NaN equal to NaN (a KPI with no events)."""
+    return a.keys() == b.keys() and all(a[k] == b[k] or (a[k] != a[k] and b[k] != b[k]) for k in a)
+
+
+def test_a_run_without_weekly_series_has_the_same_kpis_to_the_last_bit():
+    small = {"n_accounts": 200, "n_reps": 3, "n_managers": 1, "burn_in_weeks": 4}
+    kept = SalesModel(rng=5, enforcement=1.0, **small).run(30)
+    skipped = SalesModel(rng=5, enforcement=1.0, record_weekly=False, **small).run(30)
+    assert _same(kept.kpis(), skipped.kpis())
+    assert len(kept.weekly()) == 30
+    with pytest.raises(UserError, match="record_weekly"):
+        skipped.weekly()
+
+
+def test_a_job_that_keeps_no_series_ships_none_and_the_same_kpis():
+    params = load_scenario("banner_mandate").params.replace(n_accounts=200, n_reps=3, n_managers=1, burn_in_weeks=4)
+    job = Job(label="banner_mandate", params=params.model_dump(), replication=0, seed=11, weeks=30)
+    with_series = run_job(job)
+    without = run_job(dataclasses.replace(job, keep_series=False))
+    assert len(with_series["series"]["revenue"]) == 30 and "series" not in without
+    assert _same(with_series["kpis"], without["kpis"])
