@@ -126,6 +126,9 @@ class SalesModel(mesa.Model):
 
     def __init__(self, params: Params | None = None, *, rng: Any = None, record_weekly: bool = True,
                  **overrides: Any) -> None:
+        from sim.kernels.warm import before_first_run
+
+        before_first_run()  # the command line compiles an empty kernel cache in parallel, once
         super().__init__(rng=rng)
         self.record_weekly = record_weekly
         p = (params or Params()).replace(**overrides) if overrides else (params or Params())

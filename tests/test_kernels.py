@@ -49,13 +49,9 @@ def test_an_unwritable_cache_home_falls_back_to_the_temporary_folder(monkeypatch
 
 
 def test_the_command_line_says_once_that_it_compiles(monkeypatch, capsys):
-    """A first run waits for the compiler; the command line says so once and starts one helper process, the
-    Python API stays quiet."""
+    """A first run waits for the compiler; the command line says so once, the Python API stays quiet."""
     import sim.kernels as k
-    import sim.kernels.warm as w
 
-    helpers: list[int] = []
-    monkeypatch.setattr(w, "start_helper", lambda: helpers.append(1))  # not a real process in a unit test
     monkeypatch.setattr(k._CompileNotice, "shown", False)
     monkeypatch.delenv(k.ANNOUNCE, raising=False)
     notice = k._CompileNotice()
@@ -66,7 +62,6 @@ def test_the_command_line_says_once_that_it_compiles(monkeypatch, capsys):
     notice.on_start(None)
     err = capsys.readouterr().err
     assert err.count("compiling the model's kernels") == 1 and os.environ["NUMBA_CACHE_DIR"] in err
-    assert helpers == [1]
 
 
 @settings(max_examples=100, deadline=None)

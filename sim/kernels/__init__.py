@@ -45,8 +45,7 @@ setattr(numba.config, "CACHE_DIR", os.environ["NUMBA_CACHE_DIR"])  # noqa: B010 
 
 class _CompileNotice(numba.core.event.Listener):
     """Says once, on the command line, that the kernels are being compiled: the first run on a machine waits
-    for it, and a silent wait looks like a hang. It also starts a helper process that compiles the kernels from
-    the other end (:func:`sim.kernels.warm.start_helper`). Loading compiled kernels from the cache says nothing."""
+    for it, and a silent wait looks like a hang. Loading compiled kernels from the cache says nothing."""
 
     shown = False
 
@@ -57,9 +56,6 @@ class _CompileNotice(numba.core.event.Listener):
         print(f"salesim: compiling the model's kernels for this machine, once (about 10 s; 'python -m "
               f"sim.kernels.warm' does it ahead); later runs load them from {os.environ['NUMBA_CACHE_DIR']}",
               file=sys.stderr, flush=True)
-        from sim.kernels.warm import start_helper
-
-        start_helper()
 
     def on_end(self, event: numba.core.event.Event) -> None:
         pass

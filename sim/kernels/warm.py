@@ -7,18 +7,17 @@ under 1 s. The kernels and the argument types the model calls them with are list
     python -m sim.kernels.warm              # compile what the cache lacks, one process per core (at most 4)
     python -m sim.kernels.warm --record     # rewrite signatures.json (after changing a kernel's arguments)
 
-The command line also starts one helper process the first time a run has to compile (:func:`start_helper`):
-the helper compiles the kernels from the end of the week backwards while the run compiles them from the start,
-each loading from the cache what the other has finished.
+The command line does the same before its first model runs (:func:`before_first_run`), so a first command
+that finds the cache empty (the warm step skipped) compiles in parallel too.
 """
 
 from __future__ import annotations
 
 import argparse
-import atexit
 import dataclasses
 import importlib
 import json
+import multiprocessing
 import os
 import pkgutil
 import re
@@ -158,7 +157,7 @@ def default_processes() -> int:
 def _child(args: Sequence[str], report: bool = False) -> subprocess.Popen[str]:
     """This module run as ``python -m sim.kernels.warm ARGS`` in a new process, with this cache folder; with
     ``report`` its standard output (its :class:`Outcome` as JSON) is kept for the caller."""
-    env = {**os.environ, "NUMBA_CACHE_DIR": os.environ["NUMBA_CACHE_DIR"], sim.kernels.ANNOUNCE: "0"}  # no helpers
+    env = {**os.environ, "NUMBA_CACHE_DIR": os.environ["NUMBA_CACHE_DIR"], sim.kernels.ANNOUNCE: "0"}  # quiet
     return subprocess.Popen(
         [sys.executable, "-m", "sim.kernels.warm", *args],
         env=env,
@@ -168,8 +167,9 @@ def _child(args: Sequence[str], report: bool = False) -> subprocess.Popen[str]:
     )
 
 
-def warm(processes: int | None = None) -> Outcome:
-    """Fill the cache and load every kernel into this process; return how many were loaded and compiled.
+def warm(processes: int | None = None, load: bool = True) -> Outcome:
+    """Fill the cache and (with ``load``) load every kernel into this process; return how many were loaded and
+    compiled.
 
     The first kernel tells whether the cache is empty (a fresh install): then ``processes`` processes, this one
     included, compile a share each, and this one loads the others' from the cache. Otherwise this process
@@ -182,7 +182,7 @@ def warm(processes: int | None = None) -> Outcome:
     out = compile_entries(todo[:1])
     if out.compiled:  # an empty cache: compile the rest in parallel
         out.add(compile_in_parallel(todo[1:], processes or default_processes()))
-    else:
+    elif load:
         out.add(compile_entries(todo[1:]))
     out.seconds = time.perf_counter() - start
     return out
@@ -207,26 +207,19 @@ def compile_in_parallel(todo: Sequence[Entry], processes: int) -> Outcome:
     return out
 
 
-_helper: list[subprocess.Popen[str]] = []
+_done_here = False
 
 
-def start_helper() -> None:
-    """Start one process that compiles the kernels in reverse order of first use, once per process; it is
-    stopped when this process exits (the cache keeps whatever it finished: numba writes each file whole)."""
-    if _helper or default_processes() < 2:
+def before_first_run(load: bool = True) -> None:
+    """On the command line (``SALESIM_ANNOUNCE_COMPILE=1``), once per process and not in a worker process:
+    :func:`warm`, so an empty cache is filled in parallel instead of one kernel at a time as the run reaches
+    each. On a filled cache this loads the kernels the run would load anyway (``load=False``, for a batch whose
+    runs happen in worker processes: only checks). The Python API stays lazy."""
+    global _done_here
+    if _done_here or os.environ.get(sim.kernels.ANNOUNCE) != "1" or multiprocessing.parent_process() is not None:
         return
-    try:
-        _helper.append(_child(["--reverse"]))
-    except OSError:  # no process to spare: the run compiles everything itself, as it would have
-        return
-    atexit.register(_stop_helper)
-
-
-def _stop_helper() -> None:
-    for p in _helper:
-        if p.poll() is None:
-            p.terminate()
-            p.wait()
+    _done_here = True
+    warm(load=load)
 
 
 # --- recording the signatures ----------------------------------------------------------------------------------
@@ -313,7 +306,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--record", action="store_true", help="rewrite sim/kernels/signatures.json")
     ap.add_argument("--record-here", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--entries", help=argparse.SUPPRESS)  # a child's share: positions in the manifest
-    ap.add_argument("--reverse", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.record:
         return record(MANIFEST)
@@ -324,9 +316,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         every = entries()
         done = compile_entries(every[int(i)] for i in a.entries.split(","))
         print(json.dumps(dataclasses.asdict(done)))
-        return 0
-    if a.reverse:
-        compile_entries(reversed(entries()))
         return 0
     out = warm(a.processes)
     folder = os.environ["NUMBA_CACHE_DIR"]
