@@ -24,10 +24,10 @@ COUNT_CHILD = """
 import dataclasses
 import json
 from sim.model import SalesModel
-from sim.kernels.warm import dispatchers
+from sim.kernels.warm import dispatchers, looks_filled
 SalesModel(rng=2, n_accounts=150, n_reps=3, n_managers=1, burn_in_weeks=1, empowerment=True).run(14)
 ds = dispatchers().values()
-print(json.dumps({"hits": sum(sum(d.stats.cache_hits.values()) for d in ds),
+print(json.dumps({"filled": looks_filled(), "hits": sum(sum(d.stats.cache_hits.values()) for d in ds),
                   "misses": sum(sum(d.stats.cache_misses.values()) for d in ds)}))
 """
 
@@ -76,6 +76,12 @@ def test_the_work_is_split_evenly_and_each_group_keeps_the_manifest_order():
         assert g == sorted(g, key=todo.index)
 
 
+def test_an_empty_cache_folder_does_not_look_filled(monkeypatch, tmp_path):
+    """A batch checks this before its workers start (filled: they load; empty: the warm step runs first)."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert not warm.looks_filled()
+
+
 @pytest.mark.slow
 def test_the_warm_step_fills_an_empty_cache_and_a_second_process_compiles_nothing(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"), "SALESIM_ANNOUNCE_COMPILE": "0"}
@@ -95,7 +101,7 @@ def test_the_warm_step_fills_an_empty_cache_and_a_second_process_compiles_nothin
     )
     assert second.returncode == 0, second.stderr
     counts = json.loads(second.stdout.strip().splitlines()[-1])
-    assert counts["misses"] == 0 and counts["hits"] >= 20, counts
+    assert counts["misses"] == 0 and counts["hits"] >= 20 and counts["filled"], counts
     again = subprocess.run(
         [sys.executable, "-m", "sim.kernels.warm"], env=env, capture_output=True, text=True, timeout=300, check=False
     )

@@ -219,7 +219,19 @@ def before_first_run(load: bool = True) -> None:
     if _done_here or os.environ.get(sim.kernels.ANNOUNCE) != "1" or multiprocessing.parent_process() is not None:
         return
     _done_here = True
-    warm(load=load)
+    if load or not looks_filled():
+        warm(load=load)
+
+
+def looks_filled() -> bool:
+    """Whether the cache folder holds an index of the first listed kernel (numba names it
+    ``<module>.<function>-<line>.pyXY.nbi``): a check that loads nothing. A stale index is not noticed here;
+    the run then compiles that module's kernels as it reaches them."""
+    todo = entries()
+    if not todo:
+        return True
+    module, function = todo[0].kernel.rsplit(".", 2)[-2:]
+    return any(Path(os.environ["NUMBA_CACHE_DIR"]).glob(f"*/{module}.{function}-*.nbi"))
 
 
 # --- recording the signatures ----------------------------------------------------------------------------------
