@@ -76,6 +76,19 @@ def test_the_work_is_split_evenly_and_each_group_keeps_the_manifest_order():
         assert g == sorted(g, key=todo.index)
 
 
+def test_a_stale_list_is_counted_and_leaves_those_kernels_to_compile_lazily():
+    """A kernel whose arguments changed after the list was recorded must not break the warm step or a run."""
+    first = warm.entries()[0]
+    stale = [
+        warm.Entry(first.kernel, first.args[:-1], 0.1),  # one argument fewer
+        warm.Entry(first.kernel, ("array(int8, 1d, C)",) * len(first.args), 0.1),  # types it cannot take
+        warm.Entry("sim.kernels.week.gone", first.args, 0.1),  # a kernel that no longer exists
+        warm.Entry(first.kernel, ("Literal[int](0)",), 0.1),  # a type the list cannot name
+    ]
+    out = warm.compile_entries(stale)
+    assert (out.stale, out.compiled) == (4, 0)
+
+
 def test_an_empty_cache_folder_does_not_look_filled(monkeypatch, tmp_path):
     """A batch checks this before its workers start (filled: they load; empty: the warm step runs first)."""
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numba
+
 import sim.kernels
 
 MAX_PROCESSES = 4  # more processes than this gain little: the largest kernel alone takes a quarter of the time
@@ -101,12 +103,14 @@ class Outcome:
 
     loaded: int = 0
     compiled: int = 0
+    stale: int = 0  # listed signatures their kernel no longer takes (the list wants --record)
     seconds: float = 0.0
 
     def add(self, other: Outcome) -> None:
         """Count ``other``'s kernels in with these (times are not added: processes overlap)."""
         self.loaded += other.loaded
         self.compiled += other.compiled
+        self.stale += other.stale
 
 
 def compile_entries(todo: Iterable[Entry]) -> Outcome:
@@ -116,20 +120,24 @@ def compile_entries(todo: Iterable[Entry]) -> Outcome:
     start = time.perf_counter()
     for e in todo:
         d = kernels.get(e.kernel)
-        if d is None:  # the manifest names a kernel that is gone: it is out of date, the run compiles lazily
+        try:
+            sig = argument_types(e.args)
+        except ValueError:
+            d = None
+        if d is None:  # the list names a kernel that is gone, or a type unknown here: runs compile it lazily
+            out.stale += 1
             continue
         hits = sum(d.stats.cache_hits.values())
         misses = sum(d.stats.cache_misses.values())
-        d.compile(argument_types(e.args))
+        try:
+            d.compile(sig)
+        except (numba.core.errors.NumbaError, TypeError):  # its arguments changed since the list was recorded
+            out.stale += 1
+            continue
         out.loaded += sum(d.stats.cache_hits.values()) - hits
         out.compiled += sum(d.stats.cache_misses.values()) - misses
     out.seconds = time.perf_counter() - start
     return out
-
-
-def module_of(e: Entry) -> str:
-    """The kernel module an entry belongs to: numba's cache is valid or stale for a whole source file."""
-    return e.kernel.rsplit(".", 1)[0]
 
 
 def split(todo: Sequence[Entry], parts: int) -> list[list[Entry]]:
@@ -192,7 +200,10 @@ def compile_in_parallel(todo: Sequence[Entry], processes: int) -> Outcome:
     """Compile ``todo`` in ``processes`` processes (this one and children), then load all of it here."""
     index = {e: i for i, e in enumerate(entries())}
     groups = split(todo, processes)
-    children = [_child(["--entries", ",".join(str(index[e]) for e in g)], report=True) for g in groups[1:] if g]
+    try:
+        children = [_child(["--entries", ",".join(str(index[e]) for e in g)], report=True) for g in groups[1:] if g]
+    except OSError:  # no process to spare: this one compiles everything, as a run would have
+        children = []
     out = compile_entries(groups[0])
     failed = 0
     for c in children:
@@ -335,6 +346,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"salesim: compiled {out.compiled} kernel signatures in {out.seconds:.1f} s into {folder}")
     else:
         print(f"salesim: the kernels were already compiled; loaded {out.loaded} from {folder} in {out.seconds:.1f} s")
+    if out.stale:
+        print(
+            f"salesim: {out.stale} listed kernel signatures no longer match the kernels (runs compile them "
+            "when they first call them); run python -m sim.kernels.warm --record",
+            file=sys.stderr,
+        )
     return 0
 
 
