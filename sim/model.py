@@ -114,6 +114,8 @@ class SalesModel(mesa.Model):
     Args:
         params: all levers and behavioural parameters; defaults if omitted.
         rng: seed or numpy Generator; same seed, same results.
+        record_weekly: keep the weekly series (one DataCollector row a week, :meth:`weekly`). Batch runs that
+            need only the KPIs (sensitivity analyses, calibration) turn it off; the KPIs are the same either way.
         **overrides: parameter values that replace those in ``params``.
 
     Example:
@@ -122,8 +124,13 @@ class SalesModel(mesa.Model):
         True
     """
 
-    def __init__(self, params: Params | None = None, *, rng: Any = None, **overrides: Any) -> None:
+    def __init__(self, params: Params | None = None, *, rng: Any = None, record_weekly: bool = True,
+                 **overrides: Any) -> None:
+        from sim.kernels.warm import before_first_run
+
+        before_first_run()  # the command line compiles an empty kernel cache in parallel, once
         super().__init__(rng=rng)
+        self.record_weekly = record_weekly
         p = (params or Params()).replace(**overrides) if overrides else (params or Params())
         self.book = book_of(p)  # the book of business the unit starts from, if any (docs/book.md)
         if self.book is not None:
@@ -780,7 +787,8 @@ class SalesModel(mesa.Model):
         led.week["banners_up"] = float(banners)
         led.week["issues_open"] = float(open_issues)
         led.close_week(measured=self.week >= self.p.burn_in_weeks)
-        self.datacollector.add_table_row(WEEKLY, led.week)
+        if self.record_weekly:
+            self.datacollector.add_table_row(WEEKLY, led.week)
 
     # --- results ---------------------------------------------------------------------
     def kpis(self) -> dict[str, float]:
@@ -800,7 +808,14 @@ class SalesModel(mesa.Model):
         return kpis.compute(led)
 
     def weekly(self) -> pd.DataFrame:
-        """The weekly series as recorded (one row a week, one column per :data:`sim.kpis.SERIES` entry)."""
+        """The weekly series as recorded (one row a week, one column per :data:`sim.kpis.SERIES` entry).
+
+        Raises:
+            UserError: if the model was built with ``record_weekly=False``, so no week was recorded.
+        """
+        if not self.record_weekly:
+            raise UserError("this run kept no weekly series (it was built with record_weekly=False); build the "
+                            "model with record_weekly=True to read weeks")
         return self.datacollector.get_table_dataframe(WEEKLY)
 
     def timeseries(self, window: int = ROLLING_WEEKS) -> pd.DataFrame:

@@ -40,6 +40,10 @@ def run_jobs(jobs: list[Job], store: Store, executor: Any, progress: bool = True
     records = store.load(jobs)
     todo = [j for j in jobs if j.id not in records]
     by_id = {j.id: j for j in todo}
+    if todo:  # on the command line, an empty kernel cache is filled in parallel once, before any worker starts
+        from sim.kernels.warm import before_first_run
+
+        before_first_run(load=False)
     bar = Progress(len(jobs), len(jobs) - len(todo), desc, enabled=progress)
     results = executor.map(run_batch, batches_of(todo, executor.workers))
     try:

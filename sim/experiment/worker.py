@@ -1,4 +1,8 @@
-"""The pure function every executor runs: a job in, its KPIs (and weekly series) out."""
+"""The pure function every executor runs: a job in, its KPIs (and weekly series) out.
+
+A job that keeps no series (``Job.keep_series`` off: sensitivity analyses, calibration, decision searches) runs
+its model without recording weeks at all; its KPIs are the same.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def run_job(job: Job) -> dict[str, Any]:
         return {"id": job.id, "label": job.label, "point": job.point, "replication": job.replication,
                 "seed": job.seed, "weeks": job.weeks, "tags": job.tags, "kpis": {},
                 "trial": run_replication(job.params, job.seed, job.trial, job.weeks)}
-    model = SalesModel(Params(**job.params), rng=job.seed).run(job.weeks)
+    model = SalesModel(Params(**job.params), rng=job.seed, record_weekly=job.keep_series).run(job.weeks)
     kpis = {k: (v if math.isfinite(v) else None) for k, v in model.kpis().items()}
     record: dict[str, Any] = {
         "id": job.id, "label": job.label, "point": job.point, "replication": job.replication,

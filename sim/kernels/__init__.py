@@ -55,8 +55,9 @@ class _CompileNotice(numba.core.event.Listener):
         if _CompileNotice.shown or os.environ.get(ANNOUNCE) != "1" or multiprocessing.parent_process() is not None:
             return
         _CompileNotice.shown = True
-        print(f"salesim: compiling the model's kernels for this machine, once (10-20 s); later runs load them "
-              f"from {os.environ['NUMBA_CACHE_DIR']}", file=sys.stderr, flush=True)
+        print(f"salesim: compiling the model's kernels for this machine, once (about 10 s; 'python -m "
+              f"sim.kernels.warm' does it ahead); later runs load them from {os.environ['NUMBA_CACHE_DIR']}",
+              file=sys.stderr, flush=True)
 
     def on_end(self, event: numba.core.event.Event) -> None:
         pass
