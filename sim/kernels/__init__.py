@@ -6,8 +6,9 @@ with the same operations in the same order, so results are bit for bit those of 
 the same order, and passed in.
 
 ``fastmath`` is off (no reordering, no fused multiply-add). Compiled code is cached in a writable per-user
-folder (``NUMBA_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/salesim/numba`` or ``~/.cache/salesim/numba``), so
-only the first run on a machine pays for compiling.
+folder (``NUMBA_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/salesim/numba/DIGEST`` or
+``~/.cache/salesim/numba/DIGEST``, one folder per version of the kernels' sources), so only the first run on a
+machine pays for compiling.
 """
 
 from __future__ import annotations
@@ -19,20 +20,37 @@ import tempfile
 from pathlib import Path
 
 
+def sources_digest() -> str:
+    """A short hash of the kernels' sources and the constants they freeze in (sim/population.py), and numba's
+    version. Numba notices a change to a kernel's own file but not to a kernel it calls in another file or to a
+    module constant it compiled in, so each version of the sources gets a cache folder of its own."""
+    import hashlib
+
+    import numba as nb  # only its version string; the cache folder is set before numba's config is read
+
+    h = hashlib.sha256(nb.__version__.encode())
+    here = Path(__file__).resolve().parent
+    for path in [*sorted(here.glob("*.py")), here.parent / "population.py"]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
 def cache_folder() -> Path:
-    """Where compiled kernels are kept between processes: ``NUMBA_CACHE_DIR`` if set, else the user's cache
-    folder, else (if that cannot be written) a per-user folder in the temporary directory."""
+    """Where compiled kernels are kept between processes: ``NUMBA_CACHE_DIR`` if set, else a folder per
+    :func:`sources_digest` in the user's cache folder, else (if that cannot be written) in a per-user folder
+    of the temporary directory."""
     if os.environ.get("NUMBA_CACHE_DIR"):
         return Path(os.environ["NUMBA_CACHE_DIR"])
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "salesim" / "numba"
+    folder = Path(base) / "salesim" / "numba" / sources_digest()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if os.access(folder, os.W_OK):
             return folder
     except OSError:
         pass
-    return Path(tempfile.gettempdir()) / f"salesim-numba-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    user = os.getuid() if hasattr(os, "getuid") else "user"
+    return Path(tempfile.gettempdir()) / f"salesim-numba-{user}" / sources_digest()
 
 
 os.environ.setdefault("NUMBA_CACHE_DIR", str(cache_folder()))

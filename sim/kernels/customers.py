@@ -9,20 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.libm import scalar_power
 from sim.population import NEGLECT, NO_ISSUE, PITCH, PRICE, PRICE_CAUSE, PRODUCT, SERVICE_FAILURE, SERVICE_ISSUE
-
-
-@kernel
-def _power(x, y):
-    """``x ** y`` as NumPy's ``power`` computes it for a scalar exponent: squares, square roots and the
-    identity exactly (libm's ``pow`` can be a last bit off a square, and costs 40 times as much)."""
-    if y == 2.0:
-        return x * x
-    if y == 0.5:
-        return np.sqrt(x)
-    if y == 1.0:
-        return x
-    return x**y
 
 
 @kernel
@@ -55,7 +43,7 @@ def decide(active, sat, disposition, since, issue, issue_sev, issue_age, issue_w
                 issue_wait[i] += 1
         target = min(max(share_per_satisfaction * s, share_min), share_max)
         share[i] = min(max(share[i] + share_drift * (target - share[i]), share_min), share_max)
-        dis = _power(((1.0 - s) / (1.0 - churn_reference_sat)), exponent)
+        dis = scalar_power(((1.0 - s) / (1.0 - churn_reference_sat)), exponent)
         relief = 1.0 - concession_relief * (1.0 if (conc_left[i] > 0 or remedy_left[i] > 0) else 0.0)
         h0 = churn_neglect * dis * (neglect + unserved_churn_weight * unserved[i])
         product_or_service = iss == PRODUCT or iss == SERVICE_ISSUE  # noqa: SIM109 (plain compares for numba)

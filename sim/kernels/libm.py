@@ -18,7 +18,7 @@ from sim.kernels import kernel
 
 
 @kernel
-def _scalar_power(x, y):
+def scalar_power(x, y):
     """``x ** y`` as NumPy's ``power`` computes it for a scalar exponent: squares, square roots, reciprocals and
     the identity exactly, the C library's ``pow`` otherwise."""
     if y == 2.0:
@@ -35,7 +35,7 @@ def _scalar_power(x, y):
 @kernel
 def _power_flat(x, y, out):
     for i in range(x.size):
-        out[i] = _scalar_power(x[i], y)
+        out[i] = scalar_power(x[i], y)
 
 
 @kernel
