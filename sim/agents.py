@@ -85,15 +85,16 @@ class Rep(mesa.Agent):
         are uncertain, each closing at about its current rate, so the rate at the review is spread around
         today's. A rep comfortably above target has nothing to fear; one far below it expects to miss.
         """
+        return target_worries([self], week)[0]
+
+    def _worry_terms(self, week: int) -> tuple[float, float]:
+        """The gap of the measured close rate below target, and its spread at the next review."""
         p = self.model.p
         weeks_left = p.review_weeks - week % p.review_weeks  # this week included
         fresh = self.banner_opened * (1.0 - p.close_rate_memory ** weeks_left)
         rate = self.measured_rate
         spread = math.sqrt(rate * (1.0 - rate) * fresh) / (self.banner_opened + p.close_rate_prior_openings)
-        gap = p.banner_target - rate
-        if spread > 0.0:
-            return float(ndtr(gap / spread))
-        return float(gap > 0.0)
+        return p.banner_target - rate, spread
 
     def felt_pressure(self, worry: float) -> float:
         """Currency-equivalent cost of one unit of close-rate shortfall per banner opening (M1, M3).
@@ -125,8 +126,10 @@ class Rep(mesa.Agent):
     def focus(self, week: int) -> float:
         """Share of selling time spent chasing one big deal (M6)."""
         attained = self.period_deals / self.quota if self.quota > 0 else 1.0
-        gamble = pay.quota_gamble(self.model.plan.of_slot(self.slot).p, week, attained)
-        return float(min(self.model.p.focus_cap, self.focus_trait + gamble))
+        model = self.model
+        chased = self.focus_trait + pay.quota_gamble(model.plan.of_slot(self.slot).p, week, attained)
+        cap = model.p.focus_cap
+        return float(chased if chased < cap else cap)  # min(cap, chased), as min breaks ties and NaN
 
     @property
     def clawback_share(self) -> float:
@@ -169,19 +172,24 @@ class Rep(mesa.Agent):
     def update_stress(self, unserved_share: float) -> None:
         """Stress from the target gap, enforcement, coaching and workload; recovery with support (M3, M5)."""
         p = self.model.p
-        style = self.manager.coaching
-        gap = max(0.0, p.banner_target - self.measured_rate)
+        manager = self.manager
+        style = manager.coaching
+        gap = p.banner_target - self.measured_rate
+        gap = gap if gap > 0.0 else 0.0  # max(0.0, gap); the conditionals here are min and max, a call cheaper
         inflow = p.stress_gain * (p.enforcement * style.pressure * gap + p.workload_stress * unserved_share)
         inflow += style.anxiety
-        one_on_one = self.manager.one_on_one * self.manager.coverage  # the share of one-to-ones that happen
+        one_on_one = manager.one_on_one * manager.coverage  # the share of one-to-ones that happen
         recovery = p.stress_recovery * style.recovery * (1.0 + (p.one_on_one_recovery - 1.0) * one_on_one)
-        self.stress = min(1.0, max(0.0, self.stress + inflow - recovery * self.stress))
+        stress = self.stress + inflow - recovery * self.stress
+        stress = stress if stress > 0.0 else 0.0
+        self.stress = stress if stress < 1.0 else 1.0
 
     def wants_to_quit(self, u: float) -> bool:
         """Weekly quit decision at uniform ``u``: a base hazard plus a stress-driven one (FACTS 8)."""
         p = self.model.p
         onset = p.quit_stress_onset
-        hazard = p.quit_base + p.quit_stress * max(0.0, self.stress - onset) / (1.0 - onset)
+        over = self.stress - onset
+        hazard = p.quit_base + p.quit_stress * (over if over > 0.0 else 0.0) / (1.0 - onset)
         return bool(u < hazard)
 
     def escalations(self, open_old_by_category: dict[int, int], week: int, u: np.ndarray) -> list[int]:
@@ -198,6 +206,14 @@ class Rep(mesa.Agent):
                 self.escalated_until[cat] = week + p.escalation_cooldown
                 out.append(cat)
         return out
+
+
+def target_worries(reps: list[Rep], week: int) -> list[float]:
+    """:meth:`Rep.target_worry` of each rep, with one call of the normal CDF for all of them (the same numbers:
+    the CDF is taken value by value either way)."""
+    terms = [r._worry_terms(week) for r in reps]
+    cdf = iter(ndtr(np.array([gap / spread for gap, spread in terms if spread > 0.0])).tolist())
+    return [next(cdf) if spread > 0.0 else float(gap > 0.0) for gap, spread in terms]
 
 
 class Manager(mesa.Agent):

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim import kpis
-from sim.agents import Manager, Rep
+from sim.agents import Manager, Rep, target_worries
 from sim.book.start import book_of, sized, start_reps_from_book
 from sim.economics import Economics
 from sim.errors import UserError
@@ -338,30 +338,34 @@ class SalesModel(mesa.Model):
         p = self.p
         n = p.n_reps
         covered = np.zeros(n, bool)
-        hours = np.zeros(n)
-        skill = np.zeros(n)
-        persuasion = np.zeros(n)
-        prep = np.zeros(n)
-        care = np.zeros(n)
-        pressure = np.zeros(n)
-        audit = np.zeros(n)
-        focus = np.zeros(n)
+        hours = [0.0] * n
+        skill = [0.0] * n
+        persuasion = [0.0] * n
+        prep = [0.0] * n
+        care = [0.0] * n
+        pressure = [0.0] * n
+        audit = [0.0] * n
+        focus = [0.0] * n
         customer_hours = p.hours_per_week * (1.0 - p.admin_share)
-        for r in self.reps:
+        # Python numbers in the loop (the same values as the arrays' elements, cheaper to compute with).
+        effort, pulls, remedy = plan.effort.tolist(), plan.pulls.tolist(), self._remedy_hours.tolist()
+        reps, week = self.reps, self.week
+        for r, worry in zip(reps, target_worries(reps, week), strict=True):
             s = r.slot
             covered[s] = True
-            focus[s] = r.focus(self.week)
-            pulling = p.pull_hours if plan.pulls[s] else 0.0
-            hours[s] = max(0.0, customer_hours * (1.0 - focus[s]) * plan.effort[s] - self._remedy_hours[s] - pulling)
+            focus[s] = f = r.focus(week)
+            pulling = p.pull_hours if pulls[s] else 0.0
+            h = customer_hours * (1.0 - f) * effort[s] - remedy[s] - pulling
+            hours[s] = h if h > 0.0 else 0.0  # max(0.0, h)
             skill[s] = r.skill_now()
-            worry = r.target_worry(self.week)
             attention = r.banner_attention(worry)
             persuasion[s] = r.persuasion(attention)
             prep[s] = p.banner_prep_hours * attention
             care[s] = r.care_weight()
             pressure[s] = r.felt_pressure(worry)
             audit[s] = r.audit_cost()
-        return RepWeights(covered, hours, skill, persuasion, prep, care, pressure, audit), focus
+        weights = RepWeights(covered, *(np.array(v) for v in (hours, skill, persuasion, prep, care, pressure, audit)))
+        return weights, np.array(focus)
 
     def reps_work(self) -> None:
         """Reps choose accounts and work them: deals, pitches, service, concessions, big-deal chasing (the
@@ -413,10 +417,12 @@ class SalesModel(mesa.Model):
         if early.size:
             slot_deals += early_sales
         slot_rate = np.full(p.n_reps, p.commission_rate) if rate is None else rate
+        bopen, bclose = slot_bopen.tolist(), slot_bclose.tolist()
+        deals_of, rate_of = slot_deals.tolist(), slot_rate.tolist()
         for r in self.reps:
             s = r.slot
-            r.record_banner(int(slot_bopen[s]), int(slot_bclose[s]))
-            r.record_sales(slot_deals[s], slot_rate[s] * slot_deals[s])
+            r.record_banner(int(bopen[s]), int(bclose[s]))
+            r.record_sales(deals_of[s], rate_of[s] * deals_of[s])
         self.slot_sales += slot_deals
         self.slot_pay += slot_rate * slot_deals
         self.econ.bonus(pay.banner_pay(p, int(slot_bclose.sum())))  # vacant books open no account
@@ -448,7 +454,7 @@ class SalesModel(mesa.Model):
         self.econ.potential(need_potential)
         self.econ.potential(play_potential)
         led.add("hours_selling", selling_hours + chase_hours + prospecting)
-        led.add("hours_paid", p.hours_per_week * w.covered.sum())
+        led.add("hours_paid", p.hours_per_week * np.count_nonzero(w.covered))
         # Unpaid overtime of reps sprinting under their plan (effort above one).
         extra = p.hours_per_week * (1.0 - p.admin_share) * (1.0 - focus) * np.maximum(pw.effort - 1.0, 0.0)
         led.add("hours_overtime", extra[w.covered].sum())
@@ -530,7 +536,7 @@ class SalesModel(mesa.Model):
             return
         a = self.acc
         selling = np.bincount(a.rep[plan.opened], weights=plan.hours * plan.selling, minlength=p.n_reps)
-        selling = selling + plan.prospecting + chase + np.where(pw.pulls, p.pull_hours, 0.0)
+        selling = (selling + plan.prospecting + chase + np.where(pw.pulls, p.pull_hours, 0.0)).tolist()
         for r in self.reps:
             behind = r.far_behind(in_period, period)
             if behind is None:
@@ -637,7 +643,7 @@ class SalesModel(mesa.Model):
         counts = np.bincount(causes, minlength=len(kpis.CHURN_CAUSES) + 1)
         for cause in kpis.CHURN_CAUSES:
             led.add(cause.count, int(counts[cause.code]))
-        led.add("exposure", int(a.active.sum()))  # customers still with us at the week's end
+        led.add("exposure", int(np.count_nonzero(a.active)))  # customers still with us at the week's end
 
     def customers_arrive(self) -> None:
         """Prospects become customers: marketing leads, referrals net of deterrals, prospecting (M11).
@@ -679,10 +685,14 @@ class SalesModel(mesa.Model):
         raw = self.streams.people.random((9, p.n_reps))
         luck, quit_luck = raw.T.tolist(), raw[8]  # per slot: four escalation, four hearing, one quit uniform
         unserved, pending = self.now.unserved.tolist(), self.now.pending.tolist()
+        threshold = p.escalation_threshold
         for r in self.reps:
             s = r.slot
             r.update_stress(unserved[s] / max(1, pending[s]))
-            old_by_cat = {c: counts[s][c] for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
+            row = counts[s]
+            if row[PRODUCT] < threshold and row[PRICE] < threshold and row[SERVICE_ISSUE] < threshold:
+                continue  # too few old problems of any kind to escalate (the uniforms are drawn all the same)
+            old_by_cat = {c: row[c] for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
             for cat in r.escalations(old_by_cat, self.week, luck[s][0:4]):
                 led.add("escalations", 1)
                 if r.manager.hears(luck[s][4 + cat]):
@@ -758,12 +768,13 @@ class SalesModel(mesa.Model):
         led.add("rep_weeks", in_post)
         led.add("vacant_slots", p.n_reps - in_post)
         self.econ.base_pay(in_post)
+        luck = quit_luck.tolist()
         for s, r in enumerate(self.slot_rep):
             if r is None:
                 self.vacant_for[s] -= 1
                 if self.vacant_for[s] <= 0:
                     self.slot_rep[s] = self._hire(s, experienced=False)
-            elif r.wants_to_quit(quit_luck[s]):
+            elif r.wants_to_quit(luck[s]):
                 led.add("quits", 1)
                 r.remove()
                 self.slot_rep[s] = None
@@ -771,7 +782,8 @@ class SalesModel(mesa.Model):
                 if p.vacancy_weeks == 0:
                     self.slot_rep[s] = self._hire(s, experienced=False)
         reps = self.reps
-        led.week["rep_stress_mean"] = float(np.mean([r.stress for r in reps])) if reps else 0.0
+        # np.mean's sum (pairwise) over its count, without np.mean's checks
+        led.week["rep_stress_mean"] = float(np.array([r.stress for r in reps]).sum() / len(reps)) if reps else 0.0
 
     def record(self) -> None:
         """Close the week in the ledger and the DataCollector."""
