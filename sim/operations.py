@@ -15,6 +15,8 @@ whatever happens, so that paired runs face the same shocks.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from sim.params import Params
@@ -34,6 +36,7 @@ class Operations:
         self.p = p
         self.base = {c: p.failure_rate * w for c, w in issue_mix(p).items()}
         self.rate = dict(self.base)
+        self._categories = np.array(list(self.rate), np.int8)  # the categories in code order, as kernels read them
         self.floor = {c: r * p.root_fix_floor for c, r in self.rate.items()}
         self.disruption_left = 0
         self.projects: list[list[int]] = []  # [category, weeks left]
@@ -88,9 +91,9 @@ class Operations:
         from sim.kernels.operations import fail
 
         u = rng.random((3, acc.n))
-        cats = np.array(list(self.rate), np.int8)
-        rates = np.array([self.rate[c] for c in cats])
-        cum = np.cumsum(rates)  # its last entry is the total rate (a handful of numbers add the same either way)
+        cats = self._categories
+        # The running total of the rates in code order, as np.cumsum adds them; its last entry is the total rate.
+        cum = np.array(list(itertools.accumulate(self.rate[c] for c in self.rate)))
         fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, u, cum, cats,
              self.p.issue_severity_min, self.p.complaint_rate)
 
@@ -191,7 +194,7 @@ class Operations:
                 self.root_fixes += 1
                 self.projects.remove(proj)
         queue, silent = open_problems(acc.active, acc.issue, acc.issue_reported)
-        cap_f = self.p.fix_capacity * acc.active.sum()
+        cap_f = self.p.fix_capacity * np.count_nonzero(acc.active)
         cap = int(cap_f) + int(rng.random() < cap_f - int(cap_f))
         if queue.size > cap:
             queue = queue[self.fix_order(acc, queue)[:cap]]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import betaincinv, digamma, zeta
 
-from sim.kernels import libm
+from sim.kernels import libm, per_params
 from sim.params import Params
 
 if TYPE_CHECKING:
@@ -61,9 +61,13 @@ def intent_table(concentration: float) -> tuple[np.ndarray, float, float]:
     return table, float(means[0]), float(means[1] - means[0])
 
 
+@per_params
 def needs_scalars(p: Params) -> np.ndarray:
     """The parameters the needs kernel reads, in its order."""
     return np.array([p.need_rate, p.purchase_share, p.deal_weeks, p.p_purchase, p.willingness_base], np.float64)
+
+
+_EPS = float(np.finfo(float).eps)  # the kernel's guard against a log of zero, looked up once
 
 
 def read_intents(out: np.ndarray, uids: np.ndarray, true: np.ndarray, mean: np.ndarray, z: np.ndarray, noise: float,
@@ -81,13 +85,13 @@ def read_intents(out: np.ndarray, uids: np.ndarray, true: np.ndarray, mean: np.n
 
     if uids.size == 0:
         return
-    m = float(np.mean(mean))
+    m = float(mean.sum() / mean.size)  # np.mean's pairwise sum over the count, without its checks
     ab = np.array([m * concentration, (1.0 - m) * concentration])
     psi, trigamma = digamma(ab), zeta(2.0, ab)  # trigamma(x) = zeta(2, x), as scipy's polygamma(1, x) computes it
     prior_mean = psi[0] - psi[1]
     prior_var = trigamma[0] + trigamma[1]
     weight = prior_var / (prior_var + noise * noise)
-    read(out, uids, true, z, float(prior_mean), float(weight), noise, np.finfo(float).eps,
+    read(out, uids, true, z, float(prior_mean), float(weight), noise, _EPS,
          need if need is not None else np.empty(0, np.int8))
 
 
@@ -291,32 +295,13 @@ class Accounts:
         self.winback_left[uids] = winback_weeks
 
     def win(self, p: Params, uids: np.ndarray, season: np.ndarray, u: np.ndarray) -> None:
-        """Prospects become customers with a fresh relationship; ``u`` holds two uniforms per uid."""
-        self.active[uids] = True
-        self.ever_customer[uids] = True
-        self.share[uids] = share_draw(p, u[0])
-        self.disposition[uids] = disposition_draw(p, u[1])
-        self.sat[uids] = self.disposition[uids]
-        self.since[uids] = 0.0
-        self.unserved[uids] = 0.0
-        self.cause[uids] = ALIVE
-        self.known_score[uids] = -1
-        self.conc_left[uids] = 0
-        self.disc_left[uids] = 0
-        self.disc_depth[uids] = 0.0
-        self.remedy_left[uids] = 0
-        self.prebooked[uids] = False
-        self.claw_left[uids] = 0
-        self.claw_commission[uids] = 0.0
-        self.need[uids] = NO_NEED
-        self.issue[uids] = NO_ISSUE
-        self.issue_sev[uids] = 0.0
-        self.issue_age[uids] = 0
-        self.issue_wait[uids] = 0
-        self.issue_reported[uids] = False
-        self.issue_expedite[uids] = False
-        self.follow_up[uids] = False
-        self.clear_flags(uids, 0)
-        spend = self.spend_of(uids)
-        self.trail[uids] = spend * season[uids]
-        self.trail_deseason[uids] = spend
+        """Prospects become customers with a fresh relationship; ``u`` holds two uniforms per uid (one compiled
+        pass, :func:`sim.kernels.accounts.welcome`)."""
+        from sim.kernels.accounts import welcome
+
+        welcome(uids, share_draw(p, u[0]), disposition_draw(p, u[1]), season, self.active, self.ever_customer,
+                self.share, self.disposition, self.sat, self.since, self.unserved, self.cause, self.known_score,
+                self.conc_left, self.disc_left, self.disc_depth, self.remedy_left, self.prebooked, self.claw_left,
+                self.claw_commission, self.need, self.issue, self.issue_sev, self.issue_age, self.issue_wait,
+                self.issue_reported, self.issue_expedite, self.follow_up, self.flag, self.flag_left, self.flag_cool,
+                self.flag_declined, self.wallet, self.trail, self.trail_deseason)

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from sim.kernels import per_params
 from sim.params import Params
 from sim.policies.respond import PlanWeek
 from sim.population import Accounts
@@ -81,6 +82,7 @@ def _prospect_blocks(prospect_hours: float, n_slots: int) -> tuple[np.ndarray, n
     return b_slot, b_hours
 
 
+@per_params
 def plan_scalars(p: Params) -> np.ndarray:
     """The parameters the plan kernel reads, in its order (one array, so the kernel takes one argument)."""
     return np.array([p.email_share, p.visit_share, p.hours_email, p.hours_visit, p.hours_call, p.email_weight,

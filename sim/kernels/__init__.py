@@ -13,11 +13,19 @@ machine pays for compiling.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from sim.params import Params
 
 
 def sources_digest() -> str:
@@ -88,3 +96,18 @@ numba.core.event.register("numba:compile", _CompileNotice())
 def kernel(func):
     """Compile ``func`` as a kernel: nopython, cached, IEEE arithmetic in source order."""
     return numba.njit(cache=True, fastmath=False, error_model="numpy", boundscheck=False)(func)
+
+
+def per_params(build: Callable[[Params], np.ndarray]) -> Callable[[Params], np.ndarray]:
+    """Keep the scalar parameters a kernel reads, ``build(p)``, for the last ``p`` it was called with instead of
+    building the array every week. ``p`` is recognised by identity: parameters are frozen, and a lever changed
+    mid-run installs a new object. The array is shared, so the kernels only read it."""
+    last: list = [None, None]
+
+    @functools.wraps(build)
+    def cached(p: Params) -> np.ndarray:
+        if last[0] is not p:
+            last[0], last[1] = p, build(p)
+        return last[1]
+
+    return cached

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.kernels import per_params
 from sim.params import Params
 from sim.population import Accounts, intent_table
 
 
+@per_params
 def banner_scalars(p: Params) -> np.ndarray:
     """The parameters the banner kernel reads, in its order."""
     return np.array([p.spend_drop_threshold, p.advocacy_low_share, p.flag_weeks, p.p_upsell, p.willingness_base,
