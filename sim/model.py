@@ -541,9 +541,10 @@ class SalesModel(mesa.Model):
             behind = r.far_behind(in_period, period)
             if behind is None:
                 continue
-            kind = "far_behind" if behind else "on_track"
-            led.add(f"hours_{kind}", selling[r.slot])
-            led.add(f"weeks_{kind}", 1)
+            hours_key, weeks_key = ("hours_far_behind", "weeks_far_behind") if behind else ("hours_on_track",
+                                                                                         "weeks_on_track")
+            led.add(hours_key, selling[r.slot])
+            led.add(weeks_key, 1)
 
     def _problems_on_contact(self, uids: np.ndarray) -> None:
         """A live conversation surfaces problems; reps fix them officially or improvise in secret (M8)."""
@@ -619,7 +620,7 @@ class SalesModel(mesa.Model):
         fixed = self.ops.fix(self.acc, self.streams.failures)
         self.econ.fixes(fixed)
         self.ledger.add("issues_fixed", fixed.size)
-        self.ledger.add("fix_weeks", float(np.sum(self.ops.fix_wait)))
+        self.ledger.add("fix_weeks", float(sum(self.ops.fix_wait)))  # whole weeks: an exact sum in any order
         if self.week >= self.p.burn_in_weeks:
             self.ledger.fix_waits.extend(self.ops.fix_wait)
         self.ops.fix_wait.clear()
