@@ -36,9 +36,11 @@ def quota_gamble(p: Params, week: int, attained: float) -> float:
     bonus creates this pull, and only late in the period (from ``quota_chase_from_week``
     of a quarter, the same share of a year).
     """
+    if p.quota_bonus <= 0:
+        return 0.0
     period = PERIOD_WEEKS[p.pay_period]
     week_in_period = week % period
-    if p.quota_bonus <= 0 or week_in_period * QUARTER < p.quota_chase_from_week * period:
+    if week_in_period * QUARTER < p.quota_chase_from_week * period:
         return 0.0
     pace = (week_in_period + 1) / period
     behind = max(0.0, pace - attained)

@@ -179,7 +179,8 @@ class Plans:
 
     def of_slot(self, slot: int) -> PlanResponse:
         """The plan a slot's rep is on."""
-        return self.groups[int(self.group[slot])]
+        groups = self.groups
+        return groups[0] if len(groups) == 1 else groups[int(self.group[slot])]
 
     def unit_sums(self, reps: list[Rep], values: list[float]) -> np.ndarray:
         """Sum per pay unit of one value per rep in post."""
