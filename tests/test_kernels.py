@@ -102,3 +102,60 @@ def test_a_square_that_libm_gets_a_bit_wrong_is_exact():
 
     x = 1.885376393636725
     assert _power(x, 2.0) == x * x == np.power(x, 2.0)
+
+
+def _win_with_numpy(acc, p, uids, season, u):
+    """The NumPy formulation :meth:`sim.population.Accounts.win` had before its kernel (the reference)."""
+    from sim.population import ALIVE, NO_ISSUE, NO_NEED, disposition_draw, share_draw
+
+    acc.active[uids] = True
+    acc.ever_customer[uids] = True
+    acc.share[uids] = share_draw(p, u[0])
+    acc.disposition[uids] = disposition_draw(p, u[1])
+    acc.sat[uids] = acc.disposition[uids]
+    for name, value in (("since", 0.0), ("unserved", 0.0), ("cause", ALIVE), ("known_score", -1), ("conc_left", 0),
+                        ("disc_left", 0), ("disc_depth", 0.0), ("remedy_left", 0), ("prebooked", False),
+                        ("claw_left", 0), ("claw_commission", 0.0), ("need", NO_NEED), ("issue", NO_ISSUE),
+                        ("issue_sev", 0.0), ("issue_age", 0), ("issue_wait", 0), ("issue_reported", False),
+                        ("issue_expedite", False), ("follow_up", False), ("flag", False), ("flag_left", 0),
+                        ("flag_cool", 0), ("flag_declined", False)):
+        getattr(acc, name)[uids] = value
+    spend = acc.wallet[uids] * acc.share[uids]
+    acc.trail[uids] = spend * season[uids]
+    acc.trail_deseason[uids] = spend
+
+
+def test_a_won_prospects_fresh_start_is_the_numpy_formulation_bit_for_bit():
+    """Every seat array after Accounts.win (one compiled pass) equals the NumPy assignments it replaced, on seats
+    that had needs, problems, banners and discounts to clear."""
+    import copy
+
+    from sim import SalesModel
+
+    m = SalesModel(rng=3).run(30)  # the default book: dozens of needs, problems and banners open by now
+    a, p = m.acc, m.p
+    rng = np.random.default_rng(7)
+    busy = [np.flatnonzero(x)[:20] for x in (a.need, a.issue, a.flag, a.disc_left, a.conc_left)]  # to clear
+    uids = np.unique(np.concatenate([*busy, rng.choice(a.n, 100, replace=False)]))
+    season, u = rng.uniform(0.5, 1.5, a.n), rng.random((2, uids.size))
+    before, ref = copy.deepcopy(a), copy.deepcopy(a)
+    _win_with_numpy(ref, p, uids, season, u)
+    a.win(p, uids, season, u)
+    arrays = [k for k, v in vars(ref).items() if isinstance(v, np.ndarray)]
+    moved = [k for k in arrays if getattr(a, k).dtype != getattr(ref, k).dtype
+             or getattr(a, k).tobytes() != getattr(ref, k).tobytes()]
+    assert not moved, f"arrays that differ from the NumPy formulation: {moved}"
+    cleared = {k for k in arrays if getattr(before, k).tobytes() != getattr(a, k).tobytes()}
+    missing = {"active", "share", "sat", "need", "issue", "flag", "trail"} - cleared
+    assert not missing, f"nothing to clear in {missing}: the check above would see no difference there"
+
+
+def test_kernel_parameter_arrays_are_built_once_per_parameter_set():
+    from sim.params import Params
+    from sim.worklist import plan_scalars
+
+    p = Params()
+    first = plan_scalars(p)
+    assert plan_scalars(p) is first  # the same object: not rebuilt
+    q = p.replace(banner_target=0.5)
+    assert plan_scalars(q) is not first and plan_scalars(q)[18] == 0.5 and first[18] == p.banner_target
