@@ -428,8 +428,7 @@ for _ in range({later}):
     m.step()
     later.append(time.perf_counter() - a)
 print(json.dumps({{"import_s": t1 - t0, "build_s": t2 - t1, "first_week_s": t3 - t2, "total_s": t3 - t0,
-                  "later_weeks_s": later, "later_week_median_s": statistics.median(later),
-                  "cache_dir": str(sim.kernels.cache_folder()) if hasattr(sim, "kernels") else None}}))
+                  "later_weeks_s": later, "later_week_median_s": statistics.median(later)}}))
 """
 
 FIRST_RUN_CHILD = """\
@@ -444,11 +443,19 @@ print(json.dumps({{"import_s": t1 - t0, "run_s": t2 - t1, "total_s": t2 - t0}}))
 """
 
 
+def shown_path(path: Path) -> str:
+    """``path`` with the home folder written ``~``, so a saved result names no one's machine."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 def bench_compile(quick: bool, later_weeks: int = 5) -> dict[str, Any]:
     """Cold compile, cached load and a first 104-week run on a cold cache, each in a fresh child process."""
     from sim.kernels import cache_folder
 
-    res: dict[str, Any] = {"default_cache_dir": str(cache_folder()), "later_weeks": later_weeks,
+    res: dict[str, Any] = {"default_cache_dir": shown_path(cache_folder()), "later_weeks": later_weeks,
                            "first_run_weeks": FLAGSHIP_WEEKS, "first_run_goal_s": FIRST_RUN_GOAL_S}
     code = COMPILE_CHILD.format(later=later_weeks)
     if quick:
