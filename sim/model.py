@@ -686,14 +686,10 @@ class SalesModel(mesa.Model):
         raw = self.streams.people.random((9, p.n_reps))
         luck, quit_luck = raw.T.tolist(), raw[8]  # per slot: four escalation, four hearing, one quit uniform
         unserved, pending = self.now.unserved.tolist(), self.now.pending.tolist()
-        threshold = p.escalation_threshold
         for r in self.reps:
             s = r.slot
             r.update_stress(unserved[s] / max(1, pending[s]))
-            row = counts[s]
-            if row[PRODUCT] < threshold and row[PRICE] < threshold and row[SERVICE_ISSUE] < threshold:
-                continue  # too few old problems of any kind to escalate (the uniforms are drawn all the same)
-            old_by_cat = {c: row[c] for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
+            old_by_cat = {c: counts[s][c] for c in (PRODUCT, PRICE, SERVICE_ISSUE)}
             for cat in r.escalations(old_by_cat, self.week, luck[s][0:4]):
                 led.add("escalations", 1)
                 if r.manager.hears(luck[s][4 + cat]):
