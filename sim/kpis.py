@@ -230,18 +230,28 @@ def _annual(t: Ledger, key: str) -> float:
     return _ratio(t.total[key] * WEEKS_PER_YEAR, t.weeks)
 
 
+def reported_close_rate(closed: float, opened: float) -> float:
+    """The reported banner close rate of any span of weeks (the KPI's over the run, a room table's quarter)."""
+    return _ratio(closed, opened)
+
+
+def true_conversion(closed: float, opened: float, expired: float) -> float:
+    """The true banner conversion of any span of weeks (the KPI's over the run, a room table's quarter)."""
+    return _ratio(closed, opened + expired)
+
+
 @kpi("reported_banner_close_rate", "Banner close rate (reported)", "fraction",
      nan_when="no banner account was opened", headline=7)
 def reported_banner_close_rate(t: Ledger) -> float:
     """Banner closes / banner accounts opened: the rate management sees (NaN if none was opened)."""
-    return _ratio(t.total["banner_closed"], t.total["banner_opened"])
+    return reported_close_rate(t.total["banner_closed"], t.total["banner_opened"])
 
 
 @kpi("true_banner_conversion", "Banner conversion (true)", "fraction",
      nan_when="no banner was raised", better=1, headline=8)
 def true_banner_conversion(t: Ledger) -> float:
     """Banner closes / all banner opportunities, opened or left to expire (NaN if no banner was raised)."""
-    return _ratio(t.total["banner_closed"], t.total["banner_opened"] + t.total["banner_expired"])
+    return true_conversion(t.total["banner_closed"], t.total["banner_opened"], t.total["banner_expired"])
 
 
 @kpi("banner_avoidance_rate", "Banner accounts avoided", "fraction",

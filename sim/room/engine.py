@@ -8,7 +8,6 @@ pickled model after quarter q - 1) gives the same numbers as a replay from week 
 
 from __future__ import annotations
 
-import math
 import pickle
 import time
 from collections.abc import Mapping, Sequence
@@ -17,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.kpis import CHURN_CAUSES
+from sim.kpis import CHURN_CAUSES, reported_close_rate, true_conversion
 from sim.model import SalesModel
 from sim.params import Params
 from sim.room.settings import WEEKS_PER_QUARTER
@@ -46,13 +45,13 @@ class QuarterResult:
 
     @property
     def reported_close_rate(self) -> float:
-        """Banner accounts closed over those the reps opened: what the close-rate report shows (NaN if none)."""
-        return _ratio(self.banner_closed, self.banner_opened)
+        """:func:`sim.kpis.reported_close_rate` of the quarter: what the close-rate report shows."""
+        return reported_close_rate(self.banner_closed, self.banner_opened)
 
     @property
     def true_close_rate(self) -> float:
-        """Banner accounts closed over every banner raised, opened or left to lapse (NaN if none)."""
-        return _ratio(self.banner_closed, self.banner_opened + self.banner_expired)
+        """:func:`sim.kpis.true_conversion` of the quarter: closes over every banner raised."""
+        return true_conversion(self.banner_closed, self.banner_opened, self.banner_expired)
 
     def outcome(self, name: str) -> float:
         return float(getattr(self, name))
@@ -171,7 +170,3 @@ def run_all(params: Params, seed: int, warmup_weeks: int, policies: Sequence[Map
     """Every quarter of one policy sequence in one process (for checks and the debrief's replays)."""
     model = start(params, seed, warmup_weeks)
     return [play_quarter(model, levers) for levers in policies]
-
-
-def _ratio(a: float, b: float) -> float:
-    return a / b if b > 0 else math.nan
