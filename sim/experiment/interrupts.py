@@ -17,6 +17,7 @@ Executors register with :func:`watch` so that the hard stop can kill their worke
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shlex
 import signal
@@ -73,6 +74,17 @@ def resume_command(argv: list[str], out: Path) -> str:
     return "salesim " + " ".join(shlex.quote(a) for a in args)
 
 
+def _quiet_about_the_stop(hook: Any) -> Any:
+    """An unraisable-exception hook that drops the stop's own :class:`Interrupted` (raised inside a finalizer
+    that cannot pass it on) and hands every other exception to ``hook``."""
+
+    def quiet(unraisable: Any) -> None:
+        if not isinstance(unraisable.exc_value, Interrupted):
+            hook(unraisable)
+
+    return quiet
+
+
 class CleanStop:
     """Context manager that turns SIGINT/SIGTERM and lost workers into a clean, resumable exit.
 
@@ -126,6 +138,10 @@ class CleanStop:
             self._say(self._interrupted_line(f"a second {signal.Signals(signum).name}, so stopping at once"))
             os._exit(EXIT_CODES[self.signum])
         self.signum = signum
+        # From here on a database pool's failed rollback (pyABC's SQLAlchemy, interrupted mid-call) is this
+        # stop's echo, not news: it would print a traceback under the one line the stop promises.
+        logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
+        sys.unraisablehook = _quiet_about_the_stop(sys.unraisablehook)
         threading.Thread(target=self._deadline, name="salesim-stop-deadline", daemon=True).start()
         raise Interrupted(signum)
 
