@@ -315,11 +315,12 @@ def add_calibrate(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Run ABC-SMC and write the posterior and its checks."""
     from sim.calibrate import load_targets
-    from sim.calibrate.abc import finished_generations, make_sampler
+    from sim.calibrate.abc import check_population, finished_generations, make_sampler
     from sim.calibrate.run import calibrate, write_figures
     from sim.experiment.interrupts import CleanStop
 
     cal = load_targets(args.targets)
+    check_population(args.population, len(cal.priors), args.generations)
     base = load_scenario(cal.scenario, parse_set(args.set))
     check_scenario_weeks(cal.weeks, [base])
     base.params.replace(**{k: lo for k, (lo, _) in cal.priors.items()})  # priors valid for this scenario

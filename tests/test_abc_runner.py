@@ -23,7 +23,7 @@ SIZE = {"n_accounts": 200, "n_reps": 2, "n_managers": 1, "burn_in_weeks": 4}
 
 def _calibrate(tmp_path: Path, name: str, *where: str, generations: int = 2, resume: bool = False) -> Path:
     out = tmp_path / name
-    args = ["calibrate", "--targets", str(short_targets(tmp_path)), "--population", "8", "--generations",
+    args = ["calibrate", "--targets", str(short_targets(tmp_path)), "--population", "16", "--generations",
             str(generations), "--ppc-draws", "3", "--quiet", *SMALL, "--out", str(out), *where]
     assert main([*args, "--resume"] if resume else args) == 0
     return out
@@ -83,9 +83,9 @@ def test_a_resumed_calibration_matches_an_uninterrupted_one(tmp_path):
     base = load_scenario(cal.scenario, SIZE)
     sampler, ex = make_sampler(1, None, False)
     try:
-        whole = posterior_frame(run_abc(cal, tmp_path / "whole", 8, 2, sampler, 9, base=base, verbose=False))
-        run_abc(cal, tmp_path / "parts", 8, 1, sampler, 9, base=base, verbose=False)
-        parts = posterior_frame(run_abc(cal, tmp_path / "parts", 8, 2, sampler, 9, base=base, verbose=False,
+        whole = posterior_frame(run_abc(cal, tmp_path / "whole", 16, 2, sampler, 9, base=base, verbose=False))
+        run_abc(cal, tmp_path / "parts", 16, 1, sampler, 9, base=base, verbose=False)
+        parts = posterior_frame(run_abc(cal, tmp_path / "parts", 16, 2, sampler, 9, base=base, verbose=False,
                                         resume=True))
     finally:
         ex.close()

@@ -56,7 +56,7 @@ class Case:
 
 
 def _calibrate(*extra: str) -> list[str]:
-    return ["calibrate", "--workers", "1", "--population", "10", "--generations", "1", *extra]
+    return ["calibrate", "--workers", "1", "--population", "16", "--generations", "1", *extra]
 
 
 CASES = [
@@ -191,6 +191,9 @@ CASES = [
     Case("calibrate-workers-100000", _calibrate("--out", "{tmp}/cal", "--workers", "100000"), ("--workers", "256")),
     Case("calibrate-population-huge", ["calibrate", "--population", "1000000000", "--out", "{tmp}/cal"],
          ("--population", "1,000,000,000")),
+    Case("calibrate-population-below-parameters", ["calibrate", "--workers", "1", "--population", "8",
+                                                    "--generations", "3", "--out", "{tmp}/cal"],
+         ("--population 8", "12 calibrated parameters", "--population 13")),
     Case("validation-report-replications-huge", ["validation-report", "--replications", "1000000000", "--out",
                                                   "{tmp}/v.md"], ("--replications", "100,000")),
     # --- symbolic link loops ---
@@ -228,7 +231,7 @@ CASES = [
     Case("calibrate-existing-without-resume", _calibrate("--out", "{tmp}/cal"), ("abc.db", "--resume"),
          files={"cal/abc.db": ""}),
     Case("calibrate-resume-other-problem", _calibrate("--out", "{tmp}/cal", "--resume"),
-         ("different problem", "population was 500, now 10"),
+         ("different problem", "population was 500, now 16"),
          files={"cal/abc.db": "", "cal/problem.json": "@FINGERPRINT population=500"}),
     Case("calibrate-resume-other-weeks", _calibrate("--out", "{tmp}/cal", "--resume"),
          ("different problem", "weeks was 52, now 104"),
@@ -241,7 +244,7 @@ CASES = [
          files={"cal/abc.db": "", "cal/problem.json": "@FINGERPRINT targets=[]"}),
     Case("calibrate-resume-other-set", _calibrate("--out", "{tmp}/cal", "--resume", "--set", "n_accounts=500"),
          ("different problem", "scenario_parameters"),
-         files={"cal/abc.db": "", "cal/problem.json": "@FINGERPRINT population=10"}),
+         files={"cal/abc.db": "", "cal/problem.json": "@FINGERPRINT population=16"}),
     Case("calibrate-resume-damaged-fingerprint", _calibrate("--out", "{tmp}/cal", "--resume"),
          ("problem.json", "damaged"), files={"cal/abc.db": "", "cal/problem.json": "{"}),
     Case("calibrate-into-folder-with-files", _calibrate("--out", "{tmp}/mine"), ("holds files", "--overwrite"),
@@ -312,13 +315,13 @@ def _materialise(case: Case, tmp: Path) -> list[str]:
 
 
 def _fingerprint_with(change: str) -> str:
-    """The fingerprint the shipped targets and baseline give with --population 10, one field changed."""
+    """The fingerprint the shipped targets and baseline give with --population 16, one field changed."""
     from sim.calibrate import load_targets
     from sim.calibrate.fingerprint import fingerprint
     from sim.scenario import load_scenario
 
     cal = load_targets(TARGETS_OK)
-    fp = fingerprint(cal, load_scenario(cal.scenario), population=10, replications=1, root_seed=1)
+    fp = fingerprint(cal, load_scenario(cal.scenario), population=16, replications=1, root_seed=1)
     key, value = change.split("=", 1)
     fp[key] = json.loads(value)
     return json.dumps(fp)
@@ -389,7 +392,7 @@ def test_resume_of_the_same_problem_is_allowed_past_the_guard(tmp_path: Path, mo
     folder = tmp_path / "cal"
     folder.mkdir()
     (folder / "abc.db").write_text("")
-    (folder / "problem.json").write_text(_fingerprint_with("population=10"))
+    (folder / "problem.json").write_text(_fingerprint_with("population=16"))
     assert main(_calibrate("--out", str(folder), "--resume", "--generations", "3")) == 1
     assert "work started" in capsys.readouterr().err
 

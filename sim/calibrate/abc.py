@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.calibrate.kernel import WidthScaledNormalTransition
 from sim.calibrate.sampler import RunnerSampler
 from sim.calibrate.targets import Calibration
 from sim.errors import UserError
@@ -112,6 +113,7 @@ def run_abc(cal: Calibration, out: Path, population: int, generations: int, samp
     """
     import pyabc
 
+    check_population(population, len(cal.priors), generations)
     if not verbose:
         _quiet_pyabc()
     base = base or load_scenario(cal.scenario)
@@ -122,12 +124,29 @@ def run_abc(cal: Calibration, out: Path, population: int, generations: int, samp
     observed = {t.kpi: t.value for t in cal.targets}
     prior = pyabc.Distribution(**{k: pyabc.RV("uniform", lo, hi - lo) for k, (lo, hi) in cal.priors.items()})
     simulate = Simulator(base.params.model_dump(), cal.weeks, tuple(observed), replications, root_seed)
+    widths = {k: hi - lo for k, (lo, hi) in cal.priors.items()}
     distance = RangeDistance({t.kpi: (t.low, t.high) for t in cal.targets})
     if isinstance(sampler, RunnerSampler):
         sampler.root_seed = root_seed
     with _global_seed(root_seed):  # pyABC also draws in this process (e.g. the first generation's epsilon)
-        return _run(pyabc.ABCSMC(simulate, prior, distance, population_size=population, sampler=sampler),
+        return _run(pyabc.ABCSMC(simulate, prior, distance, population_size=population, sampler=sampler,
+                                 transitions=WidthScaledNormalTransition(widths)),
                     db, existing, out, observed, generations, min_epsilon, resume, problem)
+
+
+def check_population(population: int, n_parameters: int, generations: int) -> None:
+    """Refuse a population too small to estimate the perturbation kernel of generations after the first.
+
+    pyABC perturbs particles with a normal kernel whose covariance is the weighted covariance of the
+    last population; fewer than ``n_parameters + 1`` particles cannot span the parameter space, the
+    kernel is singular, and a proposal gets zero density (a weight of infinity) a few generations on.
+    """
+    if generations > 1 and population <= n_parameters:
+        raise UserError(
+            f"--population {population} is too small for {n_parameters} calibrated parameters: from the second "
+            f"generation on, ABC-SMC perturbs particles with a normal kernel estimated from the population, and "
+            f"{population} particles cannot span {n_parameters} dimensions. Use --population {n_parameters + 1} "
+            f"or more (about {10 * n_parameters} or more for a usable posterior), or --generations 1.")
 
 
 @contextmanager

@@ -44,15 +44,35 @@ def evaluate(task: tuple[bytes, int, int, list[int]]) -> list[tuple[int, Any]]:
     saved_np, saved_py = np.random.get_state(), random.getstate()
     out = []
     try:
-        for i in indices:
-            seed = evaluation_seed(root_seed, t, i)
-            np.random.seed(seed)
-            random.seed(int(seed[0]))
-            out.append((i, simulate_one()))
+        with np.errstate(divide="ignore", invalid="ignore"):  # a zero kernel density is reported by check_weights
+            for i in indices:
+                seed = evaluation_seed(root_seed, t, i)
+                np.random.seed(seed)
+                random.seed(int(seed[0]))
+                out.append((i, simulate_one()))
     finally:
         np.random.set_state(saved_np)
         random.setstate(saved_py)
     return out
+
+
+def check_weights(accepted: list[Any], t: int) -> None:
+    """Stop with an explanation when an accepted particle's importance weight is not a finite positive number.
+
+    The weight is prior density over kernel density; the kernel gives its own proposal zero density only
+    when the population's covariance is singular or too ill-conditioned for SciPy, and pyABC would then
+    fail later with an unexplained "total weight nan" assertion.
+    """
+    bad = sum(1 for p in accepted if not (np.isfinite(p.weight) and p.weight > 0))
+    if bad:
+        from sim.errors import UserError
+
+        raise UserError(
+            f"generation {t}: {bad} of {len(accepted)} accepted particles got an importance weight that is not a "
+            f"finite positive number: the perturbation kernel estimated from generation {t - 1} is singular or too "
+            f"ill-conditioned (a population too small for the number of parameters, or weights "
+            f"concentrated on a few particles). The {t} finished generations are kept in abc.db; a "
+            f"larger --population in a new --out avoids it.")
 
 
 class RunnerSampler(pyabc.sampler.Sampler):
@@ -96,6 +116,7 @@ class RunnerSampler(pyabc.sampler.Sampler):
         for i in range(last + 1):
             sample.append(results[i])
         self.nr_evaluations_ = last + 1
+        check_weights([results[i] for i in accepted_at], t)
         if sample.n_accepted < n:
             sample.ok = False
         return sample
