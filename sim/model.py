@@ -31,9 +31,11 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from sim import draw_streams as draws
 from sim import kpis
 from sim.agents import Manager, Rep, target_worries
 from sim.book.start import book_of, sized, start_reps_from_book
+from sim.draw_streams import seed_key, week_key
 from sim.economics import Economics
 from sim.errors import UserError
 from sim.kpis import ROLLING_WEEKS
@@ -66,27 +68,23 @@ WEEKLY = "weekly"  # the DataCollector table of weekly counts, levels and money
 class Streams:
     """Independent random streams, one per process, all derived from the model's seed.
 
-    Keeping exogenous processes (needs, failures, disruptions, churn draws) on
-    their own streams, drawn at fixed size per account, means two scenarios
-    run with the same seed face the same customers and the same shocks:
-    common random numbers, so a paired difference measures the policy.
+    Per-seat numbers (needs, banners, contacts, outcomes, problems, surveys, churn, arrivals) are not
+    drawn from these: they are computed from their address (seat, draw, week, stream) under the key drawn
+    from ``counter`` (:mod:`sim.kernels.draws`, :mod:`sim.draw_streams`), so two scenarios run with the same
+    seed face the same customers and the same shocks seat by seat, whatever else each of them drew: common
+    random numbers, so a paired difference measures the policy. The streams here serve the starting
+    population, the environment's disruptions, the fix capacity's rounding, and the few reps' and
+    managers' draws (escalations, quits, hires, big deals, audits), each on its own stream.
     """
 
     population: np.random.Generator
     environment: np.random.Generator
-    needs: np.random.Generator
-    failures: np.random.Generator
-    feedback: np.random.Generator
-    banners: np.random.Generator
-    decisions: np.random.Generator
-    outcomes: np.random.Generator
-    churn: np.random.Generator
+    failures: np.random.Generator  # the fix capacity's rounding, one number a week
     people: np.random.Generator
     hires: np.random.Generator
     deals: np.random.Generator
     audits: np.random.Generator
-    acquisition: np.random.Generator
-    timing: np.random.Generator  # customers' answers to early-signing offers (drawn in every period-end week)
+    counter: np.random.Generator  # the key of the per-seat counter-based draws (sim.kernels.draws)
 
     @classmethod
     def spawn(cls, rng: np.random.Generator) -> Streams:
@@ -138,6 +136,7 @@ class SalesModel(mesa.Model):
         self.p = p
         self.week = 0
         self.streams = Streams.spawn(self.rng)
+        self.seed_key = seed_key(self.streams.counter)
         self.acc = Accounts(p, p.n_reps, self.streams.population, self.book)
         self.ops = Operations(p)
         self.ledger = kpis.Ledger()
@@ -283,6 +282,10 @@ class SalesModel(mesa.Model):
               "reps_work", "needs_expire", "operations_fix", "customers_decide", "customers_arrive",
               "reps_review", "record")
 
+    def key(self, stream: int) -> np.ndarray:
+        """This week's key of a per-seat stream of :mod:`sim.draw_streams` (what the compiled draws take)."""
+        return week_key(self.seed_key, self.week, stream)
+
     def step(self) -> None:
         """One week: the named stages in order."""
         self.ledger.new_week()
@@ -310,22 +313,22 @@ class SalesModel(mesa.Model):
 
     def operations_fail(self) -> None:
         """Operations create new problems; a few customers complain."""
-        self.ops.create_issues(self.acc, self.streams.failures)
+        self.ops.create_issues(self.acc, self.key(draws.FAILURES))
 
     def customers_bring_needs(self) -> None:
         """Needs arrive (on churned accounts too, as shadow demand that counts in the potential)."""
-        self.acc.arrive_needs(self.p, self.now.season, self.streams.needs)
+        self.acc.arrive_needs(self.p, self.now.season, self.key(draws.NEEDS))
 
     def crm_raises_banners(self) -> None:
         """Surveys refresh what the company knows; the CRM rule raises banners."""
-        found = self.ops.survey(self.acc, self.week, self.streams.feedback)
+        found = self.ops.survey(self.acc, self.week, self.key(draws.FEEDBACK))
         if self.p.detractor_policy == "fix_first":  # the time a pitch would take goes to a call-back
             self.acc.follow_up[found[self.acc.known_score[found] <= 6]] = True
         if self.p.nps_pay > 0 and found.size:
             promoters = found[self.acc.known_score[found] >= 9]
             covered = np.array([r is not None for r in self.slot_rep])
             self.econ.relationship_pay(promoters[covered[self.acc.rep[promoters]]], self.p.nps_pay)
-        raised = crm.update_banners(self.acc, self.p, self.now.observed, self.now.season, self.streams.banners)
+        raised = crm.update_banners(self.acc, self.p, self.now.observed, self.now.season, self.key(draws.BANNERS))
         self.ledger.add("banners_raised", raised.size)
         self.ledger.add("banner_season", self.now.season[raised].sum())
 
@@ -376,15 +379,14 @@ class SalesModel(mesa.Model):
         pw = self.plan.week(self.reps, self.week)
         w, focus = self._rep_weights(pw)
         self._remedy_hours[:] = 0.0  # taken from this week's hours; this week's remedies take from next week's
-        plan = plan_week(a, p, w, self.streams.decisions, pw)
-        luck = self.streams.outcomes.random((3, a.n))
+        plan = plan_week(a, p, w, self.key(draws.CHANNELS), pw)
         o = plan.opened
         a.flag_declined[plan.declined] = True
 
         deal, need_closed, play_closed, flagged, willing, purchase, n_unwanted = outcomes(
             o, plan.weight, a.rep, w.skill, w.persuasion, a.flag, a.need, a.need_buy, a.need_value, a.play_intent,
             a.play_u, a.play_value, a.sat, a.since, a.pitched, a.unwanted_pitch, a.disc_depth, a.disc_left,
-            a.follow_up, luck, self._outcome_scalars)
+            a.follow_up, self.key(draws.OUTCOMES), self._outcome_scalars)
         self._problems_on_contact(o[plan.weight >= 1.0])
         if pw.hold_rate.any():
             self._count_held(o, pw)
@@ -474,14 +476,13 @@ class SalesModel(mesa.Model):
 
         Each rep offers to its largest unbought wallets first (what it knows of its book), as many as
         ``pull_hours`` allow at ``pull_offer_hours`` each. A customer accepts with ``pull_accept`` times its
-        own chance of buying; its next purchase need is then already bought. The uniforms are drawn in every
-        week a pull could happen, whatever the plan, so paired runs stay aligned.
+        own chance of buying; its next purchase need is then already bought. A customer's answer is the
+        counter-based draw at its seat on the week's timing stream, the same number in every scenario.
         """
         p, a = self.p, self.acc
         none = np.zeros(0, np.int64), np.zeros(0)
         if pw.weeks_left[0] > p.pull_weeks or p.pull_weeks == 0:
             return none
-        u = self.streams.timing.random(a.n)
         if not pw.pulls.any():
             return none
         offers = int(p.pull_hours / p.pull_offer_hours)
@@ -493,7 +494,9 @@ class SalesModel(mesa.Model):
         rank = running_total_within(slot, np.ones(cand.size))
         cand, value = cand[rank <= offers], value[rank <= offers]
         chance = p.pull_accept * np.clip(p.p_purchase * willingness(p, a.sat[cand]), 0.0, 1.0)
-        signed = u[cand] < chance
+        from sim.kernels.draws import uniforms_at
+
+        signed = uniforms_at(self.key(draws.TIMING), cand, 0) < chance
         a.prebooked[cand[signed]] = True
         return cand[signed], value[signed]
 
@@ -551,13 +554,11 @@ class SalesModel(mesa.Model):
         from sim.kernels.work import improvise, surface
 
         p, a = self.p, self.acc
-        # Drawn whatever the levers, so the outcome stream stays aligned across scenarios.
-        u = self.streams.outcomes.random(a.n)
         has = surface(uids, a.issue, a.issue_reported)
         if p.empowerment:
             has = self._remedy(has)
-        improvise(has, a.issue_age, a.conc_left, a.wallet, a.share, a.sat, u, p.concession_patience,
-                  self._valued_spend, p.concession_propensity, p.concession_weeks,
+        improvise(has, a.issue_age, a.conc_left, a.wallet, a.share, a.sat, self.key(draws.CONTACTS),
+                  p.concession_patience, self._valued_spend, p.concession_propensity, p.concession_weeks,
                   p.concession_recovery * p.fix_recovery)
 
     def _remedy(self, uids: np.ndarray) -> np.ndarray:
@@ -617,7 +618,7 @@ class SalesModel(mesa.Model):
 
     def operations_fix(self) -> None:
         """Operations fix reported problems in the feedback loop's order."""
-        fixed = self.ops.fix(self.acc, self.streams.failures)
+        fixed = self.ops.fix(self.acc, self.streams.failures, self.key(draws.FIXES))
         self.econ.fixes(fixed)
         self.ledger.add("issues_fixed", fixed.size)
         self.ledger.add("fix_weeks", float(sum(self.ops.fix_wait)))  # whole weeks: an exact sum in any order
@@ -629,15 +630,15 @@ class SalesModel(mesa.Model):
         """Satisfaction drifts with neglect and open problems; churn is a competing-risks hazard (M4).
 
         One compiled pass over the seats (:mod:`sim.kernels.customers`); churned accounts keep their state
-        frozen. Two uniforms per seat are drawn whatever happens, so paired runs stay aligned.
+        frozen. A seat's two uniforms (churn, and its cause) are counter-based draws at its address, the
+        second computed only for a customer who leaves.
         """
         from sim.kernels.customers import decide
 
         a, led = self.acc, self.ledger
-        u = self.streams.churn.random((2, a.n))
         gone, causes = decide(a.active, a.sat, a.disposition, a.since, a.issue, a.issue_sev, a.issue_age,
                               a.issue_wait, a.issue_reported, a.unserved, a.share, a.conc_left, a.remedy_left,
-                              a.unwanted_pitch, u, self._decide_scalars)
+                              a.unwanted_pitch, self.key(draws.CHURN), self._decide_scalars)
         a.lose(gone, causes, self.p.winback_weeks)
         if self.p.clawback_weeks > 0:
             self._claw_back(gone)
@@ -656,18 +657,19 @@ class SalesModel(mesa.Model):
         ``prospect_yield`` spread over the territory's seats. So inflow shrinks as
         the market fills: the book settles where inflow equals churn.
         """
+        from sim.kernels.draws import uniforms_at
         from sim.kernels.week import prospects, wins
 
         p, a, led = self.p, self.acc, self.ledger
-        u = self.streams.acquisition.random((4, a.n))  # hazard, source, and two for a won seat's new customer
+        key = self.key(draws.ACQUISITION)  # hazard, source, and two for a won seat's new customer
         promoters, detractors, open_ = prospects(a.active, a.sat, a.winback_left, p.promoter_sat, p.detractor_sat)
         wom = (p.referral_rate * promoters.size - p.deter_rate * detractors.size) / a.n
         h_lead = max(0.0, p.lead_rate + min(0.0, wom))
         h_ref = max(0.0, wom)
         h_pros = p.prospect_yield * self.now.selling_skill * self.now.prospecting / a.seats_by_slot
-        won, marketing, referral = wins(open_, a.rep, u, h_lead, h_ref, h_pros)
+        won, marketing, referral = wins(open_, a.rep, key, h_lead, h_ref, h_pros)
         if won.size:
-            a.win(p, won, self.now.season, u[2:, won])
+            a.win(p, won, self.now.season, np.vstack([uniforms_at(key, won, 2), uniforms_at(key, won, 3)]))
         self.econ.acquisition(marketing, 0.0)
         self.econ.word_of_mouth(promoters, detractors, open_.size / a.n)
         led.add("customers_won", won.size)

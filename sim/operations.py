@@ -85,16 +85,15 @@ class Operations:
             hit = np.flatnonzero(touched & (acc.issue == NO_ISSUE))
             self._open(acc, hit, np.full(hit.size, PRODUCT, np.int8), u[1:, hit])
 
-    def create_issues(self, acc: Accounts, rng: np.random.Generator) -> None:
+    def create_issues(self, acc: Accounts, key: np.ndarray) -> None:
         """Operations fail some accounts this week, by category (one compiled pass,
         :func:`sim.kernels.operations.fail`)."""
         from sim.kernels.operations import fail
 
-        u = rng.random((3, acc.n))
         cats = self._categories
         # The running total of the rates in code order, as np.cumsum adds them; its last entry is the total rate.
         cum = np.array(list(itertools.accumulate(self.rate[c] for c in self.rate)))
-        fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, u, cum, cats,
+        fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, key, cum, cats,
              self.p.issue_severity_min, self.p.complaint_rate)
 
     def _open(self, acc: Accounts, uids: np.ndarray, cats: np.ndarray, u: np.ndarray) -> None:
@@ -107,15 +106,18 @@ class Operations:
         # Few customers complain unprompted (FACTS 14).
         acc.issue_reported[uids] = u[1] < self.p.complaint_rate
 
-    def survey(self, acc: Accounts, week: int, rng: np.random.Generator) -> np.ndarray:
+    def survey(self, acc: Accounts, week: int, key: np.ndarray) -> np.ndarray:
         """Ask customers how likely they are to recommend us; respondents report open problems.
 
-        The response uniforms are drawn every week, survey or not, to keep the stream aligned.
+        A customer's response uniform is a counter-based draw at its seat on ``key`` (the week's feedback
+        stream, :mod:`sim.kernels.draws`), computed only in survey weeks.
         """
-        u = rng.random(acc.n)
+        from sim.kernels.draws import uniforms_at
+
         if self.p.feedback_loop == "none" or week % self.p.survey_weeks != 0:
             return np.empty(0, np.int64)
-        resp = np.flatnonzero(acc.active & (u < self.p.survey_response))
+        active = np.flatnonzero(acc.active)
+        resp = active[uniforms_at(key, active, 0) < self.p.survey_response]
         acc.known_score[resp] = nps_score(acc.sat[resp])  # int8, as known_score
         acc.issue_reported[resp] |= acc.issue[resp] != NO_ISSUE
         if self.p.feedback_loop == "closed_loop":
@@ -178,9 +180,10 @@ class Operations:
             table[c] = v
         return table
 
-    def fix(self, acc: Accounts, rng: np.random.Generator) -> np.ndarray:
+    def fix(self, acc: Accounts, rng: np.random.Generator, key: np.ndarray) -> np.ndarray:
         """Fix reported problems within capacity; returns the uids fixed this week (the account passes are
-        compiled, :mod:`sim.kernels.operations`)."""
+        compiled, :mod:`sim.kernels.operations`). ``rng`` rounds the capacity; unreported problems fade at
+        counter-based draws on ``key``, the week's fix stream."""
         from sim.kernels.operations import open_problems, settle
 
         # New failure modes appear and old fixes wear off; finished projects lower a category's rate.
@@ -201,8 +204,7 @@ class Operations:
         for c in self.focus:
             self.focus[c] = max(0, self.focus[c] - 1)
         # Unreported problems sometimes fade without anyone fixing them; the fixed ones are closed.
-        u = rng.random(acc.n)
-        waits = settle(queue, silent, u, self.p.self_resolve, acc.issue, acc.issue_sev, acc.issue_age,
+        waits = settle(queue, silent, key, self.p.self_resolve, acc.issue, acc.issue_sev, acc.issue_age,
                        acc.issue_wait, acc.issue_reported, acc.issue_expedite, acc.sat, self.p.fix_recovery)
         self.fix_wait.extend(waits.tolist())
         return queue

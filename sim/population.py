@@ -70,7 +70,7 @@ def needs_scalars(p: Params) -> np.ndarray:
 _EPS = float(np.finfo(float).eps)  # the kernel's guard against a log of zero, looked up once
 
 
-def read_intents(out: np.ndarray, uids: np.ndarray, true: np.ndarray, mean: np.ndarray, z: np.ndarray, noise: float,
+def read_intents(out: np.ndarray, uids: np.ndarray, true: np.ndarray, mean: np.ndarray, key: np.ndarray, noise: float,
                  concentration: float, need: np.ndarray | None = None) -> None:
     """What a rep makes of each opportunity's buying intent: a noisy read, weighed against the typical buyer.
 
@@ -91,7 +91,7 @@ def read_intents(out: np.ndarray, uids: np.ndarray, true: np.ndarray, mean: np.n
     prior_mean = psi[0] - psi[1]
     prior_var = trigamma[0] + trigamma[1]
     weight = prior_var / (prior_var + noise * noise)
-    read(out, uids, true, z, float(prior_mean), float(weight), noise, _EPS,
+    read(out, uids, true, key, float(prior_mean), float(weight), noise, _EPS,
          need if need is not None else np.empty(0, np.int8))
 
 
@@ -255,7 +255,7 @@ class Accounts:
         """Value of a deal on these accounts: it fills part of their unbought wallet."""
         return p.deal_weeks * self.wallet[uids] * self.room(uids)
 
-    def arrive_needs(self, p: Params, season: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def arrive_needs(self, p: Params, season: np.ndarray, key: np.ndarray) -> np.ndarray:
         """New needs (purchase or service-only) with the customer's latent willingness to buy.
 
         Needs also arrive on churned accounts (shadow demand) so that what churn
@@ -266,20 +266,18 @@ class Accounts:
         """
         from sim.kernels.needs import arrive
 
-        u = rng.random((4, self.n))
-        z = rng.standard_normal(self.n)  # the rep's read of each need (a fixed-size draw)
         table, mean0, mean_step = intent_table(float(p.intent_concentration))
         uids, mean = arrive(self.need, self.need_age, self.need_value, self.need_intent, self.need_buy,
-                            self.prebooked, self.wallet, self.share, self.sat, season, u, table, mean0, mean_step,
+                            self.prebooked, self.wallet, self.share, self.sat, season, key, table, mean0, mean_step,
                             needs_scalars(p))
-        read_intents(self.need_read, uids, self.need_intent, mean, z, p.read_noise, p.intent_concentration,
+        read_intents(self.need_read, uids, self.need_intent, mean, key, p.read_noise, p.intent_concentration,
                      self.need)
         return uids
 
-    def raise_flags(self, uids: np.ndarray, mean: np.ndarray, p: Params, z: np.ndarray) -> None:
-        """Finish the banners the CRM kernel raised on ``uids`` (intent means ``mean``, normals ``z`` over all
-        seats): the rep's read of each play."""
-        read_intents(self.play_read, uids, self.play_intent, mean, z, p.read_noise, p.intent_concentration)
+    def raise_flags(self, uids: np.ndarray, mean: np.ndarray, p: Params, key: np.ndarray) -> None:
+        """Finish the banners the CRM kernel raised on ``uids`` (intent means ``mean``; the week's banner
+        stream ``key``): the rep's read of each play."""
+        read_intents(self.play_read, uids, self.play_intent, mean, key, p.read_noise, p.intent_concentration)
 
     def clear_flags(self, uids: np.ndarray, cooldown: int) -> None:
         """Take banners down (worked or expired) and start their cooldown."""

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from sim import SalesModel, load_scenario
+from sim.draw_streams import CHANNELS, seed_key, week_key
 from sim.stats import mean_ci, paired_diff_ci
 from sim.worklist import plan_week
 
@@ -30,7 +31,7 @@ def runs(scenario: str, **overrides) -> dict[str, np.ndarray]:
 def _plan(m: SalesModel, seed: int):
     pay = m.plan.week(m.reps, m.week)
     w, _ = m._rep_weights(pay)
-    return plan_week(m.acc, m.p, w, np.random.default_rng(seed), pay)
+    return plan_week(m.acc, m.p, w, week_key(seed_key(np.random.default_rng(seed)), m.week, CHANNELS), pay)
 
 
 @pytest.mark.parametrize("scenario", ["baseline", "banner_mandate", "prepared_target", "ratcheted_quota",

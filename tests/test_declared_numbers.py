@@ -55,6 +55,8 @@ NOT_SCANNED = {
     "sim/book/rows.py": "the book format's value ranges (docs/book.md): what a file may hold, not behaviour",
     "sim/book/columns.py": "the book format's column declarations: documentation data",
     "sim/kernels/reductions.py": "NumPy's pairwise summation order (block sizes of its algorithm): arithmetic",
+    "sim/kernels/draws.py": "Philox4x32-10's published constants and the 53-bit double: the generator, not behaviour",
+    "sim/draw_streams.py": "the per-seat streams' numbers and key layout: addresses of random numbers",
     "sim/scenario.py": "checking scenario files and --set values (SalesModel.change_levers): validation, not behaviour",
     "sim/safepath.py": "reading the files a user named (imported by sim/scenario.py): input handling",
     "sim/limits.py": "size caps of a command's work (imported by sim/safepath.py): input handling",
@@ -62,6 +64,8 @@ NOT_SCANNED = {
 
 # Calls whose first argument, when a tuple, is an array shape: (rows, n) of a block of draws.
 SHAPE_CALLS = {"random", "standard_normal", "empty", "zeros", "ones", "full"}
+# Counter-based draws (sim.kernels.draws) whose last argument is the draw's index in its address.
+DRAW_CALLS = {"uniform", "normal", "uniforms_at", "normals_at"}
 ANYWHERE = {"0", "0.0", "1", "1.0", "-1", "-1.0"}  # arithmetic identities, complements, clips of probabilities
 
 NPS_PROMOTER = "NPS definition: promoters score 9-10"
@@ -101,6 +105,7 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
         "8": "cache size (tables for a few intent concentrations)",
         "0.01": INTENT_RANGE, "0.99": INTENT_RANGE,
         "99": "numerical grid: means in steps of 0.01", "1025": "numerical grid: probabilities in 1024 steps"},
+    ("sim/kernels/needs.py", "READ_DRAW"): {"4": "the read's draw index in a seat's address, past a stage's uniforms"},
     ("sim/kernels/needs.py", "intent_at"): {"1.000001": "keeps the interpolation inside the quantile table"},
     ("sim/population.py", "read_intents"): {"2.0": "trigamma is the Hurwitz zeta of order 2"},
     ("sim/population.py", "Accounts.__init__"): {
@@ -152,7 +157,7 @@ def _text(node: ast.AST) -> str | None:
 
 
 def _structural_position(node: ast.AST, parent: ast.AST | None, grand: ast.AST | None) -> bool:
-    """An integer used as an array index, a slice bound, or in an array shape."""
+    """An integer used as an array index, a slice bound, in an array shape, or as a draw's index."""
     if not (isinstance(node, ast.Constant) and type(node.value) is int):
         return False
     if isinstance(parent, ast.Subscript) and parent.slice is node:
@@ -161,6 +166,9 @@ def _structural_position(node: ast.AST, parent: ast.AST | None, grand: ast.AST |
         return True
     if isinstance(parent, ast.Tuple) and isinstance(grand, ast.Subscript) and grand.slice is parent:
         return True
+    if isinstance(parent, ast.Call) and len(parent.args) == 3 and parent.args[2] is node:
+        f = parent.func
+        return (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) in DRAW_CALLS
     if isinstance(parent, ast.Tuple) and isinstance(grand, ast.Call) and grand.args and grand.args[0] is parent:
         f = grand.func
         name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")

@@ -170,6 +170,7 @@ def test_the_weekly_figure_and_the_comparison_draw_causes_in_their_declared_colo
 
 
 def test_the_survey_scores_customers_with_the_one_nps_formula() -> None:
+    from sim.draw_streams import FEEDBACK
     from sim.model import SalesModel
     from sim.population import nps_score
 
@@ -177,7 +178,7 @@ def test_the_survey_scores_customers_with_the_one_nps_formula() -> None:
     acc = m.acc
     acc.sat[:] = np.linspace(0.0, 1.0, acc.n)
     dtype = acc.known_score.dtype
-    m.ops.survey(acc, week=0, rng=np.random.default_rng(1))
+    m.ops.survey(acc, week=0, key=m.key(FEEDBACK))
     asked = acc.known_score >= 0
     assert asked.any() and acc.known_score.dtype == dtype == np.int8
     np.testing.assert_array_equal(acc.known_score[asked], nps_score(acc.sat[asked]))

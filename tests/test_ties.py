@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import SalesModel
+from sim.draw_streams import CHANNELS
 from sim.kernels.worklist import take_within_hours
 from sim.operations import Operations
 from sim.population import NO_ISSUE, NO_NEED, SERVICE, SERVICE_ISSUE
@@ -71,7 +72,7 @@ def test_reps_with_hours_for_some_of_many_identical_customers_serve_the_lowest_i
     w, _ = m._rep_weights(pay)
     light = np.setdiff1d(book, small)
     w.hours[0] = light.size * m.p.hours_service + 50 * m.p.hours_service
-    plan = plan_week(a, m.p, w, np.random.default_rng(0), pay)
+    plan = plan_week(a, m.p, w, m.key(CHANNELS), pay)
     assert (a.need[book] != NO_NEED).all()
     np.testing.assert_array_equal(plan.opened, np.sort(np.concatenate([light, small[:50]])))
 

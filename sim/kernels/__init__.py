@@ -2,8 +2,8 @@
 
 Each kernel does in one or two passes over the accounts what a stage used to do in dozens of NumPy calls,
 with the same operations in the same order, so results are bit for bit those of the NumPy code they replace
-(the golden runs in tests/golden check it). Random numbers are still drawn by NumPy, at the same size and in
-the same order, and passed in.
+(the golden runs in tests/golden check it). Per-seat random numbers are computed inside the kernels from
+their address (:mod:`sim.kernels.draws`), only where they are used.
 
 ``fastmath`` is off (no reordering, no fused multiply-add). Compiled code is cached in a writable per-user
 folder (``NUMBA_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/salesim/numba/DIGEST`` or

@@ -9,13 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.draws import uniform
 from sim.kernels.libm import scalar_power
 from sim.population import NEGLECT, NO_ISSUE, PITCH, PRICE, PRICE_CAUSE, PRODUCT, SERVICE_FAILURE, SERVICE_ISSUE
 
 
 @kernel
 def decide(active, sat, disposition, since, issue, issue_sev, issue_age, issue_wait, issue_reported, unserved,
-           share, conc_left, remedy_left, unwanted_pitch, u, f):
+           share, conc_left, remedy_left, unwanted_pitch, key, f):
     """Update the customers in place; return (uids lost, their churn causes). ``f`` holds the parameters in
     the order of :func:`sim.model.decide_scalars`."""
     (neglect_horizon, sat_relax, neglect_decay, issue_drag, unserved_memory, share_per_satisfaction, share_min,
@@ -53,8 +54,8 @@ def decide(active, sat, disposition, since, issue, issue_sev, issue_age, issue_w
         c1 = h0 + h1
         c2 = c1 + h2
         hazard = c2 + h3
-        if u[0, i] < -np.expm1(-hazard):
-            pick = u[1, i] * hazard
+        if uniform(key, i, 0) < -np.expm1(-hazard):
+            pick = uniform(key, i, 1) * hazard
             idx = (1 if pick > h0 else 0) + (1 if pick > c1 else 0) + (1 if pick > c2 else 0)
             gone[k] = i
             cause[k] = (NEGLECT, SERVICE_FAILURE, PITCH, PRICE_CAUSE)[min(idx, 3)]

@@ -11,10 +11,12 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.accounts import lower_flag
+from sim.kernels.draws import normal, uniform
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE, SERVICE
 
 # CRM rules, as codes the banner kernel reads (the order of sim.params' crm_rule choices does not matter).
 RULES = ("spend_drop", "seasonality_aware", "advocacy_aware")
+READ_DRAW = 4  # the draw index of the rep's read (a normal), past the uniforms a need or a banner uses
 
 
 @kernel
@@ -34,7 +36,7 @@ def intent_at(table, mean0, mean_step, mean, u):
 
 
 @kernel
-def read(out, uids, true, z, prior_mean, weight, noise, eps, need):
+def read(out, uids, true, key, prior_mean, weight, noise, eps, need):
     """The rep's read of each intent on ``uids`` (:func:`sim.population.read_intents`): the normal posterior
     mean on the log-odds scale given a read ``logit(intent) + noise * z``. With ``need`` non-empty, only
     purchase needs are read (the others read 0)."""
@@ -48,12 +50,12 @@ def read(out, uids, true, z, prior_mean, weight, noise, eps, need):
         else:
             d = 2 * (t - 0.5)
             lg = np.log1p(d) - np.log1p(-d)
-        signal = lg + noise * z[i]
+        signal = lg + noise * normal(key, i, READ_DRAW)
         out[i] = 1 / (1 + np.exp(-(prior_mean + weight * (signal - prior_mean))))
 
 
 @kernel
-def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, u, table,
+def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, key, table,
            mean0, mean_step, f):
     """Open this week's needs in place; return (uids with a new need, their intent means). A purchase need on
     a ``prebooked`` account (signed early) is already bought: it clears the mark and opens nothing. ``f`` holds
@@ -64,9 +66,9 @@ def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet,
     means = np.empty(n)
     k = 0
     for i in range(n):
-        if need[i] != NO_NEED or not u[0, i] < need_rate * max(season[i], 0.0):
+        if need[i] != NO_NEED or not uniform(key, i, 0) < need_rate * max(season[i], 0.0):
             continue
-        purchase = u[1, i] < purchase_share
+        purchase = uniform(key, i, 1) < purchase_share
         if purchase and prebooked[i]:
             prebooked[i] = False
             continue
@@ -74,8 +76,8 @@ def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet,
         need_age[i] = 0
         need_value[i] = deal_weeks * wallet[i] * (1.0 - share[i]) if purchase else 0.0
         mean = min(max(p_purchase * (willingness_base + sat[i]), 0.01), 0.99)
-        need_intent[i] = intent_at(table, mean0, mean_step, mean, u[2, i]) if purchase else 0.0
-        need_buy[i] = u[3, i] < need_intent[i]
+        need_intent[i] = intent_at(table, mean0, mean_step, mean, uniform(key, i, 2)) if purchase else 0.0
+        need_buy[i] = uniform(key, i, 3) < need_intent[i]
         uids[k] = i
         means[k] = mean
         k += 1
@@ -85,7 +87,7 @@ def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet,
 @kernel
 def raise_banners(rule, fix_first, active, flag, flag_left, flag_cool, flag_declined, known_score, share, trail,
                   trail_deseason, observed, season, sat, wallet, issue, play_intent, play_u, play_buy, play_value,
-                  campaign, u, table, mean0, mean_step, f):
+                  campaign, key, table, mean0, mean_step, f):
     """Withdraw banners from known detractors under fix-first, raise the CRM rule's new banners (and banners
     on accounts listed for an outreach ``campaign``) with their plays, and move the rule's trailing spend;
     return (uids raised, their intent means). ``f`` holds the parameters in the order of
@@ -118,9 +120,9 @@ def raise_banners(rule, fix_first, active, flag, flag_left, flag_cool, flag_decl
             p_play = min(max(p_upsell * (willingness_base + sat[i]) * upsell_room_gain * room * season[i]
                              * appetite, 0.0), 1.0)
             mean = min(max(p_play, 0.01), 0.99)
-            play_intent[i] = intent_at(table, mean0, mean_step, mean, u[0, i])
-            play_u[i] = u[1, i]
-            play_buy[i] = u[1, i] < play_intent[i]
+            play_intent[i] = intent_at(table, mean0, mean_step, mean, uniform(key, i, 0))
+            play_u[i] = uniform(key, i, 1)
+            play_buy[i] = play_u[i] < play_intent[i]
             play_value[i] = deal_weeks * wallet[i] * room
             uids[k] = i
             means[k] = mean

@@ -6,27 +6,31 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.accounts import close_problem
+from sim.kernels.draws import uniform
 from sim.population import NO_ISSUE
 
 
 @kernel
-def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, u, cum_rates, cats, severity_min,
+def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, key, cum_rates, cats, severity_min,
          complaint_rate):
     """Open a problem on each customer without one whose uniform falls under the total failure rate, its
     category where the uniform falls in the cumulative rates; few customers complain unprompted."""
     n_cats = cats.size
     total_rate = cum_rates[n_cats - 1]
     for i in range(active.size):
-        if not (active[i] and issue[i] == NO_ISSUE and u[0, i] < total_rate):
+        if not (active[i] and issue[i] == NO_ISSUE):
+            continue
+        u0 = uniform(key, i, 0)
+        if not u0 < total_rate:
             continue
         idx = 0
-        while idx < n_cats and cum_rates[idx] <= u[0, i]:
+        while idx < n_cats and cum_rates[idx] <= u0:
             idx += 1
         issue[i] = cats[min(idx, n_cats - 1)]
-        issue_sev[i] = severity_min + (1.0 - severity_min) * u[1, i]
+        issue_sev[i] = severity_min + (1.0 - severity_min) * uniform(key, i, 1)
         issue_age[i] = 0
         issue_wait[i] = 0
-        issue_reported[i] = u[2, i] < complaint_rate
+        issue_reported[i] = uniform(key, i, 2) < complaint_rate
 
 
 @kernel
@@ -48,15 +52,15 @@ def open_problems(active, issue, issue_reported):
 
 
 @kernel
-def settle(fixed, faded, u, self_resolve, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite,
+def settle(fixed, faded, key, self_resolve, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite,
            sat, fix_recovery):
     """Close the problems operations fixed (the customer's satisfaction recovers) and the unreported ones
-    that fade at uniform ``u`` below ``self_resolve``; return the waits of the fixed ones."""
+    that fade (their seat's draw on ``key`` below ``self_resolve``); return the waits of the fixed ones."""
     waits = np.empty(fixed.size, np.int64)
     for k in range(fixed.size):
         waits[k] = issue_wait[fixed[k]]
     for i in faded:
-        if u[i] < self_resolve:
+        if uniform(key, i, 0) < self_resolve:
             close_problem(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite)
     for i in fixed:
         close_problem(i, issue, issue_sev, issue_age, issue_wait, issue_reported, issue_expedite)

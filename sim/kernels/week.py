@@ -10,6 +10,7 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.accounts import lower_flag
+from sim.kernels.draws import uniform
 from sim.kernels.reductions import total
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE
 
@@ -140,7 +141,7 @@ def prospects(active, sat, winback_left, promoter_sat, detractor_sat):
 
 
 @kernel
-def wins(open_seats, rep, u, h_lead, h_ref, h_prospecting):
+def wins(open_seats, rep, key, h_lead, h_ref, h_prospecting):
     """Which open seats are won this week under the competing hazards of leads, referrals and each
     territory's prospecting; return (seats won, won by marketing, won by referral)."""
     won = np.empty(open_seats.size, np.int64)
@@ -149,10 +150,10 @@ def wins(open_seats, rep, u, h_lead, h_ref, h_prospecting):
     base = h_lead + h_ref
     for i in open_seats:
         h = base + h_prospecting[rep[i]]
-        if u[0, i] < -np.expm1(-h):
+        if uniform(key, i, 0) < -np.expm1(-h):
             won[k] = i
             k += 1
-            pick = u[1, i] * h
+            pick = uniform(key, i, 1) * h
             if pick < h_lead:
                 marketing += 1
             elif pick < base:

@@ -10,13 +10,14 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.accounts import lower_flag
+from sim.kernels.draws import uniform
 from sim.kernels.reductions import total
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE
 
 
 @kernel
 def outcomes(opened, weight, rep, skill, persuasion, flag, need, need_buy, need_value, play_intent, play_u,
-             play_value, sat, since, pitched, unwanted_pitch, disc_depth, disc_left, follow_up, luck, f):
+             play_value, sat, since, pitched, unwanted_pitch, disc_depth, disc_left, follow_up, key, f):
     """Work each opened account in place; return per opened account (deal value, need closed, play closed,
     banner, willing buyer of the play, purchase need) and the number of unwanted pitches. ``f`` holds the
     parameters in the order of :func:`sim.model.outcome_scalars`."""
@@ -35,10 +36,10 @@ def outcomes(opened, weight, rep, skill, persuasion, flag, need, need_buy, need_
         sk = skill[rep[i]]
         fl = flag[i]
         pu = need[i] == PURCHASE
-        nc = pu and need_buy[i] and luck[0, i] < sk
+        nc = pu and need_buy[i] and uniform(key, i, 0) < sk
         intent = play_intent[i]
         wi = fl and play_u[i] < intent + (1.0 - intent) * persuasion[rep[i]]
-        pc = wi and luck[1, i] < sk
+        pc = wi and uniform(key, i, 1) < sk
         deal[k] = (need_value[i] if nc else 0.0) + (play_value[i] if pc else 0.0)
         need_closed[k] = nc
         play_closed[k] = pc
@@ -53,7 +54,7 @@ def outcomes(opened, weight, rep, skill, persuasion, flag, need, need_buy, need_
             n_unwanted += 1
             unwanted_pitch[i] = True
             sat[i] = max(0.0, sat[i] - pitch_hit)
-            if luck[2, i] < discount_demand:
+            if uniform(key, i, 2) < discount_demand:
                 disc_depth[i] = max(disc_depth[i], concession_discount)
                 disc_left[i] = max(disc_left[i], concession_weeks)
         # An unwanted pitch on an outbound call adds no value to the relationship; a served need still does.
@@ -124,12 +125,13 @@ def surface(uids, issue, issue_reported):
 
 
 @kernel
-def improvise(uids, issue_age, conc_left, wallet, share, sat, u, patience, valued_spend, propensity, weeks,
+def improvise(uids, issue_age, conc_left, wallet, share, sat, key, patience, valued_spend, propensity, weeks,
               recovery):
     """Reps improvise a hidden concession (M8) for valued customers whose problem has waited ``patience``
-    weeks, at uniform ``u`` below ``propensity``; the customer is calmed by ``recovery``. In place."""
+    weeks, when its seat's draw on ``key`` is below ``propensity``; the customer is calmed by ``recovery``.
+    In place."""
     for i in uids:
         stuck = issue_age[i] >= patience and conc_left[i] == 0
-        if stuck and wallet[i] * share[i] >= valued_spend and u[i] < propensity:
+        if stuck and wallet[i] * share[i] >= valued_spend and uniform(key, i, 0) < propensity:
             conc_left[i] = weeks
             sat[i] = min(1.0, sat[i] + recovery)

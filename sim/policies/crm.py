@@ -27,24 +27,23 @@ def banner_scalars(p: Params) -> np.ndarray:
 
 
 def update_banners(acc: Accounts, p: Params, observed: np.ndarray, season: np.ndarray,
-                   rng: np.random.Generator) -> np.ndarray:
+                   key: np.ndarray) -> np.ndarray:
     """Raise new banners, withdraw banners from known detractors under fix-first; return new uids.
 
     One compiled pass (:func:`sim.kernels.needs.raise_banners`): ``spend_drop`` fires when this week's spend
     falls below its trailing average, ``seasonality_aware`` compares deseasonalised spend, ``advocacy_aware``
     flags surveyed promoters and passives (scores 7-10) with a share of wallet below ``advocacy_low_share``.
-    Each new banner carries a latent sales play; the uniforms and normals are drawn whatever is raised.
+    Each new banner carries a latent sales play; its uniforms and the read are counter-based draws at the seat's
+    address on ``key``, the week's banner stream (:mod:`sim.kernels.draws`).
     """
     from sim.kernels.needs import RULES, raise_banners
 
-    u = rng.random((2, acc.n))
-    z = rng.standard_normal(acc.n)  # the rep's read of each play (a fixed-size draw)
     table, mean0, mean_step = intent_table(float(p.intent_concentration))
     rule = RULES.index(p.crm_rule) if p.crm_rule in RULES else -1
     new, mean = raise_banners(rule, p.detractor_policy == "fix_first", acc.active, acc.flag, acc.flag_left,
                               acc.flag_cool, acc.flag_declined, acc.known_score, acc.share, acc.trail,
                               acc.trail_deseason, observed, season, acc.sat, acc.wallet, acc.issue, acc.play_intent,
-                              acc.play_u, acc.play_buy, acc.play_value, acc.campaign, u, table, mean0, mean_step,
+                              acc.play_u, acc.play_buy, acc.play_value, acc.campaign, key, table, mean0, mean_step,
                               banner_scalars(p))
-    acc.raise_flags(new, mean, p, z)
+    acc.raise_flags(new, mean, p, key)
     return new
