@@ -301,8 +301,8 @@ class SalesModel(mesa.Model):
 
         p, a = self.p, self.acc
         self.ops.step_disruption(a, self.streams.environment)
-        season, observed = spend(a.phase, a.season_angle(self.week), p.seasonality, a.wallet, a.share,
-                                 a.disrupted, p.disruption_cut)
+        season, observed = spend(a.cos_phase, a.sin_phase, a.season_angle(self.week), p.seasonality, a.wallet,
+                                 a.share, a.disrupted, p.disruption_cut)
         self.now = Week.start(season, observed, p.n_reps)
         self.econ.recurring(observed)
         self.econ.discounts(observed)
@@ -634,11 +634,13 @@ class SalesModel(mesa.Model):
         second computed only for a customer who leaves.
         """
         from sim.kernels.customers import decide
+        from sim.kernels.draws import uniforms_all
 
         a, led = self.acc, self.ledger
+        key = self.key(draws.CHURN)
         gone, causes = decide(a.active, a.sat, a.disposition, a.since, a.issue, a.issue_sev, a.issue_age,
                               a.issue_wait, a.issue_reported, a.unserved, a.share, a.conc_left, a.remedy_left,
-                              a.unwanted_pitch, self.key(draws.CHURN), self._decide_scalars)
+                              a.unwanted_pitch, key, uniforms_all(key, a.n, 0), self._decide_scalars)
         a.lose(gone, causes, self.p.winback_weeks)
         if self.p.clawback_weeks > 0:
             self._claw_back(gone)
@@ -667,7 +669,7 @@ class SalesModel(mesa.Model):
         h_lead = max(0.0, p.lead_rate + min(0.0, wom))
         h_ref = max(0.0, wom)
         h_pros = p.prospect_yield * self.now.selling_skill * self.now.prospecting / a.seats_by_slot
-        won, marketing, referral = wins(open_, a.rep, key, h_lead, h_ref, h_pros)
+        won, marketing, referral = wins(open_, a.rep, key, uniforms_at(key, open_, 0), h_lead, h_ref, h_pros)
         if won.size:
             a.win(p, won, self.now.season, np.vstack([uniforms_at(key, won, 2), uniforms_at(key, won, 3)]))
         self.econ.acquisition(marketing, 0.0)

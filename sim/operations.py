@@ -88,13 +88,14 @@ class Operations:
     def create_issues(self, acc: Accounts, key: np.ndarray) -> None:
         """Operations fail some accounts this week, by category (one compiled pass,
         :func:`sim.kernels.operations.fail`)."""
+        from sim.kernels.draws import uniforms_all
         from sim.kernels.operations import fail
 
         cats = self._categories
         # The running total of the rates in code order, as np.cumsum adds them; its last entry is the total rate.
         cum = np.array(list(itertools.accumulate(self.rate[c] for c in self.rate)))
-        fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, key, cum, cats,
-             self.p.issue_severity_min, self.p.complaint_rate)
+        fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, key,
+             uniforms_all(key, acc.n, 0), cum, cats, self.p.issue_severity_min, self.p.complaint_rate)
 
     def _open(self, acc: Accounts, uids: np.ndarray, cats: np.ndarray, u: np.ndarray) -> None:
         """Open issues of ``cats`` on ``uids``; ``u`` holds two uniforms per account (severity, complaint)."""

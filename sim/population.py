@@ -198,11 +198,12 @@ class Accounts:
         self.claw_commission = np.zeros(n)  # the commission at stake
         if book is not None:
             self._open_book_problems(p, book, rng)
-        from sim.kernels.week import spend
+        from sim.kernels.week import phase_terms, spend
 
+        self.cos_phase, self.sin_phase = phase_terms(self.phase)
         # The CRM rule's trailing spend starts at week 0's spend (no disruption yet).
-        _, self.trail = spend(self.phase, self.season_angle(0), p.seasonality, self.wallet, self.share,
-                              np.zeros(n, bool), p.disruption_cut)
+        _, self.trail = spend(self.cos_phase, self.sin_phase, self.season_angle(0), p.seasonality, self.wallet,
+                              self.share, np.zeros(n, bool), p.disruption_cut)
         self.trail_deseason = self.spend.copy()
 
     def _start_from_book(self, p: Params, book: Book, n_slots: int) -> None:
@@ -264,12 +265,13 @@ class Accounts:
         purchase already made, so it opens nothing.
         Returns the uids with a new need. One compiled pass (:func:`sim.kernels.needs.arrive`).
         """
+        from sim.kernels.draws import uniforms_all
         from sim.kernels.needs import arrive
 
         table, mean0, mean_step = intent_table(float(p.intent_concentration))
         uids, mean = arrive(self.need, self.need_age, self.need_value, self.need_intent, self.need_buy,
-                            self.prebooked, self.wallet, self.share, self.sat, season, key, table, mean0, mean_step,
-                            needs_scalars(p))
+                            self.prebooked, self.wallet, self.share, self.sat, season, key,
+                            uniforms_all(key, self.n, 0), table, mean0, mean_step, needs_scalars(p))
         read_intents(self.need_read, uids, self.need_intent, mean, key, p.read_noise, p.intent_concentration,
                      self.need)
         return uids

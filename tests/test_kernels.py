@@ -159,3 +159,30 @@ def test_kernel_parameter_arrays_are_built_once_per_parameter_set():
     assert plan_scalars(p) is first  # the same object: not rebuilt
     q = p.replace(banner_target=0.5)
     assert plan_scalars(q) is not first and plan_scalars(q)[18] == 0.5 and first[18] == p.banner_target
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(0.0, 2 * math.pi * 60), st.floats(0.0, 0.5),
+       hnp.arrays(np.float64, st.integers(1, 50), elements=st.floats(-2 * math.pi, 4 * math.pi)))
+def test_the_season_by_the_angle_sum_identity_is_the_sine_to_rounding(angle, amplitude, phase):
+    """spend() computes sin(angle + phase) from the phase's cos and sin: equal to rounding, never a sign off."""
+    from sim.kernels.week import phase_terms, spend
+
+    n = phase.size
+    cos_phase, sin_phase = phase_terms(phase)
+    season, observed = spend(cos_phase, sin_phase, angle, amplitude, np.full(n, 2.0), np.full(n, 0.5),
+                             np.zeros(n, bool), 0.3)
+    direct = 1.0 + amplitude * np.array([math.sin(angle + f) for f in phase])
+    np.testing.assert_allclose(season, direct, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(observed, 2.0 * 0.5 * season)
+
+
+def test_a_draw_for_every_seat_is_the_draw_at_each_address():
+    """uniforms_all (the vectorised pass for draws nearly every seat makes) gives the numbers uniforms_at and
+    the kernels' inline draws give at the same addresses."""
+    from sim.draw_streams import CHURN, seed_key, week_key
+    from sim.kernels.draws import uniforms_all, uniforms_at
+
+    key = week_key(seed_key(np.random.default_rng(5)), 17, CHURN)
+    for k in (0, 1, 3):
+        assert np.array_equal(uniforms_all(key, 1000, k), uniforms_at(key, np.arange(1000), k))

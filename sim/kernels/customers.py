@@ -16,7 +16,7 @@ from sim.population import NEGLECT, NO_ISSUE, PITCH, PRICE, PRICE_CAUSE, PRODUCT
 
 @kernel
 def decide(active, sat, disposition, since, issue, issue_sev, issue_age, issue_wait, issue_reported, unserved,
-           share, conc_left, remedy_left, unwanted_pitch, key, f):
+           share, conc_left, remedy_left, unwanted_pitch, key, u0, f):
     """Update the customers in place; return (uids lost, their churn causes). ``f`` holds the parameters in
     the order of :func:`sim.model.decide_scalars`."""
     (neglect_horizon, sat_relax, neglect_decay, issue_drag, unserved_memory, share_per_satisfaction, share_min,
@@ -54,7 +54,8 @@ def decide(active, sat, disposition, since, issue, issue_sev, issue_age, issue_w
         c1 = h0 + h1
         c2 = c1 + h2
         hazard = c2 + h3
-        if uniform(key, i, 0) < -np.expm1(-hazard):
+        # 1 - exp(-h) < h < 2h for h > 0, so a uniform at or above 2h never churns: most seats skip the expm1
+        if u0[i] < hazard + hazard and u0[i] < -np.expm1(-hazard):
             pick = uniform(key, i, 1) * hazard
             idx = (1 if pick > h0 else 0) + (1 if pick > c1 else 0) + (1 if pick > c2 else 0)
             gone[k] = i

@@ -74,3 +74,13 @@ def uniforms_at(key, seats, k):
         out[j] = uniform(key, seats[j], k)
     return out
 
+
+
+@kernel
+def uniforms_all(key, n, k):
+    """Draw ``k`` of seats 0 to ``n - 1``: for a draw nearly every seat makes. This loop vectorises (about
+    1.5 ns a number here); the same call inside a branching per-seat loop does not (about 9 ns)."""
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = uniform(key, i, k)
+    return out

@@ -55,7 +55,7 @@ def read(out, uids, true, key, prior_mean, weight, noise, eps, need):
 
 
 @kernel
-def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, key, table,
+def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, key, u0, table,
            mean0, mean_step, f):
     """Open this week's needs in place; return (uids with a new need, their intent means). A purchase need on
     a ``prebooked`` account (signed early) is already bought: it clears the mark and opens nothing. ``f`` holds
@@ -66,7 +66,7 @@ def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet,
     means = np.empty(n)
     k = 0
     for i in range(n):
-        if need[i] != NO_NEED or not uniform(key, i, 0) < need_rate * max(season[i], 0.0):
+        if need[i] != NO_NEED or not u0[i] < need_rate * max(season[i], 0.0):
             continue
         purchase = uniform(key, i, 1) < purchase_share
         if purchase and prebooked[i]:

@@ -11,7 +11,7 @@ from sim.population import NO_ISSUE
 
 
 @kernel
-def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, key, cum_rates, cats, severity_min,
+def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, key, u0, cum_rates, cats, severity_min,
          complaint_rate):
     """Open a problem on each customer without one whose uniform falls under the total failure rate, its
     category where the uniform falls in the cumulative rates; few customers complain unprompted."""
@@ -20,11 +20,10 @@ def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, key, c
     for i in range(active.size):
         if not (active[i] and issue[i] == NO_ISSUE):
             continue
-        u0 = uniform(key, i, 0)
-        if not u0 < total_rate:
+        if not u0[i] < total_rate:
             continue
         idx = 0
-        while idx < n_cats and cum_rates[idx] <= u0:
+        while idx < n_cats and cum_rates[idx] <= u0[i]:
             idx += 1
         issue[i] = cats[min(idx, n_cats - 1)]
         issue_sev[i] = severity_min + (1.0 - severity_min) * uniform(key, i, 1)

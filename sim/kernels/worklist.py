@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
-from sim.kernels.draws import uniform
 from sim.population import NO_NEED, PURCHASE, SERVICE
 
 
@@ -78,7 +77,7 @@ def take_within_hours(slot, key, hours, worth, budget):
 @kernel
 def plan(active, rep, need, need_age, flag, since, follow_up, need_read, play_read, need_value, play_value, wallet,
          share, winback_left, seats_by_slot, covered, rep_hours, skill, persuasion, prep_hours, care_w, pressure,
-         audit, pay_rate, hold_rate, weeks_left, key, b_slot, b_hours, f):
+         audit, pay_rate, hold_rate, weeks_left, u0, u1, b_slot, b_hours, f):
     """Return (opened, weight, hours, selling, declined, prospecting); ``f`` holds the scalar parameters in
     the order of :func:`sim.worklist.plan_scalars`. A purchase need that will still wait when the pay period
     turns is worth, to a rep whose plan pays more next period (``hold_rate`` above ``pay_rate``), only the
@@ -118,8 +117,8 @@ def plan(active, rep, need, need_age, flag, since, follow_up, need_read, play_re
         hn = nd != NO_NEED
         call_back = follow_up[i] and not hn and not fl
         # Channel of a proactive contact.
-        email = uniform(key, i, 0) < email_share
-        visit = (not email) and uniform(key, i, 1) < visit_share
+        email = u0[i] < email_share
+        visit = (not email) and u1[i] < visit_share
         h = hours_email if email else (hours_visit if visit else hours_call)
         wt = email_weight if email else 1.0
         need_h = (hours_purchase if nd == PURCHASE else hours_service) + (hours_pitch if fl else 0.0)
