@@ -229,11 +229,16 @@ class Runs:
 
 # --- patterns ------------------------------------------------------------------------------------------
 
+# Declared non-inferiority margins of the no-loss checks (each Check says why), chosen before the results.
+BANNER_BONUS_REVENUE_MARGIN = 0.005  # share of the reference arm's revenue
+FIX_FIRST_CHURN_MARGIN = 0.005  # points of annual churn (absolute)
+NO_LOSS = {"not_lower": "lower", "not_higher": "higher"}  # expectation -> the direction that is a loss
+
 EXPECT = {
     "higher": "> 0",
     "lower": "< 0",
-    "not_higher": "not > 0",
-    "not_lower": "not < 0",
+    "not_higher": "< +{m}",
+    "not_lower": "> −{m}",
     "zero": "= 0 in every run",
     "below": "< {t:g}",
 }
@@ -248,9 +253,15 @@ class Check:
     (the same statistic unless given). Without ``ref``, it is ``arm``'s level.
 
     ``expect``: ``higher`` (the interval's low end above 0), ``lower`` (high end
-    below 0), ``not_higher`` (low end at or below 0: no increase the interval
-    can detect), ``not_lower``, ``zero`` (exactly 0 in every replication) or
-    ``below`` (a level whose interval lies below ``threshold``).
+    below 0), ``not_higher`` and ``not_lower`` (no-loss claims, judged as
+    non-inferiority: the interval's high end below ``+margin``, or its low end
+    above ``-margin``; an interval that merely straddles 0 is no evidence of no
+    loss), ``zero`` (exactly 0 in every replication) or ``below`` (a level
+    whose interval lies below ``threshold``).
+
+    A no-loss check declares its ``margin`` before the result, with its
+    ``margin_reason``: a share of the reference arm's mean when
+    ``relative_margin``, else in the statistic's unit.
 
     Replications where the statistic is undefined (e.g. no banner was raised,
     so there is no season factor at a banner) are left out of the interval;
@@ -266,13 +277,28 @@ class Check:
     ref_statistic: str | None = None
     threshold: float = 0.0
     required: bool = True
+    margin: float = 0.0
+    relative_margin: bool = False
+    margin_reason: str = ""
 
     def __post_init__(self) -> None:
         if self.expect not in EXPECT:
             raise ValueError(f"unknown expectation {self.expect!r}; one of {', '.join(EXPECT)}")
+        if self.expect in NO_LOSS and not (self.margin > 0 and self.margin_reason and self.ref is not None):
+            raise ValueError(f"a no-loss check ({self.expect}) compares two arms and declares a positive margin "
+                             "with its reason")
         for s in (self.statistic, self.ref_statistic):
             if s is not None and s not in KPIS and s not in DERIVED:
                 raise ValueError(f"unknown statistic {s!r}")
+
+    def margin_of(self, ref_mean: float) -> float:
+        """The margin in the statistic's unit, for a reference arm whose mean is ``ref_mean``."""
+        return self.margin * abs(ref_mean) if self.relative_margin else self.margin
+
+    @property
+    def margin_text(self) -> str:
+        """The margin as the report writes it."""
+        return f"{self.margin:.1%} of the reference" if self.relative_margin else f"{self.margin:g}"
 
 
 @dataclass(frozen=True)
@@ -288,7 +314,7 @@ class Pattern:
     def describe(self, c: Check) -> str:
         """A check in words, e.g. ``revenue: banner_mandate - baseline < 0``."""
         a = self.arms[c.arm].label
-        expect = EXPECT[c.expect].format(t=c.threshold)
+        expect = EXPECT[c.expect].format(t=c.threshold, m=c.margin_text)
         if c.ref is None:
             return f"`{c.statistic}` of {a} {expect}"
         rs = c.ref_statistic or c.statistic
@@ -333,7 +359,7 @@ class PatternResult:
         return all(c.passed for c in self.checks if c.check.required)
 
 
-def _judge(c: Check, values: np.ndarray) -> tuple[float, float, float, bool]:
+def _judge(c: Check, values: np.ndarray, margin: float) -> tuple[float, float, float, bool]:
     if values.size < 2:
         return float("nan"), float("nan"), float("nan"), False
     m, lo, hi = mean_ci(values)
@@ -342,9 +368,9 @@ def _judge(c: Check, values: np.ndarray) -> tuple[float, float, float, bool]:
     elif c.expect == "lower":
         ok = hi < 0
     elif c.expect == "not_higher":
-        ok = lo <= 0
+        ok = hi < margin
     elif c.expect == "not_lower":
-        ok = hi >= 0
+        ok = lo > -margin
     elif c.expect == "zero":
         ok = bool(np.all(values == 0))
     else:  # below
@@ -359,9 +385,11 @@ def evaluate_pattern(pattern: Pattern, settings: Settings = FULL, runs: Runs | N
     out = []
     for c in pattern.checks:
         x = data[c.arm][c.statistic]
-        values = x - data[c.ref][c.ref_statistic or c.statistic] if c.ref is not None else x
+        ref = data[c.ref][c.ref_statistic or c.statistic] if c.ref is not None else None
+        values = x - ref if ref is not None else x
         values = values[np.isfinite(values)]
-        m, lo, hi, ok = _judge(c, values)
+        margin = c.margin_of(float(np.nanmean(ref))) if ref is not None and c.expect in NO_LOSS else 0.0
+        m, lo, hi, ok = _judge(c, values, margin)
         out.append(CheckResult(pattern, c, m, lo, hi, ok, values.size, x.size, values))
     return PatternResult(pattern, tuple(out))
 
@@ -401,7 +429,9 @@ PATTERNS: tuple[Pattern, ...] = (
         (arm("closed_loop_fix_first", crm_rule="spend_drop", detractor_policy="sell_to_all"),
          arm("closed_loop_fix_first", crm_rule="spend_drop")),
         (Check("pitch_churn_rate", "lower", arm=1, ref=0),
-         Check("annual_churn_rate", "not_higher", arm=1, ref=0)),
+         Check("annual_churn_rate", "not_higher", arm=1, ref=0, margin=FIX_FIRST_CHURN_MARGIN,
+               margin_reason="half a point of annual churn: 0.5 % more of the book lost a year, the size of "
+                             "the revenue margin of banners_help_without_policing")),
     ),
     Pattern(
         "closed_loop_lowers_service_churn",
@@ -464,11 +494,14 @@ PATTERNS: tuple[Pattern, ...] = (
     ),
     Pattern(
         "banners_help_without_policing",
-        "Paying for banner closes instead of policing the rate loses no revenue the interval can detect, "
+        "Paying for banner closes instead of policing the rate loses no more than 0.5 % of revenue (a "
+        "non-inferiority margin), "
         "and banners then add revenue over having none.",
         "seed 000",
         (arm("baseline"), arm("banner_bonus"), arm("no_banners")),
-        (Check("revenue", "not_lower", arm=1, ref=0),
+        (Check("revenue", "not_lower", arm=1, ref=0, margin=BANNER_BONUS_REVENUE_MARGIN, relative_margin=True,
+               margin_reason="half of the ~1 % that banners add over having none (the second check): a bonus "
+                             "that lost more would give back most of what banners bring"),
          Check("revenue", "higher", arm=1, ref=2)),
     ),
 )

@@ -14,7 +14,6 @@ import json
 import numpy as np
 import pytest
 from claims import (
-    BANNER_BONUS_REVENUE_MARGIN,
     POOR_SERVICE_WIN_RATE_MARGIN,
     assert_equivalent,
     assert_no_loss,
@@ -24,6 +23,7 @@ from claims import assert_lower as _lower
 
 from sim import SalesModel, load_scenario
 from sim.stats import mean_ci, paired_diff_ci, unpaired_diff_ci
+from sim.validation import BANNER_BONUS_REVENUE_MARGIN
 
 SIZE = dict(n_accounts=800, n_reps=8, n_managers=2)
 WEEKS = 13 + 78
