@@ -2,12 +2,12 @@
 
 The uniform of draw ``k`` of ``seat`` in ``week`` on ``stream`` is Philox4x32-10 (Salmon, Moraes, Dror and
 Shaw 2011, "Parallel random numbers: as easy as 1, 2, 3"; Random123's generator, also in cuRAND and
-TensorFlow's stateless random ops) of the counter (seat, k, week, stream) under the run's 64-bit key, two
-of its 32-bit words making a 53-bit double. No state is carried from one number to the next, so a stage computes only the numbers it uses (a
-banner's two uniforms only where a banner is raised), and two scenarios on the same seed see the same
-number at the same address whatever else each of them drew: common random numbers by construction, not by
-drawing every block at full size. Integer arithmetic and one ``log`` and ``cos`` per normal (the C
-library's, as everywhere in the kernels): the same numbers on every CPU.
+TensorFlow's stateless random ops) of the counter (seat, k, week, stream) under the run's 64-bit key, two of
+its 32-bit words making a 53-bit double. No state is carried from one number to the next, so a stage computes
+only the numbers it uses (a banner's two uniforms only where a banner is raised), and two scenarios on the
+same seed see the same number at the same address whatever else each of them drew: common random numbers by
+construction, not by drawing every block at full size. Integer arithmetic and one ``log`` and ``cos`` per
+normal (the C library's, as everywhere in the kernels): the same numbers on every CPU.
 
 A kernel receives a stream's key for the week as a ``uint32[4]`` array (:func:`sim.draw_streams.week_key`).
 """
