@@ -479,6 +479,8 @@ class SalesModel(mesa.Model):
         own chance of buying; its next purchase need is then already bought. A customer's answer is the
         counter-based draw at its seat on the week's timing stream, the same number in every scenario.
         """
+        from sim.kernels.draws import uniforms_at
+
         p, a = self.p, self.acc
         none = np.zeros(0, np.int64), np.zeros(0)
         if pw.weeks_left[0] > p.pull_weeks or p.pull_weeks == 0:
@@ -494,8 +496,6 @@ class SalesModel(mesa.Model):
         rank = running_total_within(slot, np.ones(cand.size))
         cand, value = cand[rank <= offers], value[rank <= offers]
         chance = p.pull_accept * np.clip(p.p_purchase * willingness(p, a.sat[cand]), 0.0, 1.0)
-        from sim.kernels.draws import uniforms_at
-
         signed = uniforms_at(self.key(draws.TIMING), cand, 0) < chance
         a.prebooked[cand[signed]] = True
         return cand[signed], value[signed]
@@ -634,13 +634,11 @@ class SalesModel(mesa.Model):
         second computed only for a customer who leaves.
         """
         from sim.kernels.customers import decide
-        from sim.kernels.draws import uniforms_all
 
         a, led = self.acc, self.ledger
-        key = self.key(draws.CHURN)
         gone, causes = decide(a.active, a.sat, a.disposition, a.since, a.issue, a.issue_sev, a.issue_age,
                               a.issue_wait, a.issue_reported, a.unserved, a.share, a.conc_left, a.remedy_left,
-                              a.unwanted_pitch, key, uniforms_all(key, a.n, 0), self._decide_scalars)
+                              a.unwanted_pitch, self.key(draws.CHURN), self._decide_scalars)
         a.lose(gone, causes, self.p.winback_weeks)
         if self.p.clawback_weeks > 0:
             self._claw_back(gone)
@@ -669,7 +667,7 @@ class SalesModel(mesa.Model):
         h_lead = max(0.0, p.lead_rate + min(0.0, wom))
         h_ref = max(0.0, wom)
         h_pros = p.prospect_yield * self.now.selling_skill * self.now.prospecting / a.seats_by_slot
-        won, marketing, referral = wins(open_, a.rep, key, uniforms_at(key, open_, 0), h_lead, h_ref, h_pros)
+        won, marketing, referral = wins(open_, a.rep, key, h_lead, h_ref, h_pros)
         if won.size:
             a.win(p, won, self.now.season, np.vstack([uniforms_at(key, won, 2), uniforms_at(key, won, 3)]))
         self.econ.acquisition(marketing, 0.0)

@@ -9,8 +9,8 @@ gains do not last for ever: new failure modes appear and fixes wear off, so
 each category's failure rate drifts back toward its base at
 ``failure_drift`` per week and operations reach a steady state (M11).
 
-Every stream here is drawn at a fixed size each week, whatever the levers and
-whatever happens, so that paired runs face the same shocks.
+Per-seat numbers are counter-based draws at each seat's address (sim.kernels.draws), and the
+disruption and capacity draws come at a fixed count each week, so paired runs face the same shocks.
 """
 
 from __future__ import annotations
@@ -88,14 +88,13 @@ class Operations:
     def create_issues(self, acc: Accounts, key: np.ndarray) -> None:
         """Operations fail some accounts this week, by category (one compiled pass,
         :func:`sim.kernels.operations.fail`)."""
-        from sim.kernels.draws import uniforms_all
         from sim.kernels.operations import fail
 
         cats = self._categories
         # The running total of the rates in code order, as np.cumsum adds them; its last entry is the total rate.
         cum = np.array(list(itertools.accumulate(self.rate[c] for c in self.rate)))
-        fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, key,
-             uniforms_all(key, acc.n, 0), cum, cats, self.p.issue_severity_min, self.p.complaint_rate)
+        fail(acc.active, acc.issue, acc.issue_sev, acc.issue_age, acc.issue_wait, acc.issue_reported, key, cum,
+             cats, self.p.issue_severity_min, self.p.complaint_rate)
 
     def _open(self, acc: Accounts, uids: np.ndarray, cats: np.ndarray, u: np.ndarray) -> None:
         """Open issues of ``cats`` on ``uids``; ``u`` holds two uniforms per account (severity, complaint)."""

@@ -265,13 +265,12 @@ class Accounts:
         purchase already made, so it opens nothing.
         Returns the uids with a new need. One compiled pass (:func:`sim.kernels.needs.arrive`).
         """
-        from sim.kernels.draws import uniforms_all
         from sim.kernels.needs import arrive
 
         table, mean0, mean_step = intent_table(float(p.intent_concentration))
         uids, mean = arrive(self.need, self.need_age, self.need_value, self.need_intent, self.need_buy,
-                            self.prebooked, self.wallet, self.share, self.sat, season, key,
-                            uniforms_all(key, self.n, 0), table, mean0, mean_step, needs_scalars(p))
+                            self.prebooked, self.wallet, self.share, self.sat, season, key, table,
+                            mean0, mean_step, needs_scalars(p))
         read_intents(self.need_read, uids, self.need_intent, mean, key, p.read_noise, p.intent_concentration,
                      self.need)
         return uids

@@ -94,7 +94,6 @@ def plan_scalars(p: Params) -> np.ndarray:
 def plan_week(acc: Accounts, p: Params, w: RepWeights, key: np.ndarray, pay: PlanWeek) -> Plan:
     """Choose, for every rep at once, which accounts to open this week (one compiled pass, see
     :mod:`sim.kernels.worklist`); ``pay`` holds what a sale is worth to each rep now and next period."""
-    from sim.kernels.draws import uniforms_all
     from sim.kernels.worklist import plan
 
     b_slot, b_hours = _prospect_blocks(float(p.prospect_hours), w.hours.size)
@@ -102,7 +101,6 @@ def plan_week(acc: Accounts, p: Params, w: RepWeights, key: np.ndarray, pay: Pla
         acc.active, acc.rep, acc.need, acc.need_age, acc.flag, acc.since, acc.follow_up, acc.need_read,
         acc.play_read, acc.need_value, acc.play_value, acc.wallet, acc.share, acc.winback_left, acc.seats_by_slot,
         w.covered, w.hours, w.skill, w.persuasion, w.prep_hours, w.care, w.pressure, w.audit, pay.rate,
-        pay.hold_rate, pay.weeks_left, uniforms_all(key, acc.n, 0), uniforms_all(key, acc.n, 1), b_slot, b_hours,
-        plan_scalars(p))
+        pay.hold_rate, pay.weeks_left, key, b_slot, b_hours, plan_scalars(p))
     return Plan(opened=opened, weight=weight, hours=hours, selling=selling, declined=declined,
                 prospecting=prospecting)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
-from sim.kernels.draws import uniform
+from sim.kernels.draws import uniform, uniforms_all
 from sim.kernels.libm import scalar_power
 from sim.population import NEGLECT, NO_ISSUE, PITCH, PRICE, PRICE_CAUSE, PRODUCT, SERVICE_FAILURE, SERVICE_ISSUE
 
 
 @kernel
 def decide(active, sat, disposition, since, issue, issue_sev, issue_age, issue_wait, issue_reported, unserved,
-           share, conc_left, remedy_left, unwanted_pitch, key, u0, f):
+           share, conc_left, remedy_left, unwanted_pitch, key, f):
     """Update the customers in place; return (uids lost, their churn causes). ``f`` holds the parameters in
     the order of :func:`sim.model.decide_scalars`."""
     (neglect_horizon, sat_relax, neglect_decay, issue_drag, unserved_memory, share_per_satisfaction, share_min,
@@ -25,6 +25,7 @@ def decide(active, sat, disposition, since, issue, issue_sev, issue_age, issue_w
         f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12], f[13], f[14], f[15],
         f[16], f[17])
     n = active.size
+    u0 = uniforms_all(key, n, 0)  # every seat's churn draw, in one vectorised pass; its cause's only if it leaves
     gone = np.empty(n, np.int64)
     cause = np.empty(n, np.int8)
     k = 0

@@ -11,7 +11,7 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.accounts import lower_flag
-from sim.kernels.draws import normal, uniform
+from sim.kernels.draws import normal, uniform, uniforms_all
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE, SERVICE
 
 # CRM rules, as codes the banner kernel reads (the order of sim.params' crm_rule choices does not matter).
@@ -55,7 +55,7 @@ def read(out, uids, true, key, prior_mean, weight, noise, eps, need):
 
 
 @kernel
-def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, key, u0, table,
+def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet, share, sat, season, key, table,
            mean0, mean_step, f):
     """Open this week's needs in place; return (uids with a new need, their intent means). A purchase need on
     a ``prebooked`` account (signed early) is already bought: it clears the mark and opens nothing. ``f`` holds
@@ -64,6 +64,7 @@ def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet,
     n = need.size
     uids = np.empty(n, np.int64)
     means = np.empty(n)
+    u0 = uniforms_all(key, n, 0)  # whether a need arrives, every seat in one vectorised pass
     k = 0
     for i in range(n):
         if need[i] != NO_NEED or not u0[i] < need_rate * max(season[i], 0.0):

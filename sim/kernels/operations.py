@@ -6,21 +6,20 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.accounts import close_problem
-from sim.kernels.draws import uniform
+from sim.kernels.draws import uniform, uniforms_all
 from sim.population import NO_ISSUE
 
 
 @kernel
-def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, key, u0, cum_rates, cats, severity_min,
+def fail(active, issue, issue_sev, issue_age, issue_wait, issue_reported, key, cum_rates, cats, severity_min,
          complaint_rate):
     """Open a problem on each customer without one whose uniform falls under the total failure rate, its
     category where the uniform falls in the cumulative rates; few customers complain unprompted."""
     n_cats = cats.size
     total_rate = cum_rates[n_cats - 1]
+    u0 = uniforms_all(key, active.size, 0)  # whether and how each seat fails, in one vectorised pass
     for i in range(active.size):
-        if not (active[i] and issue[i] == NO_ISSUE):
-            continue
-        if not u0[i] < total_rate:
+        if not (active[i] and issue[i] == NO_ISSUE and u0[i] < total_rate):
             continue
         idx = 0
         while idx < n_cats and cum_rates[idx] <= u0[i]:

@@ -1,7 +1,8 @@
 """Passes over every seat for the week's bookkeeping stages of :class:`sim.model.SalesModel`: the opening
 (seasons, delivered spend, the clocks that count weeks), needs and banners that lapse, and prospects won.
 
-Same arithmetic in the same order as the NumPy formulation it replaced; totals are NumPy's pairwise sums.
+Same arithmetic in the same order as the NumPy formulation it replaced (the season's sine by the angle-sum
+identity instead); totals are NumPy's pairwise sums.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import numpy as np
 
 from sim.kernels import kernel
 from sim.kernels.accounts import lower_flag
-from sim.kernels.draws import uniform
+from sim.kernels.draws import uniform, uniforms_at
 from sim.kernels.reductions import total
 from sim.population import NO_ISSUE, NO_NEED, PURCHASE
 
@@ -158,13 +159,14 @@ def prospects(active, sat, winback_left, promoter_sat, detractor_sat):
 
 
 @kernel
-def wins(open_seats, rep, key, u0, h_lead, h_ref, h_prospecting):
+def wins(open_seats, rep, key, h_lead, h_ref, h_prospecting):
     """Which open seats are won this week under the competing hazards of leads, referrals and each
     territory's prospecting; return (seats won, won by marketing, won by referral)."""
     won = np.empty(open_seats.size, np.int64)
     k = 0
     marketing = referral = 0
     base = h_lead + h_ref
+    u0 = uniforms_at(key, open_seats, 0)  # each open seat's hazard draw, in one vectorised pass
     for j in range(open_seats.size):
         i = open_seats[j]
         h = base + h_prospecting[rep[i]]

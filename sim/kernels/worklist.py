@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.kernels import kernel
+from sim.kernels.draws import uniforms_all
 from sim.population import NO_NEED, PURCHASE, SERVICE
 
 
@@ -77,7 +78,7 @@ def take_within_hours(slot, key, hours, worth, budget):
 @kernel
 def plan(active, rep, need, need_age, flag, since, follow_up, need_read, play_read, need_value, play_value, wallet,
          share, winback_left, seats_by_slot, covered, rep_hours, skill, persuasion, prep_hours, care_w, pressure,
-         audit, pay_rate, hold_rate, weeks_left, u0, u1, b_slot, b_hours, f):
+         audit, pay_rate, hold_rate, weeks_left, key, b_slot, b_hours, f):
     """Return (opened, weight, hours, selling, declined, prospecting); ``f`` holds the scalar parameters in
     the order of :func:`sim.worklist.plan_scalars`. A purchase need that will still wait when the pay period
     turns is worth, to a rep whose plan pays more next period (``hold_rate`` above ``pay_rate``), only the
@@ -89,6 +90,8 @@ def plan(active, rep, need, need_age, flag, since, follow_up, need_read, play_re
         f[16], f[17], f[18], f[19])
     n = active.size
     n_slots = rep_hours.size
+    u0 = uniforms_all(key, n, 0)  # the channel of each seat's proactive contact: e-mail, then visit or call
+    u1 = uniforms_all(key, n, 1)
     # Candidates (account-id order) and the territories' open seats.
     n_cand = 0
     open_count = np.zeros(n_slots)
