@@ -44,10 +44,14 @@ def willingness(p: Params, sat: np.ndarray) -> np.ndarray:
     return p.willingness_base + sat
 
 
+# The range of buying-intent means the quantile table covers, and its grid; the kernels clip a mean into it.
+INTENT_MEAN_MIN, INTENT_MEAN_MAX, INTENT_MEAN_STEPS = 0.01, 0.99, 99
+
+
 @functools.lru_cache(maxsize=8)
 def _intent_table(k: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Beta quantiles (concentration ``k``) on a grid of means x probabilities, for fast inverse-CDF draws."""
-    means = np.linspace(0.01, 0.99, 99)
+    means = np.linspace(INTENT_MEAN_MIN, INTENT_MEAN_MAX, INTENT_MEAN_STEPS)
     probs = np.linspace(0.0, 1.0, 1025)
     table = betaincinv(means[:, None] * k, (1.0 - means[:, None]) * k, probs[None, :])
     return means, probs, table

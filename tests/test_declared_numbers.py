@@ -103,8 +103,9 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/population.py", "nps_score"): {"10.0": NPS_SCALE, "10": NPS_SCALE, "0.5": ROUND_HALF_UP},
     ("sim/population.py", "_intent_table"): {
         "8": "cache size (tables for a few intent concentrations)",
-        "0.01": INTENT_RANGE, "0.99": INTENT_RANGE,
-        "99": "numerical grid: means in steps of 0.01", "1025": "numerical grid: probabilities in 1024 steps"},
+        "1025": "numerical grid: probabilities in 1024 steps"},
+    ("sim/population.py", "INTENT_MEAN_MIN, INTENT_MEAN_MAX, INTENT_MEAN_STEPS"): {
+        "0.01": INTENT_RANGE, "0.99": INTENT_RANGE, "99": "numerical grid: means in steps of 0.01"},
     ("sim/kernels/needs.py", "READ_DRAW"): {"4": "the read's draw index in a seat's address, past a stage's uniforms"},
     ("sim/kernels/needs.py", "intent_at"): {"1.000001": "keeps the interpolation inside the quantile table"},
     ("sim/population.py", "read_intents"): {"2.0": "trigamma is the Hurwitz zeta of order 2"},
@@ -114,9 +115,8 @@ ALLOW: dict[tuple[str, str], dict[str, str]] = {
     ("sim/population.py", "Accounts.season_angle"): {"2": "2 pi: a full cycle", "52.0": "weeks in a year (calendar)"},
     ("sim/kernels/needs.py", "read"): {
         "0.3": SCIPY_LOGIT, "0.65": SCIPY_LOGIT, "2": SCIPY_LOGIT, "0.5": SCIPY_LOGIT},
-    ("sim/kernels/needs.py", "arrive"): {"0.01": INTENT_RANGE, "0.99": INTENT_RANGE},
     ("sim/kernels/needs.py", "raise_banners"): {
-        "0.01": INTENT_RANGE, "0.99": INTENT_RANGE, "6": NPS_DETRACTOR,
+        "6": NPS_DETRACTOR,
         "7": "NPS definition: 7-10 are passives and promoters", "2": "code of the third CRM rule in RULES"},
     ("sim/kernels/week.py", "census"): {"100.0": "NPS definition: percent promoters minus percent detractors"},
     ("sim/worklist.py", "_prospect_blocks"): {"8": "cache size"},

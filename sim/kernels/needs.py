@@ -12,7 +12,7 @@ import numpy as np
 from sim.kernels import kernel
 from sim.kernels.accounts import lower_flag
 from sim.kernels.draws import normal, uniform, uniforms_all
-from sim.population import NO_ISSUE, NO_NEED, PURCHASE, SERVICE
+from sim.population import INTENT_MEAN_MAX, INTENT_MEAN_MIN, NO_ISSUE, NO_NEED, PURCHASE, SERVICE
 
 # CRM rules, as codes the banner kernel reads (the order of sim.params' crm_rule choices does not matter).
 RULES = ("spend_drop", "seasonality_aware", "advocacy_aware")
@@ -76,7 +76,7 @@ def arrive(need, need_age, need_value, need_intent, need_buy, prebooked, wallet,
         need[i] = PURCHASE if purchase else SERVICE
         need_age[i] = 0
         need_value[i] = deal_weeks * wallet[i] * (1.0 - share[i]) if purchase else 0.0
-        mean = min(max(p_purchase * (willingness_base + sat[i]), 0.01), 0.99)
+        mean = min(max(p_purchase * (willingness_base + sat[i]), INTENT_MEAN_MIN), INTENT_MEAN_MAX)
         need_intent[i] = intent_at(table, mean0, mean_step, mean, uniform(key, i, 2)) if purchase else 0.0
         need_buy[i] = uniform(key, i, 3) < need_intent[i]
         uids[k] = i
@@ -120,7 +120,7 @@ def raise_banners(rule, fix_first, active, flag, flag_left, flag_cool, flag_decl
             appetite = open_issue_appetite if issue[i] != NO_ISSUE else 1.0
             p_play = min(max(p_upsell * (willingness_base + sat[i]) * upsell_room_gain * room * season[i]
                              * appetite, 0.0), 1.0)
-            mean = min(max(p_play, 0.01), 0.99)
+            mean = min(max(p_play, INTENT_MEAN_MIN), INTENT_MEAN_MAX)
             play_intent[i] = intent_at(table, mean0, mean_step, mean, uniform(key, i, 0))
             play_u[i] = uniform(key, i, 1)
             play_buy[i] = play_u[i] < play_intent[i]
